@@ -1,0 +1,2 @@
+/** mqa: reliable messaging on RabbitMQ and Redis Streams. */
+export * from "./core/mod.js";
