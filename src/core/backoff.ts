@@ -10,7 +10,11 @@ export interface BackoffOptions {
 }
 
 /** Delay before retry number `retry` (0-based). `random` is injectable for tests. */
-export function backoffDelay(options: BackoffOptions, retry: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  options: BackoffOptions,
+  retry: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(options.maxMs, options.baseMs * options.multiplier ** Math.max(0, retry));
   const delay = options.jitter === "full" ? random() * ceiling : ceiling;
   return Math.max(0, Math.round(delay));

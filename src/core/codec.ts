@@ -36,9 +36,12 @@ export const jsonCodec: Codec<unknown> = {
       return JSON.parse(text) as unknown;
     } catch (cause) {
       const preview = text.length > 80 ? `${text.slice(0, 80)}…` : text;
-      throw new InvalidPayloadError(`payload is not valid JSON: ${(cause as Error).message} (starts: ${JSON.stringify(preview)})`, {
-        cause,
-      });
+      throw new InvalidPayloadError(
+        `payload is not valid JSON: ${(cause as Error).message} (starts: ${JSON.stringify(preview)})`,
+        {
+          cause,
+        },
+      );
     }
   },
 };

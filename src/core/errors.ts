@@ -145,8 +145,12 @@ export function summarizeError(err: unknown, stackLines = 8): ErrorSummary {
     const code = (err as { code?: unknown }).code;
     const summary: ErrorSummary = { name: err.name, message: err.message };
     if (typeof code === "string" || typeof code === "number") summary.code = String(code);
-    if (err.stack) summary.stack = err.stack.split("\n").slice(0, stackLines + 1).join("\n");
+    if (err.stack)
+      summary.stack = err.stack
+        .split("\n")
+        .slice(0, stackLines + 1)
+        .join("\n");
     return summary;
   }
-  return { name: "NonError", message: typeof err === "string" ? err : JSON.stringify(err) ?? String(err) };
+  return { name: "NonError", message: typeof err === "string" ? err : (JSON.stringify(err) ?? String(err)) };
 }

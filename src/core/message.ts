@@ -93,7 +93,8 @@ export function deadLetterHeaders(
     if (reason.error.code !== undefined) h[Headers.deadLetterErrorCode] = reason.error.code;
     if (reason.error.stack !== undefined) h[Headers.deadLetterErrorStack] = reason.error.stack.slice(0, 2048);
   }
-  if (reason.details !== undefined) h[Headers.deadLetterDetails] = JSON.stringify(reason.details).slice(0, 8192);
+  if (reason.details !== undefined)
+    h[Headers.deadLetterDetails] = JSON.stringify(reason.details).slice(0, 8192);
   if (reason.firstFailureAt) h[Headers.firstFailureAt] = reason.firstFailureAt.toISOString();
   if (reason.lastFailureAt ?? reason.firstFailureAt)
     h[Headers.lastFailureAt] = (reason.lastFailureAt ?? reason.firstFailureAt ?? now).toISOString();

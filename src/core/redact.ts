@@ -24,4 +24,13 @@ export function maskSecretsInText(text: string): string {
 }
 
 /** Keys whose values are masked wherever they appear in logged objects. */
-export const SECRET_KEYS = ["password", "pass", "secret", "token", "authorization", "key", "cert", "ca"] as const;
+export const SECRET_KEYS = [
+  "password",
+  "pass",
+  "secret",
+  "token",
+  "authorization",
+  "key",
+  "cert",
+  "ca",
+] as const;
