@@ -53,6 +53,16 @@ export interface Publisher {
   publish(topic: string, message: OutgoingMessage, options?: PublishOptions): Promise<PublishReceipt>;
 }
 
+/** How a delivery is retried. */
+export interface RetryOptions {
+  /** Wait this long before the next delivery. @defaultValue 0 */
+  delayMs?: number;
+  /** Count this as an attempt (`x-mqa-attempt` + 1). False for deferrals such as an open circuit. @defaultValue true */
+  countAttempt?: boolean;
+  /** Headers to set on the next delivery (e.g. first/last failure times). mqa's own headers win. */
+  headers?: Record<string, string>;
+}
+
 /** Settles one delivery. Exactly one of these takes effect; later calls are ignored. */
 export interface Delivery {
   readonly message: Message;
@@ -67,7 +77,7 @@ export interface Delivery {
    * true) the next delivery's `attempt` is one higher. The wait happens broker-side where the
    * transport can (`features.brokerSideDelay`).
    */
-  retry(options?: { delayMs?: number; countAttempt?: boolean }): Promise<void>;
+  retry(options?: RetryOptions): Promise<void>;
   /** Move the message to the group's dead-letter queue with the reason in its headers. */
   deadLetter(reason: DeadLetterReason): Promise<void>;
 }
