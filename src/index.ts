@@ -1,2 +1,7 @@
 /** mqa: reliable messaging on RabbitMQ and Redis Streams. */
 export * from "./core/mod.js";
+export { Router, compose, type Route, type RouterOptions } from "./core/router.js";
+export { MessageContext, type Handler, type Middleware } from "./core/context.js";
+export * from "./middleware/mod.js";
+export { createLogger, silentLogger, type Logger, type CreateLoggerOptions } from "./log/logger.js";
+export { MemoryTransport, createMemoryTransport, MemoryBroker } from "./transports/memory/mod.js";

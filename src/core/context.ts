@@ -1,0 +1,61 @@
+/**
+ * What a handler and its middleware see for one delivery.
+ */
+import type { Logger } from "pino";
+import type { Message, OutgoingMessage } from "./message.js";
+import type { Delivery, PublishReceipt, Subscription, Transport } from "./transport.js";
+import { jsonCodec } from "./codec.js";
+
+/** Per-delivery context passed through the middleware chain to the handler. */
+export class MessageContext<T = unknown> {
+  /** The decoded, validated payload; set by the router before the handler runs. */
+  payload: T | undefined = undefined;
+  /** Aborted when a timeout middleware gives up on this handler, so it can stop its work. */
+  readonly signal: AbortSignal;
+  /** Free-form state for middleware (e.g. `retriesExhausted`). */
+  readonly state: Record<string, unknown> = {};
+  private readonly abortController = new AbortController();
+
+  constructor(
+    readonly delivery: Delivery,
+    readonly subscription: Subscription,
+    readonly transport: Transport,
+    public logger: Logger,
+  ) {
+    this.signal = this.abortController.signal;
+  }
+
+  get message(): Message {
+    return this.delivery.message;
+  }
+
+  /** Correlation id of the conversation: the message's own, or its id when it starts one. */
+  get correlationId(): string {
+    return this.message.correlationId ?? this.message.id;
+  }
+
+  /** Abort `signal` (used by the timeout middleware). */
+  abort(reason: Error): void {
+    this.abortController.abort(reason);
+  }
+
+  /**
+   * Publish a follow-up message, carrying this message's correlation id and this message as its cause.
+   * `value` is JSON-encoded unless `message.payload` bytes are given.
+   */
+  publish(topic: string, value: unknown, message: Partial<OutgoingMessage> = {}): Promise<PublishReceipt> {
+    return this.transport.publish(topic, {
+      ...message,
+      payload: message.payload ?? jsonCodec.encode(value),
+      contentType: message.contentType ?? jsonCodec.contentType,
+      correlationId: message.correlationId ?? this.correlationId,
+      causationId: message.causationId ?? this.message.id,
+    });
+  }
+}
+
+/** A step in the chain: takes the context, settles or throws. */
+export type Handler<T = unknown> = (ctx: MessageContext<T>) => Promise<void>;
+
+/** Wraps a handler: `(next) => handler`. One concern per middleware. */
+export type Middleware = <T>(next: Handler<T>) => Handler<T>;

@@ -1,0 +1,34 @@
+import { Writable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { createLogger } from "./logger.js";
+
+function capture(): { stream: Writable; lines: () => string } {
+  let out = "";
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      out += chunk.toString();
+      cb();
+    },
+  });
+  return { stream, lines: () => out };
+}
+
+describe("createLogger", () => {
+  it("masks passwords in URLs inside messages and errors", () => {
+    const { stream, lines } = capture();
+    const log = createLogger({ destination: stream, level: "info" });
+    log.info("connecting to amqp://app:s3cr3t@rabbit:5672/");
+    log.error({ err: new Error("failed redis://:hunter2@cache:6379") }, "boom");
+    expect(lines()).not.toContain("s3cr3t");
+    expect(lines()).not.toContain("hunter2");
+    expect(lines()).toContain("app:****@rabbit");
+  });
+
+  it("censors values under secret-looking keys", () => {
+    const { stream, lines } = capture();
+    const log = createLogger({ destination: stream });
+    log.info({ password: "pw1", options: { password: "pw2", token: "t0k" } }, "opts");
+    expect(lines()).not.toMatch(/pw1|pw2|t0k/);
+    expect(lines()).toContain("****");
+  });
+});

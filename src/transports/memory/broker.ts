@@ -1,0 +1,215 @@
+/**
+ * The embedded in-memory broker: the reference semantics of mqa's model, the default for `mqa demo`
+ * and for fast tests. It is NOT a production broker: everything lives in one process's memory and is
+ * gone when it exits.
+ *
+ * Topics fan out to groups; each group is a FIFO queue with competing consumers, prefetch, delivery
+ * counts, delayed redelivery, a dead-letter queue and a delivery limit that dead-letters crash loops.
+ */
+import { UnroutableError } from "../../core/errors.js";
+import { attemptFromHeaders, Headers } from "../../core/message.js";
+import type { Message } from "../../core/message.js";
+
+/** A message as stored: the published fields plus the broker's delivery count for it. */
+export interface StoredMessage {
+  message: Omit<Message, "attempt">;
+  /** Deliveries of this copy so far (reset when the message is re-published by a retry). */
+  deliveries: number;
+}
+
+/** A consumer attached to a group queue. */
+export interface BrokerConsumer {
+  readonly prefetch: number;
+  paused: boolean;
+  /** Deliveries held and not yet settled. */
+  readonly held: Map<number, StoredMessage>;
+  deliver(tag: number, stored: StoredMessage, attempt: number): void;
+}
+
+export interface GroupQueueOptions {
+  /** After this many deliveries of one copy without settlement, dead-letter it (crash-loop guard). */
+  deliveryLimit: number;
+}
+
+/** One group's queue. */
+export class GroupQueue {
+  readonly ready: StoredMessage[] = [];
+  readonly deadLetters: Array<Omit<Message, "attempt"> & { attempt: number }> = [];
+  readonly consumers: BrokerConsumer[] = [];
+  private delayed = new Set<NodeJS.Timeout>();
+  private nextConsumer = 0;
+  private scheduled = false;
+
+  constructor(
+    readonly topic: string,
+    readonly group: string,
+    private readonly nextTag: () => number,
+    private readonly options: GroupQueueOptions,
+  ) {}
+
+  /** Messages waiting, held by consumers, and waiting out a delay. */
+  get depth(): { ready: number; unacked: number; delayed: number; deadLetters: number } {
+    let unacked = 0;
+    for (const c of this.consumers) unacked += c.held.size;
+    return {
+      ready: this.ready.length,
+      unacked,
+      delayed: this.delayed.size,
+      deadLetters: this.deadLetters.length,
+    };
+  }
+
+  enqueue(stored: StoredMessage, delayMs = 0): void {
+    if (delayMs <= 0) {
+      this.ready.push(stored);
+      this.schedule();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.delayed.delete(timer);
+      this.ready.push(stored);
+      this.schedule();
+    }, delayMs);
+    this.delayed.add(timer);
+  }
+
+  /** Put held messages back at the head of the queue (consumer lost or closed before settling). */
+  returnToQueue(messages: Iterable<StoredMessage>): void {
+    this.ready.unshift(...messages);
+    this.schedule();
+  }
+
+  addConsumer(consumer: BrokerConsumer): void {
+    this.consumers.push(consumer);
+    this.schedule();
+  }
+
+  removeConsumer(consumer: BrokerConsumer): void {
+    const i = this.consumers.indexOf(consumer);
+    if (i >= 0) this.consumers.splice(i, 1);
+  }
+
+  /** Dispatch on a later tick so delivery never re-enters the caller's stack. */
+  schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.ready.length > 0) {
+      const consumer = this.pickConsumer();
+      if (!consumer) return;
+      const stored = this.ready.shift() as StoredMessage;
+      stored.deliveries++;
+      if (stored.deliveries > this.options.deliveryLimit) {
+        this.deadLetters.push({
+          ...stored.message,
+          headers: {
+            ...stored.message.headers,
+            [Headers.deadLetterReason]: "delivery-limit",
+            [Headers.deadLetteredAt]: new Date().toISOString(),
+            [Headers.originalDestination]: this.topic,
+            [Headers.originalGroup]: this.group,
+          },
+          attempt: attemptFromHeaders(stored.message.headers) + stored.deliveries - 2,
+        });
+        continue;
+      }
+      const tag = this.nextTag();
+      consumer.held.set(tag, stored);
+      const attempt = attemptFromHeaders(stored.message.headers) + stored.deliveries - 1;
+      consumer.deliver(tag, stored, attempt);
+    }
+  }
+
+  private pickConsumer(): BrokerConsumer | undefined {
+    const n = this.consumers.length;
+    for (let i = 0; i < n; i++) {
+      const c = this.consumers[(this.nextConsumer + i) % n] as BrokerConsumer;
+      if (!c.paused && c.held.size < c.prefetch) {
+        this.nextConsumer = (this.nextConsumer + i + 1) % n;
+        return c;
+      }
+    }
+    return undefined;
+  }
+
+  /** Cancel delayed redeliveries (broker shutdown). */
+  dispose(): void {
+    for (const t of this.delayed) clearTimeout(t);
+    this.delayed.clear();
+  }
+}
+
+export interface MemoryBrokerOptions {
+  /** @defaultValue 20 */
+  deliveryLimit?: number;
+}
+
+/** An in-process broker. Share one between transports with {@link MemoryBroker.named}. */
+export class MemoryBroker {
+  private static readonly registry = new Map<string, MemoryBroker>();
+  private readonly topics = new Map<string, Map<string, GroupQueue>>();
+  private tag = 0;
+
+  constructor(private readonly options: MemoryBrokerOptions = {}) {}
+
+  /** The broker registered under `name` in this process, created on first use. */
+  static named(name: string): MemoryBroker {
+    let broker = MemoryBroker.registry.get(name);
+    if (!broker) {
+      broker = new MemoryBroker();
+      MemoryBroker.registry.set(name, broker);
+    }
+    return broker;
+  }
+
+  /** Create the topic and group if missing. */
+  declare(topic: string, group: string): GroupQueue {
+    let groups = this.topics.get(topic);
+    if (!groups) {
+      groups = new Map();
+      this.topics.set(topic, groups);
+    }
+    let queue = groups.get(group);
+    if (!queue) {
+      queue = new GroupQueue(topic, group, () => ++this.tag, {
+        deliveryLimit: this.options.deliveryLimit ?? 20,
+      });
+      groups.set(group, queue);
+    }
+    return queue;
+  }
+
+  group(topic: string, group: string): GroupQueue | undefined {
+    return this.topics.get(topic)?.get(group);
+  }
+
+  /** Fan a message out to every group of its topic; unroutable when there is none. */
+  publish(message: Omit<Message, "attempt">): void {
+    const groups = this.topics.get(message.topic);
+    if (!groups || groups.size === 0) {
+      throw new UnroutableError(
+        `no group is declared on topic "${message.topic}", so the message would be dropped; ` +
+          `declare a group first (transport.declare({ topic, group }) or start a Router)`,
+      );
+    }
+    for (const queue of groups.values()) {
+      queue.enqueue({ message: { ...message, headers: { ...message.headers } }, deliveries: 0 });
+    }
+  }
+
+  /** Every queue, for monitoring and tests. */
+  *queues(): IterableIterator<GroupQueue> {
+    for (const groups of this.topics.values()) yield* groups.values();
+  }
+
+  /** Drop timers so the process can exit. */
+  dispose(): void {
+    for (const q of this.queues()) q.dispose();
+  }
+}

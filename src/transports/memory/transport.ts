@@ -1,0 +1,279 @@
+/**
+ * The Transport over the embedded {@link MemoryBroker}. Same contract as the RabbitMQ and Redis
+ * transports, so code and tests move between them by changing a URL.
+ */
+import { ClosedError } from "../../core/errors.js";
+import { deadLetterHeaders, Headers } from "../../core/message.js";
+import type { DeadLetterReason, Message, OutgoingMessage } from "../../core/message.js";
+import { newMessageId } from "../../core/ids.js";
+import type {
+  ConnectionState,
+  DeadLetter,
+  Delivery,
+  DeliveryHandler,
+  GroupDeclaration,
+  PublishReceipt,
+  RetryOptions,
+  SubscribeOptions,
+  Subscription,
+  Transport,
+  TransportFeatures,
+} from "../../core/transport.js";
+import { MemoryBroker } from "./broker.js";
+import type { BrokerConsumer, GroupQueue, StoredMessage } from "./broker.js";
+
+export interface MemoryTransportOptions {
+  /** The broker to use, or the name of a process-wide one. @defaultValue "default" */
+  broker?: MemoryBroker | string;
+}
+
+/** What the in-memory transport guarantees. */
+export const memoryFeatures: TransportFeatures = {
+  consumerGroups: true,
+  brokerSideDelay: true,
+  ordering: "per-topic",
+  persistence: "none",
+  redeliversOnConsumerLoss: true,
+  unroutable: "reject",
+  crossProcess: false,
+};
+
+class MemorySubscription implements Subscription, BrokerConsumer {
+  paused = false;
+  readonly held = new Map<number, StoredMessage>();
+  private readonly running = new Set<Promise<void>>();
+  private closed = false;
+  /** Settlements attempted after this consumer was lost; dropped like an ack on a dead channel. */
+  staleSettlements = 0;
+
+  constructor(
+    readonly topic: string,
+    readonly group: string,
+    readonly prefetch: number,
+    private readonly queue: GroupQueue,
+    private readonly handler: DeliveryHandler,
+    private readonly onClosed: (s: MemorySubscription) => void,
+  ) {}
+
+  deliver(tag: number, stored: StoredMessage, attempt: number): void {
+    const delivery = new MemoryDelivery(this, tag, stored, { ...stored.message, attempt });
+    const run = (async () => {
+      try {
+        await this.handler(delivery);
+      } catch {
+        // A handler must settle; one that throws instead is retried rather than lost.
+      }
+      if (!delivery.settled && this.held.has(tag)) await delivery.retry({ delayMs: 0 });
+    })();
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
+  }
+
+  /** Remove `tag` from this consumer if it still holds it; false when the delivery is stale. */
+  take(tag: number): StoredMessage | undefined {
+    const stored = this.held.get(tag);
+    if (stored === undefined) {
+      this.staleSettlements++;
+      return undefined;
+    }
+    this.held.delete(tag);
+    this.queue.schedule();
+    return stored;
+  }
+
+  enqueue(stored: StoredMessage, delayMs: number): void {
+    this.queue.enqueue(stored, delayMs);
+  }
+
+  addDeadLetter(message: Message, reason: DeadLetterReason): void {
+    this.queue.deadLetters.push({ ...message, headers: deadLetterHeaders(message, this.group, reason) });
+  }
+
+  async pause(): Promise<void> {
+    this.paused = true;
+  }
+
+  async resume(): Promise<void> {
+    if (this.closed) return;
+    this.paused = false;
+    this.queue.schedule();
+  }
+
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.paused = true;
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.running]),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    this.detach();
+  }
+
+  /** Leave at once; whatever is held goes back to the queue for other consumers. */
+  abort(): void {
+    this.closed = true;
+    this.paused = true;
+    this.detach();
+  }
+
+  private detach(): void {
+    this.queue.removeConsumer(this);
+    const unsettled = [...this.held.values()];
+    this.held.clear();
+    this.queue.returnToQueue(unsettled);
+    this.onClosed(this);
+  }
+}
+
+class MemoryDelivery implements Delivery {
+  settled = false;
+
+  constructor(
+    private readonly consumer: MemorySubscription,
+    private readonly tag: number,
+    private readonly stored: StoredMessage,
+    readonly message: Message,
+  ) {}
+
+  get group(): string {
+    return this.consumer.group;
+  }
+
+  private settle(): StoredMessage | undefined {
+    if (this.settled) return undefined;
+    this.settled = true;
+    return this.consumer.take(this.tag);
+  }
+
+  async ack(): Promise<void> {
+    this.settle();
+  }
+
+  async retry(options: RetryOptions = {}): Promise<void> {
+    const stored = this.settle();
+    if (!stored) return;
+    const countAttempt = options.countAttempt ?? true;
+    const headers = {
+      ...stored.message.headers,
+      ...options.headers,
+      [Headers.attempt]: String(this.message.attempt + (countAttempt ? 1 : 0)),
+    };
+    this.consumer.enqueue({ message: { ...stored.message, headers }, deliveries: 0 }, options.delayMs ?? 0);
+  }
+
+  async deadLetter(reason: DeadLetterReason): Promise<void> {
+    if (!this.settle()) return;
+    this.consumer.addDeadLetter(this.message, reason);
+  }
+}
+
+/** In-memory transport. Not a production broker: nothing survives the process. */
+export class MemoryTransport implements Transport {
+  readonly name = "memory";
+  readonly features = memoryFeatures;
+  readonly broker: MemoryBroker;
+  private stateValue: ConnectionState = { status: "idle" };
+  private readonly listeners = new Set<(s: ConnectionState, p: ConnectionState) => void>();
+  private readonly subscriptions = new Set<MemorySubscription>();
+
+  constructor(options: MemoryTransportOptions = {}) {
+    const b = options.broker ?? "default";
+    this.broker = typeof b === "string" ? MemoryBroker.named(b) : b;
+  }
+
+  get state(): ConnectionState {
+    return this.stateValue;
+  }
+
+  private setState(next: ConnectionState): void {
+    const previous = this.stateValue;
+    this.stateValue = next;
+    for (const l of this.listeners) l(next, previous);
+  }
+
+  onStateChange(listener: (state: ConnectionState, previous: ConnectionState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private assertOpen(): void {
+    const s = this.stateValue.status;
+    if (s === "closing" || s === "closed") {
+      throw new ClosedError("this memory transport is closed; create a new one");
+    }
+  }
+
+  async connect(): Promise<void> {
+    this.assertOpen();
+    if (this.stateValue.status !== "ready") this.setState({ status: "ready" });
+  }
+
+  async declare(declaration: GroupDeclaration): Promise<void> {
+    this.assertOpen();
+    this.broker.declare(declaration.topic, declaration.group);
+  }
+
+  async publish(topic: string, message: OutgoingMessage): Promise<PublishReceipt> {
+    this.assertOpen();
+    const id = message.id ?? newMessageId();
+    this.broker.publish({
+      id,
+      topic,
+      key: message.key,
+      payload: message.payload,
+      contentType: message.contentType ?? "application/octet-stream",
+      headers: { ...message.headers },
+      timestamp: message.timestamp ?? Date.now(),
+      correlationId: message.correlationId,
+      causationId: message.causationId,
+    });
+    return { id };
+  }
+
+  async subscribe(
+    topic: string,
+    group: string,
+    handler: DeliveryHandler,
+    options: SubscribeOptions = {},
+  ): Promise<Subscription> {
+    this.assertOpen();
+    const queue = this.broker.declare(topic, group);
+    const sub = new MemorySubscription(topic, group, options.prefetch ?? 10, queue, handler, (s) =>
+      this.subscriptions.delete(s),
+    );
+    this.subscriptions.add(sub);
+    queue.addConsumer(sub);
+    return sub;
+  }
+
+  async readDeadLetters(topic: string, group: string, limit = 100): Promise<DeadLetter[]> {
+    const queue = this.broker.group(topic, group);
+    if (!queue) return [];
+    return queue.deadLetters.slice(0, limit).map((m) => ({
+      message: m,
+      reason: m.headers[Headers.deadLetterReason] ?? "unknown",
+      headers: m.headers,
+    }));
+  }
+
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.stateValue.status === "closed") return;
+    this.setState({ status: "closing" });
+    await Promise.all([...this.subscriptions].map((s) => s.close(options)));
+    this.setState({ status: "closed" });
+  }
+
+  async abort(): Promise<void> {
+    for (const s of [...this.subscriptions]) s.abort();
+    this.setState({ status: "closed" });
+  }
+}
+
+/** Create an in-memory transport. `memory://name` URLs share the broker called `name`. */
+export function createMemoryTransport(options: MemoryTransportOptions = {}): MemoryTransport {
+  return new MemoryTransport(options);
+}
