@@ -1,0 +1,35 @@
+/**
+ * The `mqa` command line: thin commands over the library. Each command lives in commands/<name>.ts
+ * and registers itself here.
+ */
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import { MqaError } from "../core/errors.js";
+import { maskSecretsInText } from "../core/redact.js";
+import { registerDemoCommand } from "./commands/demo.js";
+
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
+
+/** Build the program (exported for tests). */
+export function buildProgram(): Command {
+  const program = new Command("mqa")
+    .description("reliable messaging on RabbitMQ and Redis Streams: library, topology, audit, verify, bench")
+    .version(pkg.version, "-v, --version")
+    .showHelpAfterError();
+  registerDemoCommand(program);
+  return program;
+}
+
+/** Run the CLI with `argv` (node, script, ...args). */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    const message = maskSecretsInText(err instanceof Error ? err.message : String(err));
+    const code = err instanceof MqaError ? ` [${err.code}]` : "";
+    process.stderr.write(`mqa: ${message}${code}\n`);
+    process.exitCode = 2;
+  }
+}
