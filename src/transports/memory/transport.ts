@@ -63,7 +63,9 @@ class MemorySubscription implements Subscription, BrokerConsumer {
       } catch {
         // A handler must settle; one that throws instead is retried rather than lost.
       }
-      if (!delivery.settled && this.held.has(tag)) await delivery.retry({ delayMs: 0 });
+      // Unsettled after the handler: hand it back to the broker as a redelivery (delivery count kept,
+      // so the delivery limit still stops a handler that never settles).
+      if (!delivery.settled && this.held.has(tag)) this.release(tag);
     })();
     this.running.add(run);
     void run.finally(() => this.running.delete(run));
@@ -79,6 +81,14 @@ class MemorySubscription implements Subscription, BrokerConsumer {
     this.held.delete(tag);
     this.queue.schedule();
     return stored;
+  }
+
+  /** Give a held delivery back to the queue unsettled (a nack with requeue). */
+  release(tag: number): void {
+    const stored = this.held.get(tag);
+    if (stored === undefined) return;
+    this.held.delete(tag);
+    this.queue.enqueue(stored);
   }
 
   enqueue(stored: StoredMessage, delayMs: number): void {

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { Router } from "./router.js";
+import { InvalidOptionsError } from "./errors.js";
+import { waitFor } from "../testing/wait.js";
+import { asJson, json, memoryTransport, topicName } from "../../test/support/memory.js";
+
+describe("Router", () => {
+  it("types and validates payloads per handler", async () => {
+    const t = await memoryTransport();
+    const topic = topicName("typed");
+    const totals: number[] = [];
+    const router = new Router(t);
+    router.handle({
+      topic,
+      group: "g",
+      schema: z.object({ qty: z.number().int(), sku: z.string() }),
+      handler: async (order) => {
+        totals.push(order.qty); // order.qty is typed as number
+      },
+    });
+    await router.start();
+    await t.publish(topic, { ...asJson, payload: json({ qty: 3, sku: "A" }) });
+    await waitFor(() => totals.length === 1, 5000, "the message");
+    expect(totals).toEqual([3]);
+    await router.stop();
+  });
+
+  it("dead-letters an error nothing handled instead of looping (no middleware at all)", async () => {
+    const t = await memoryTransport();
+    const topic = topicName("bare");
+    let calls = 0;
+    const router = new Router(t);
+    router.handle({
+      topic,
+      group: "g",
+      handler: async () => {
+        calls++;
+        throw new Error("bug");
+      },
+    });
+    await router.start();
+    await t.publish(topic, { ...asJson, payload: json({}) });
+    await waitFor(async () => (await t.readDeadLetters(topic, "g")).length === 1, 5000, "dead letter");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toBe(1);
+    expect((await t.readDeadLetters(topic, "g"))[0]?.reason).toBe("handler-error");
+    await router.stop();
+  });
+
+  it("rejects a bad route with the path of the problem", async () => {
+    const t = await memoryTransport();
+    expect(() =>
+      new Router(t).handle({ topic: "", group: "g", prefetch: 0, handler: async () => undefined }),
+    ).toThrow(InvalidOptionsError);
+    try {
+      new Router(t).handle({ topic: "", group: "g", prefetch: 0, handler: async () => undefined });
+    } catch (err) {
+      expect((err as Error).message).toMatch(/topic/);
+      expect((err as Error).message).toMatch(/prefetch/);
+    }
+  });
+});

@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { MemoryBroker } from "./broker.js";
+import { MemoryTransport } from "./transport.js";
+import type { Delivery } from "../../core/transport.js";
+import { UnroutableError } from "../../core/errors.js";
+import { waitFor } from "../../testing/wait.js";
+
+const bytes = new Uint8Array([1]);
+
+describe("memory broker", () => {
+  it("rejects publishes to a topic without groups instead of dropping them", async () => {
+    const t = new MemoryTransport({ broker: new MemoryBroker() });
+    await expect(t.publish("nobody-listens", { payload: bytes })).rejects.toBeInstanceOf(UnroutableError);
+  });
+
+  it("never holds more unsettled deliveries than the prefetch", async () => {
+    const t = new MemoryTransport({ broker: new MemoryBroker() });
+    await t.declare({ topic: "p", group: "g" });
+    const held: Delivery[] = [];
+    await t.subscribe(
+      "p",
+      "g",
+      async (d) => {
+        held.push(d);
+        await new Promise(() => undefined); // settled from outside
+      },
+      { prefetch: 3 },
+    );
+    for (let i = 0; i < 10; i++) await t.publish("p", { payload: bytes });
+    await waitFor(() => held.length === 3, 2000, "three deliveries");
+    await new Promise((r) => setTimeout(r, 30));
+    expect(held.length).toBe(3);
+    await held[0]?.ack();
+    await waitFor(() => held.length === 4, 2000, "a fourth after one ack");
+  });
+
+  it("redelivers a delivery its handler returned without settling, up to the delivery limit", async () => {
+    const broker = new MemoryBroker({ deliveryLimit: 5 });
+    const t = new MemoryTransport({ broker });
+    await t.declare({ topic: "unsettled", group: "g" });
+    const attempts: number[] = [];
+    await t.subscribe("unsettled", "g", async (d) => void attempts.push(d.message.attempt));
+    await t.publish("unsettled", { payload: bytes });
+    await waitFor(async () => (await t.readDeadLetters("unsettled", "g")).length === 1, 2000, "dead letter");
+    expect(attempts).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("dead-letters a message that keeps crashing its consumers (delivery limit)", async () => {
+    const broker = new MemoryBroker({ deliveryLimit: 3 });
+    for (let i = 0; i < 4; i++) {
+      const t = new MemoryTransport({ broker });
+      await t.declare({ topic: "crash", group: "g" });
+      if (i === 0) await t.publish("crash", { id: "poison", payload: bytes });
+      let got = false;
+      await t.subscribe("crash", "g", async () => {
+        got = true;
+        await new Promise(() => undefined);
+      });
+      if (i < 3) {
+        await waitFor(() => got, 2000, `delivery ${i + 1}`);
+        await t.abort();
+      } else {
+        await waitFor(async () => (await t.readDeadLetters("crash", "g")).length === 1, 2000, "dead letter");
+        expect((await t.readDeadLetters("crash", "g"))[0]?.reason).toBe("delivery-limit");
+      }
+    }
+  });
+
+  it("drops settlements from a consumer that was lost, like an ack on a dead channel", async () => {
+    const broker = new MemoryBroker();
+    const t = new MemoryTransport({ broker });
+    await t.declare({ topic: "stale", group: "g" });
+    let held: Delivery | undefined;
+    await t.subscribe("stale", "g", async (d) => {
+      held = d;
+      await new Promise(() => undefined);
+    });
+    await t.publish("stale", { payload: bytes });
+    await waitFor(() => held !== undefined, 2000, "delivery");
+    await t.abort();
+    await held?.ack(); // must not remove the message: it was already returned to the queue
+    const t2 = new MemoryTransport({ broker });
+    const again: number[] = [];
+    await t2.subscribe("stale", "g", async (d) => {
+      again.push(d.message.attempt);
+      await d.ack();
+    });
+    await waitFor(() => again.length === 1, 2000, "redelivery");
+    expect(again).toEqual([2]);
+  });
+});

@@ -1,0 +1,55 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const bin = new URL("../bin/mqa.js", import.meta.url).pathname;
+
+async function mqa(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe("mqa CLI (built bin)", () => {
+  it("prints help and version", async () => {
+    const help = await mqa("--help");
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("demo");
+    const version = await mqa("--version");
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("demo --json reconciles every order on the embedded broker", async () => {
+    const r = await mqa("demo", "--json", "--orders", "60");
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as Record<string, unknown> & {
+      deadLetters: Array<{ reason: string }>;
+    };
+    expect(report["published"]).toBe(60);
+    expect(report["lost"]).toBe(0);
+    expect(report["duplicates"]).toBe(0);
+    expect(report["processed"]).toBe(57);
+    expect(report["deadLettered"]).toBe(3);
+    expect(report["retried"]).toBeGreaterThan(0);
+    expect(report.deadLetters.map((d) => d.reason).sort()).toEqual([
+      "invalid-payload",
+      "max-attempts",
+      "max-attempts",
+    ]);
+  });
+
+  it("rejects bad input with a clear message", async () => {
+    const orders = await mqa("demo", "--orders", "-3");
+    expect(orders.code).not.toBe(0);
+    expect(orders.stderr).toMatch(/positive whole number/);
+    const scheme = await mqa("demo", "--broker", "kafka://user:topsecret@host:9092");
+    expect(scheme.code).toBe(2);
+    expect(scheme.stderr).toMatch(/unknown broker URL scheme/);
+    expect(scheme.stderr).not.toContain("topsecret");
+  });
+});
