@@ -1,0 +1,236 @@
+/**
+ * Key names of the Redis Streams transport, and what a declaration creates. Pure: no I/O, so the
+ * topology, audit and monitor code can compute the same names without a connection.
+ *
+ * Layout (prefix `mqa`, topic `orders`, group `billing`):
+ *
+ * | key                                   | type   | what                                             |
+ * | ------------------------------------- | ------ | ------------------------------------------------ |
+ * | `mqa:{orders}`                        | stream | the topic (one partition)                        |
+ * | `mqa:{orders#3}`                      | stream | partition 3 of a partitioned topic               |
+ * | `mqa:{orders}:retry:billing`          | stream | retries of group billing, read with the topic    |
+ * | `mqa:{orders}:delayed:billing`        | zset   | retries waiting for their due time (score = ms)  |
+ * | `mqa:{orders}:dlq:billing`            | stream | dead letters of group billing                    |
+ * | `mqa:{orders#3}:lease:billing`        | string | which consumer owns partition 3 (partitioned)    |
+ * | `mqa:{orders}:members:billing`        | zset   | live consumers of the group (partitioned)        |
+ *
+ * Hash tags: every key of one partition carries the partition's tag (`{orders}` or `{orders#3}`), so
+ * the Lua scripts that touch a stream, its retry stream, its delayed set and its DLQ together run on
+ * one Redis Cluster slot, while different partitions hash to different slots and spread over the
+ * cluster. The dead-letter stream is `<stream>:dlq:<group>`: per group, because a dead letter belongs
+ * to the group that gave up on it (another group may have handled the same entry fine).
+ *
+ * Topic names are escaped inside the tag (`{`, `}`, `#`, `%`, whitespace → `%XX`), so no topic can
+ * break the tag or collide with another topic's partition.
+ */
+
+/** Default prefix of every key. @defaultValue "mqa" */
+export const DEFAULT_KEY_PREFIX = "mqa";
+
+/** Escape what would break a hash tag or make two names collide. Reversible with {@link unescapeName}. */
+export function escapeName(name: string): string {
+  return name.replace(/[{}#%\s]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0"));
+}
+
+/** Undo {@link escapeName}. */
+export function unescapeName(escaped: string): string {
+  return escaped.replace(/%([0-9A-F]{2})/g, (_, hex: string) =>
+    String.fromCharCode(Number.parseInt(hex, 16)),
+  );
+}
+
+/** The keys of one partition stream and of one group on it. */
+export interface PartitionKeys {
+  /** Partition number, 0-based (0 for an unpartitioned topic). */
+  readonly partition: number;
+  /** The stream messages are published to. */
+  readonly stream: string;
+  /** Retries of the group, XADDed here (immediately or by the delayed mover) and read with `stream`. */
+  readonly retry: string;
+  /** Sorted set of delayed retries: member = packed entry, score = due time in ms. */
+  readonly delayed: string;
+  /** The group's dead-letter stream. */
+  readonly dlq: string;
+  /** Partition ownership lease (only used when the topic has more than one partition). */
+  readonly lease: string;
+}
+
+/** Names for a prefix. Construct once per transport. */
+export class RedisKeyNames {
+  constructor(readonly prefix: string = DEFAULT_KEY_PREFIX) {
+    if (prefix.includes("{") || prefix.includes("}")) {
+      throw new RangeError(`key prefix ${JSON.stringify(prefix)} must not contain { or } (hash tag braces)`);
+    }
+  }
+
+  /** Hash tag of one partition: `{topic}` when unpartitioned, `{topic#n}` otherwise. */
+  tag(topic: string, partition: number, partitions: number): string {
+    // An empty tag `{}` would hash the whole key and scatter a partition's keys over slots.
+    if (topic.length === 0) throw new RangeError("topic name must not be empty");
+    const t = escapeName(topic);
+    return partitions <= 1 ? `{${t}}` : `{${t}#${partition}}`;
+  }
+
+  /** The stream of one partition. */
+  stream(topic: string, partition = 0, partitions = 1): string {
+    return `${this.prefix}:${this.tag(topic, partition, partitions)}`;
+  }
+
+  /** Every stream of a topic, partition 0 first. */
+  streams(topic: string, partitions = 1): string[] {
+    return Array.from({ length: Math.max(1, partitions) }, (_, p) => this.stream(topic, p, partitions));
+  }
+
+  /** All keys of one partition for one group. */
+  partition(topic: string, group: string, partition = 0, partitions = 1): PartitionKeys {
+    const stream = this.stream(topic, partition, partitions);
+    if (group.length === 0) throw new RangeError("group name must not be empty");
+    const g = escapeName(group);
+    return {
+      partition,
+      stream,
+      retry: `${stream}:retry:${g}`,
+      delayed: `${stream}:delayed:${g}`,
+      dlq: `${stream}:dlq:${g}`,
+      lease: `${stream}:lease:${g}`,
+    };
+  }
+
+  /** All keys of a group, one entry per partition. */
+  group(topic: string, group: string, partitions = 1): PartitionKeys[] {
+    return Array.from({ length: Math.max(1, partitions) }, (_, p) =>
+      this.partition(topic, group, p, partitions),
+    );
+  }
+
+  /** Live members of a group on a partitioned topic (heartbeat zset), in the topic's own slot. */
+  members(topic: string, group: string): string {
+    return `${this.prefix}:{${escapeName(topic)}}:members:${escapeName(group)}`;
+  }
+
+  /** Pattern matching every key of a topic (for SCAN in tests, audit and cleanup). */
+  topicPattern(topic: string): string {
+    const t = escapeName(topic).replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+    return `${this.prefix}:{${t}*`;
+  }
+}
+
+/** Which partition a key goes to: FNV-1a (32 bit) of the UTF-8 key, modulo the partition count. */
+export function partitionForKey(key: string | undefined, partitions: number, fallback = 0): number {
+  if (partitions <= 1) return 0;
+  if (key === undefined) return fallback % partitions;
+  let h = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(key)) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % partitions;
+}
+
+/** Stream trimming policy. Trimming never goes past the oldest entry some group still needs. */
+export type TrimPolicy = { readonly maxLen: number } | { readonly maxAgeMs: number } | undefined;
+
+/** One step a declaration performs, for `plan`/`apply` and dry runs. */
+export type DeclarationStep =
+  | {
+      readonly kind: "stream";
+      readonly key: string;
+      readonly partition: number;
+      /** Streams are created by `XGROUP CREATE … MKSTREAM`, never by an empty XADD. */
+      readonly command: string;
+    }
+  | {
+      readonly kind: "group";
+      readonly stream: string;
+      readonly group: string;
+      /**
+       * Where a new group starts: `0` (every retained entry) when the stream has no group yet, so
+       * messages published before any group existed are kept for the first one ("retain"); `$` (only
+       * new entries) when other groups already exist, so a late group does not replay their history.
+       * Decided atomically on the server by `declare-group.lua`. An existing group is left as it is.
+       */
+      readonly start: "0-if-first-group-else-$" | "0";
+      readonly command: string;
+    }
+  | {
+      readonly kind: "lazy";
+      readonly key: string;
+      readonly type: "zset" | "stream" | "string";
+      /** Created on first use (delayed retry, first dead letter, partition lease). */
+      readonly purpose: "delayed-retries" | "dead-letters" | "partition-lease" | "members";
+    }
+  | {
+      readonly kind: "trim";
+      readonly stream: string;
+      readonly policy: NonNullable<TrimPolicy>;
+      /** Trimming is `XTRIM MINID ~ <floor>`, floor = the oldest entry any group still needs. */
+      readonly command: string;
+    };
+
+/** What to declare: a topic, one group on it, and what to build around it. */
+export interface DeclarationInput {
+  readonly topic: string;
+  readonly group: string;
+  /** @defaultValue 1 */
+  readonly partitions?: number;
+  /** @defaultValue true */
+  readonly deadLetter?: boolean;
+  readonly trim?: TrimPolicy;
+}
+
+/** List what declaring `input` creates, in order. Pure; the transport executes exactly these steps. */
+export function planDeclaration(names: RedisKeyNames, input: DeclarationInput): DeclarationStep[] {
+  const partitions = Math.max(1, input.partitions ?? 1);
+  const group = escapeName(input.group);
+  const steps: DeclarationStep[] = [];
+  for (const keys of names.group(input.topic, input.group, partitions)) {
+    steps.push({
+      kind: "stream",
+      key: keys.stream,
+      partition: keys.partition,
+      command: "created by the group step (XGROUP CREATE … MKSTREAM)",
+    });
+    steps.push({
+      kind: "group",
+      stream: keys.stream,
+      group: input.group,
+      start: "0-if-first-group-else-$",
+      command: `EVALSHA declare-group.lua 1 ${keys.stream} ${group}`,
+    });
+    steps.push({
+      kind: "stream",
+      key: keys.retry,
+      partition: keys.partition,
+      command: "created by the group step (XGROUP CREATE … MKSTREAM)",
+    });
+    steps.push({
+      kind: "group",
+      stream: keys.retry,
+      group: input.group,
+      start: "0",
+      command: `XGROUP CREATE ${keys.retry} ${group} 0 MKSTREAM`,
+    });
+    steps.push({ kind: "lazy", key: keys.delayed, type: "zset", purpose: "delayed-retries" });
+    if (input.deadLetter ?? true)
+      steps.push({ kind: "lazy", key: keys.dlq, type: "stream", purpose: "dead-letters" });
+    if (partitions > 1)
+      steps.push({ kind: "lazy", key: keys.lease, type: "string", purpose: "partition-lease" });
+    if (input.trim) {
+      steps.push({
+        kind: "trim",
+        stream: keys.stream,
+        policy: input.trim,
+        command: `EVALSHA trim-stream.lua 1 ${keys.stream} … (XTRIM ${keys.stream} MINID ~ <floor>)`,
+      });
+    }
+  }
+  if (partitions > 1) {
+    steps.push({
+      kind: "lazy",
+      key: names.members(input.topic, input.group),
+      type: "zset",
+      purpose: "members",
+    });
+  }
+  return steps;
+}
