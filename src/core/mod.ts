@@ -8,3 +8,4 @@ export * from "./redact.js";
 export * from "./backoff.js";
 export { newMessageId } from "./ids.js";
 export { sleep } from "./sleep.js";
+export { shutdownOnSignals, type ShutdownOptions, type Stoppable } from "./shutdown.js";
