@@ -15,14 +15,39 @@ export class MessageContext<T = unknown> {
   /** Free-form state for middleware (e.g. `retriesExhausted`). */
   readonly state: Record<string, unknown> = {};
   private readonly abortController = new AbortController();
+  private settledAsValue: "ack" | "retry" | "dead-letter" | undefined;
+  /** The delivery, wrapped so the context knows how it was settled. */
+  readonly delivery: Delivery;
 
   constructor(
-    readonly delivery: Delivery,
+    delivery: Delivery,
     readonly subscription: Subscription,
     readonly transport: Transport,
     public logger: Logger,
   ) {
     this.signal = this.abortController.signal;
+    const mark = (how: "ack" | "retry" | "dead-letter"): void => {
+      if (!delivery.settled && this.settledAsValue === undefined) this.settledAsValue = how;
+    };
+    this.delivery = {
+      get message() {
+        return delivery.message;
+      },
+      get group() {
+        return delivery.group;
+      },
+      get settled() {
+        return delivery.settled;
+      },
+      ack: () => (mark("ack"), delivery.ack()),
+      retry: (options) => (mark("retry"), delivery.retry(options)),
+      deadLetter: (reason) => (mark("dead-letter"), delivery.deadLetter(reason)),
+    };
+  }
+
+  /** How the delivery was settled so far through this context, if at all. */
+  get settledAs(): "ack" | "retry" | "dead-letter" | undefined {
+    return this.settledAsValue;
   }
 
   get message(): Message {

@@ -31,3 +31,4 @@ export {
 export function defaultMiddleware(options: { retry?: RetryMiddlewareOptions } = {}): Middleware[] {
   return [correlation(), logging(), deadLetter(), retry(options.retry)];
 }
+export { metrics, type MetricsOptions } from "./metrics.js";
