@@ -2,7 +2,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { deadLetterHeaders, type DeadLetterReason, type Message } from "../../core/message.js";
-import type { Delivery } from "../../core/transport.js";
+import type { Delivery, RetryOptions } from "../../core/transport.js";
 import type { AckBatcher } from "./ack-batcher.js";
 import { deadLetterFields, withAttempt, type DecodedEntry } from "./fields.js";
 import type { PartitionKeys } from "./naming.js";
@@ -59,7 +59,7 @@ export class RedisDelivery implements Delivery {
     await this.source.acks.ack(this.source.stream, this.entry.entryId, this.fromRetry);
   }
 
-  async retry(options: { delayMs?: number; countAttempt?: boolean } = {}): Promise<void> {
+  async retry(options: RetryOptions = {}): Promise<void> {
     if (!this.take()) return;
     const attempt = this.message.attempt + (options.countAttempt === false ? 0 : 1);
     const { client, keys, group, consumer, stream } = this.source;
@@ -74,7 +74,7 @@ export class RedisDelivery implements Delivery {
           Math.max(0, Math.round(options.delayMs ?? 0)),
           randomUUID(),
           this.fromRetry ? "1" : "0",
-          ...withAttempt(this.entry, attempt),
+          ...withAttempt(this.entry, attempt, options.headers),
         ],
       ),
     );

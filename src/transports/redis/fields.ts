@@ -88,11 +88,27 @@ export function decodeEntry(raw: RawEntry): DecodedEntry | undefined {
   };
 }
 
-/** Fields for re-enqueueing `entry` with a new attempt number (retries). */
-export function withAttempt(entry: DecodedEntry, attempt: number): EntryFields {
+/**
+ * Fields for re-enqueueing `entry` with a new attempt number and extra headers (retries). mqa's own
+ * attempt header always comes from `attempt`, never from `headers`.
+ */
+export function withAttempt(
+  entry: DecodedEntry,
+  attempt: number,
+  headers?: Record<string, string>,
+): EntryFields {
+  let h: Buffer | string | undefined = entry.fields.get("h");
+  if (headers && Object.keys(headers).length > 0) {
+    const merged = { ...(JSON.parse(h?.toString() ?? "{}") as Record<string, string>), ...headers };
+    delete merged[Headers.attempt];
+    h = JSON.stringify(merged);
+  }
   const out: EntryFields = [];
-  for (const [name, value] of entry.fields) out.push(name, name === "a" ? String(attempt) : value);
-  if (!entry.fields.has("a")) out.push("a", String(attempt));
+  for (const [name, value] of entry.fields) {
+    if (name === "a" || name === "h") continue;
+    out.push(name, value);
+  }
+  out.push("a", String(attempt), "h", h ?? "{}");
   return out;
 }
 

@@ -107,6 +107,10 @@ export class RedisSubscription implements Subscription {
     this.blockingId = Number(await this.blocking.client("ID"));
     await this.ownership.start();
     this.loop = this.run();
+    // Look for abandoned entries at once: a restarted service should not wait a claim interval.
+    void this.housekeeping().catch((err: unknown) =>
+      this.logger.warn({ err: summarizeError(err, 2) }, "first reclaim round failed"),
+    );
     const o = this.ctx.options;
     this.every(o.claimIntervalMs, () => this.housekeeping());
     this.every(o.delayPollMs, () => this.promoteDue());
