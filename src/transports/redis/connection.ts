@@ -5,7 +5,7 @@
 import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 import { backoffDelay } from "../../core/backoff.js";
-import { maskUrl } from "../../core/redact.js";
+import { maskSecretsInText, maskUrl } from "../../core/redact.js";
 import type { ConnectionState } from "../../core/transport.js";
 import type { ResolvedRedisOptions } from "./options.js";
 
@@ -37,9 +37,13 @@ export function clientOptions(options: ResolvedRedisOptions, role: string): Redi
   };
 }
 
-/** A new (not yet connected) client. */
-export function createClient(options: ResolvedRedisOptions, role: string): Redis {
-  return new Redis(options.url, clientOptions(options, role));
+/** A new (not yet connected) client; its errors are logged (ioredis reconnects by itself). */
+export function createClient(options: ResolvedRedisOptions, role: string, logger: Logger): Redis {
+  const client = new Redis(options.url, clientOptions(options, role));
+  client.on("error", (err: Error) => {
+    logger.warn({ role, err: { message: maskSecretsInText(err.message) } }, "redis connection error");
+  });
+  return client;
 }
 
 type Listener = (state: ConnectionState, previous: ConnectionState) => void;
@@ -86,9 +90,6 @@ export class ConnectionStateMachine {
     client.on("reconnecting", () => {
       attempt++;
       this.set({ status: "reconnecting", attempt });
-    });
-    client.on("error", (err: Error) => {
-      this.logger.warn({ err: { message: err.message } }, "redis connection error");
     });
   }
 }

@@ -51,7 +51,7 @@ export class RedisTransport implements Transport {
     this.logger = (this.options.logger ?? pino({ level: "silent" })).child({ transport: "redis" });
     this.names = new RedisKeyNames(this.options.keyPrefix);
     this.machine = new ConnectionStateMachine(this.logger, this.options.url);
-    this.command = createClient(this.options, "command");
+    this.command = createClient(this.options, "command", this.logger);
     this.machine.follow(this.command);
     this.command.on("ready", () => {
       // After a reconnect: make every declaration again (a restarted server without persistence
@@ -178,7 +178,7 @@ export class RedisTransport implements Transport {
       names: this.names,
       logger: this.logger,
       stats: this.stats,
-      createBlockingClient: () => createClient(this.options, "consumer"),
+      createBlockingClient: () => createClient(this.options, "consumer", this.logger),
       redeclare: (t, g) =>
         this.declare({
           ...(this.declarations.get(this.key({ topic: t, group: g })) ?? {}),
