@@ -58,7 +58,7 @@ export class RedisSubscription implements Subscription {
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
-  private housekeepingRuns = 0;
+  private lastCleanup = 0;
   private readonly logger: Logger;
 
   constructor(
@@ -401,9 +401,12 @@ export class RedisSubscription implements Subscription {
     if (this.paused) return;
     const o = this.ctx.options;
     for (const keys of this.ownedKeys()) await this.claim(keys, o.claimIdleMs);
-    // Consumer cleanup is rarer: every ~10 claim rounds.
-    if (this.housekeepingRuns++ % 10 !== 0) return;
-    const idle = Math.max(o.consumerIdleMs, o.blockMs * 10);
+    // Consumer cleanup is rarer: at most every consumerIdleMs / 2 (and at most once a minute).
+    const now = Date.now();
+    if (now - this.lastCleanup < Math.min(60_000, o.consumerIdleMs / 2)) return;
+    this.lastCleanup = now;
+    // Never below a few BLOCK periods: a live consumer is "idle" while it waits in XREADGROUP.
+    const idle = Math.max(o.consumerIdleMs, o.blockMs * 3);
     for (const keys of this.ownedKeys()) {
       for (const stream of [keys.stream, keys.retry]) {
         const removed = await removeIdleConsumers(this.ctx.command, stream, this.group, idle, this.consumer);

@@ -127,4 +127,25 @@ describe("RedisTransport against the local Redis", () => {
     await until(async () => (await r.xpending(t.names.stream("del"), "g"))[0] === 0, "PEL empty");
     r.disconnect();
   });
+
+  it("removes idle consumers once they hold nothing, and leaves the group on close", async () => {
+    const t = f.create({ consumerIdleMs: 300, claimIdleMs: 200 });
+    await t.declare({ topic: "tidy", group: "g" });
+    const r = new Redis(REDIS_URL);
+    const stream = t.names.stream("tidy");
+    await r.xgroup("CREATECONSUMER", stream, "g", "ghost");
+    await r.xgroup("CREATECONSUMER", stream, "g", "holder");
+    await r.xadd(stream, "*", "id", "x", "a", "1", "h", "{}", "p", "x");
+    await r.xreadgroup("GROUP", "g", "holder", "COUNT", 1, "STREAMS", stream, ">");
+    const consumers = async (): Promise<string[]> =>
+      ((await r.xinfo("CONSUMERS", stream, "g")) as unknown[][]).map((c) => String(c[1]));
+    const sub = await t.subscribe("tidy", "g", async (d) => d.ack());
+    await until(async () => !(await consumers()).includes("ghost"), "the ghost consumer to be removed");
+    expect(t.stats.removedConsumers).toBeGreaterThanOrEqual(1);
+    // "holder" held an entry: it was reclaimed (idle > claimIdleMs) and, once empty, removed too.
+    await until(async () => !(await consumers()).includes("holder"), "the drained holder to be removed");
+    await sub.close();
+    expect(await consumers()).toEqual([]);
+    r.disconnect();
+  });
 });
