@@ -26,7 +26,7 @@ class Slots {
     }
     return new Promise((resolve) => this.waiters.push(resolve));
   }
-  /** Give up a wait that timed out (its slot, if granted later, is passed on). */
+  /** Free a slot, handing it straight to the next waiter if there is one. */
   release(): void {
     const next = this.waiters.shift();
     if (next) next();
@@ -73,30 +73,40 @@ export class StreamPublisher {
     const timeoutMs = options?.timeoutMs ?? this.options.publishTimeoutMs;
     const { id, fields } = encodeMessage(message);
     const { stream } = this.streamFor(topic, message.key);
-    const work = this.send(stream, fields, topic);
+    const state = { timedOut: false };
+    const work = this.send(stream, fields, topic, state);
     this.pending.add(work);
     void work.catch(() => undefined).finally(() => this.pending.delete(work));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new PublishTimeoutError(
-              `publish to ${topic} not confirmed by Redis within ${timeoutMs} ms; it may or may not be stored ` +
-                "(raise publishTimeoutMs, or check the connection)",
-              { details: { topic, id, timeoutMs } },
-            ),
+      timer = setTimeout(() => {
+        state.timedOut = true;
+        reject(
+          new PublishTimeoutError(
+            `publish to ${topic} not confirmed by Redis within ${timeoutMs} ms; it may or may not be stored ` +
+              "(raise publishTimeoutMs, or check the connection)",
+            { details: { topic, id, timeoutMs } },
           ),
-        timeoutMs,
-      );
+        );
+      }, timeoutMs);
     });
     return Promise.race([work, timeout])
       .then((position) => ({ id, position }))
       .finally(() => clearTimeout(timer));
   }
 
-  private async send(stream: string, fields: (string | Buffer)[], topic: string): Promise<string> {
+  private async send(
+    stream: string,
+    fields: (string | Buffer)[],
+    topic: string,
+    state: { timedOut: boolean },
+  ): Promise<string> {
     await this.slots.acquire();
+    if (state.timedOut) {
+      // The caller was already told "timeout" while this waited for a slot: never send it late.
+      this.slots.release();
+      throw new PublishTimeoutError(`publish to ${topic} timed out before it was sent`);
+    }
     let entryId: string;
     try {
       entryId = (await this.client.xadd(stream, "*", ...fields)) as string;

@@ -192,7 +192,13 @@ export class RedisTransport implements Transport {
       await close(o);
       this.subscriptions.delete(sub);
     };
-    await sub.start();
+    try {
+      await sub.start();
+    } catch (err) {
+      sub.abort();
+      this.subscriptions.delete(sub);
+      throw err;
+    }
     return sub;
   }
 
