@@ -32,6 +32,15 @@ export interface SubscriptionContext {
   redeclare(topic: string, group: string): Promise<void>;
 }
 
+/** One running handler; keyed in `inflight` by stream and entry id. */
+interface Slot {
+  delivery: RedisDelivery | undefined;
+  stream: string;
+  id: string;
+  partition: number;
+  done: Promise<void>;
+}
+
 interface Item {
   raw: RawEntry;
   stream: string;
@@ -47,10 +56,7 @@ export class RedisSubscription implements Subscription {
   private readonly acks: AckBatcher;
   private readonly partitions: number;
   private readonly ownership: PartitionOwnership;
-  private readonly inflight = new Map<
-    string,
-    { delivery: RedisDelivery | undefined; partition: number; done: Promise<void> }
-  >();
+  private readonly inflight = new Map<string, Slot>();
   private buffered: Item[] = [];
   private paused = false;
   private closing = false;
@@ -252,7 +258,7 @@ export class RedisSubscription implements Subscription {
   }
 
   private held(stream: string, id: string): boolean {
-    const key = `${stream} ${id}`;
+    const key = `${stream}\u0000${id}`;
     return (
       this.inflight.has(key) || this.buffered.some((i) => i.stream === stream && i.raw[0].toString() === id)
     );
@@ -267,9 +273,11 @@ export class RedisSubscription implements Subscription {
   private pump(): void {
     while (!this.closing && !this.paused && this.buffered.length > 0 && this.inflight.size < this.prefetch) {
       const item = this.buffered.shift()!;
-      const key = `${item.stream} ${item.raw[0].toString()}`;
-      const slot: { delivery: RedisDelivery | undefined; partition: number; done: Promise<void> } = {
+      const key = `${item.stream}\u0000${item.raw[0].toString()}`;
+      const slot: Slot = {
         delivery: undefined,
+        stream: item.stream,
+        id: item.raw[0].toString(),
         partition: item.keys.partition,
         done: Promise.resolve(),
       };
@@ -473,10 +481,9 @@ export class RedisSubscription implements Subscription {
    */
   private async giveBack(): Promise<void> {
     const back = new Map<string, string[]>();
-    for (const [key, slot] of this.inflight) {
+    for (const slot of this.inflight.values()) {
       if (slot.delivery) slot.delivery.abandoned = true;
-      const [stream, id] = key.split(" ") as [string, string];
-      back.set(stream, [...(back.get(stream) ?? []), id]);
+      back.set(slot.stream, [...(back.get(slot.stream) ?? []), slot.id]);
     }
     for (const item of this.buffered)
       back.set(item.stream, [...(back.get(item.stream) ?? []), item.raw[0].toString()]);

@@ -1,6 +1,6 @@
 /** The Redis Streams transport: publisher, subscriber and declarer over one Redis server. */
 import type { Redis } from "ioredis";
-import { pino, type Logger } from "pino";
+import { silentLogger, type Logger } from "../../log/logger.js";
 import { ClosedError, ConnectionClosedError } from "../../core/errors.js";
 import { attemptFromHeaders, Headers, type Message, type OutgoingMessage } from "../../core/message.js";
 import { maskSecretsInText, maskUrl } from "../../core/redact.js";
@@ -48,7 +48,7 @@ export class RedisTransport implements Transport {
 
   constructor(options: RedisTransportOptions = {}) {
     this.options = parseRedisOptions(options);
-    this.logger = (this.options.logger ?? pino({ level: "silent" })).child({ transport: "redis" });
+    this.logger = (this.options.logger ?? silentLogger()).child({ transport: "redis" });
     this.names = new RedisKeyNames(this.options.keyPrefix);
     this.machine = new ConnectionStateMachine(this.logger, this.options.url);
     this.command = createClient(this.options, "command", this.logger);
