@@ -43,7 +43,11 @@ export class AckBatcher {
     if (batch.length === 0) return;
     this.queue = [];
     const byStream = new Map<string, PendingAck[]>();
-    for (const a of batch) byStream.set(a.stream, [...(byStream.get(a.stream) ?? []), a]);
+    for (const a of batch) {
+      const list = byStream.get(a.stream);
+      if (list) list.push(a);
+      else byStream.set(a.stream, [a]);
+    }
     const pipeline = this.client.pipeline();
     for (const [stream, acks] of byStream) {
       pipeline.xack(stream, this.group, ...acks.map((a) => a.id));

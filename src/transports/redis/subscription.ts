@@ -57,6 +57,8 @@ export class RedisSubscription implements Subscription {
   private readonly partitions: number;
   private readonly ownership: PartitionOwnership;
   private readonly inflight = new Map<string, Slot>();
+  /** Keys (stream NUL id) of every buffered or in-flight entry. */
+  private readonly heldKeys = new Set<string>();
   private buffered: Item[] = [];
   private paused = false;
   private closing = false;
@@ -174,7 +176,10 @@ export class RedisSubscription implements Subscription {
     let failures = 0;
     while (!this.closing) {
       try {
-        if (this.paused || this.capacity <= 0) {
+        // Read in batches: with work in hand, wait until at least half the prefetch is free, so a
+        // busy consumer does not turn into one XREADGROUP round trip per message.
+        const busy = this.inflight.size + this.buffered.length > 0;
+        if (this.paused || this.capacity <= 0 || (busy && this.capacity < Math.ceil(this.prefetch / 2))) {
           await this.wait();
           continue;
         }
@@ -257,15 +262,15 @@ export class RedisSubscription implements Subscription {
     }
   }
 
+  /** True while the entry is buffered or being handled here (so an ID-0 re-read skips it). */
   private held(stream: string, id: string): boolean {
-    const key = `${stream}\u0000${id}`;
-    return (
-      this.inflight.has(key) || this.buffered.some((i) => i.stream === stream && i.raw[0].toString() === id)
-    );
+    return this.heldKeys.has(`${stream}\u0000${id}`);
   }
 
   private enqueue(item: Item): void {
-    if (this.held(item.stream, item.raw[0].toString())) return;
+    const key = `${item.stream}\u0000${item.raw[0].toString()}`;
+    if (this.heldKeys.has(key)) return;
+    this.heldKeys.add(key);
     this.buffered.push(item);
     this.pump();
   }
@@ -284,6 +289,7 @@ export class RedisSubscription implements Subscription {
       this.inflight.set(key, slot);
       slot.done = this.handle(item, slot).finally(() => {
         this.inflight.delete(key);
+        this.heldKeys.delete(key);
         this.pump();
         this.wake();
       });
@@ -347,8 +353,18 @@ export class RedisSubscription implements Subscription {
     }
   }
 
+  /** Forget buffered items (they stay pending in Redis, for a reclaim or the next owner). */
+  private dropBuffered(which: (item: Item) => boolean): void {
+    const keep: Item[] = [];
+    for (const item of this.buffered) {
+      if (which(item)) this.heldKeys.delete(`${item.stream}\u0000${item.raw[0].toString()}`);
+      else keep.push(item);
+    }
+    this.buffered = keep;
+  }
+
   private async drained(partition: number): Promise<void> {
-    this.buffered = this.buffered.filter((i) => i.keys.partition !== partition);
+    this.dropBuffered((i) => i.keys.partition === partition);
     const running = [...this.inflight.values()].filter((s) => s.partition === partition).map((s) => s.done);
     await Promise.allSettled(running);
     await this.acks.drain();
@@ -487,7 +503,7 @@ export class RedisSubscription implements Subscription {
     }
     for (const item of this.buffered)
       back.set(item.stream, [...(back.get(item.stream) ?? []), item.raw[0].toString()]);
-    this.buffered = [];
+    this.dropBuffered(() => true);
     const idle = Math.max(this.ctx.options.claimIdleMs * 10, 86_400_000);
     for (const [stream, ids] of back) {
       await this.ctx.command
@@ -501,7 +517,7 @@ export class RedisSubscription implements Subscription {
     this.closing = true;
     for (const t of this.timers) clearTimeout(t);
     for (const slot of this.inflight.values()) if (slot.delivery) slot.delivery.abandoned = true;
-    this.buffered = [];
+    this.dropBuffered(() => true);
     if (this.ownership instanceof PartitionCoordinator) this.ownership.abandon();
     this.blocking.disconnect();
     this.wake();
