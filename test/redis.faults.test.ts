@@ -124,6 +124,8 @@ describe("redis fault tests", () => {
     const keyPrefix = uniquePrefix();
     const pub = transport({ keyPrefix, publishTimeoutMs: 3_000 });
     const consumer = transport({ keyPrefix });
+    const states: string[] = [];
+    consumer.onStateChange((state) => states.push(state.status));
     const got = new Set<string>();
     await consumer.subscribe(
       "stream",
@@ -154,6 +156,8 @@ describe("redis fault tests", () => {
     await publishing;
     await until(() => confirmed.every((id) => got.has(id)), "every confirmed message consumed", 20_000);
     expect(consumer.state.status).toBe("ready");
+    expect(states).toEqual(expect.arrayContaining(["reconnecting", "ready"]));
+    expect(states.lastIndexOf("ready")).toBeGreaterThan(states.indexOf("reconnecting"));
   });
 
   it("(d) a poison entry lands in the DLQ stream after its limit, with the reason", async () => {

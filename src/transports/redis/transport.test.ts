@@ -148,4 +148,24 @@ describe("RedisTransport against the local Redis", () => {
     expect(await consumers()).toEqual([]);
     r.disconnect();
   });
+
+  it("keeps a delayed retry in Redis across the consumer's death", async () => {
+    const first = f.create();
+    let retried = false;
+    await first.subscribe("later", "g", async (d) => {
+      await d.retry({ delayMs: 400, headers: { "x-why": "busy" } });
+      retried = true;
+    });
+    await first.publish("later", { id: "d1", payload: bytes("x") });
+    await until(() => retried, "the retry");
+    await first.abort(); // nothing in this process remembers the retry now
+    const got: { attempt: number; why: string | undefined }[] = [];
+    const second = f.create();
+    await second.subscribe("later", "g", async (d) => {
+      got.push({ attempt: d.message.attempt, why: d.message.headers["x-why"] });
+      await d.ack();
+    });
+    await until(() => got.length === 1, "the delayed retry from Redis");
+    expect(got[0]).toEqual({ attempt: 2, why: "busy" });
+  });
 });
