@@ -65,6 +65,8 @@ export class RedisSubscription implements Subscription {
   private drainPending = true;
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  /** The blocking read in progress (settles, never rejects). */
+  private reading: Promise<void> | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private lastCleanup = 0;
   private readonly logger: Logger;
@@ -195,7 +197,7 @@ export class RedisSubscription implements Subscription {
         }
         const streams = owned.flatMap((k) => [k.stream, k.retry]);
         const byStream = new Map(owned.flatMap((k) => [[k.stream, k] as const, [k.retry, k] as const]));
-        const reply = (await this.blocking.xreadgroupBuffer(
+        const read = this.blocking.xreadgroupBuffer(
           "GROUP",
           this.group,
           this.consumer,
@@ -206,11 +208,19 @@ export class RedisSubscription implements Subscription {
           "STREAMS",
           ...streams,
           ...streams.map(() => ">"),
-        )) as [Buffer, RawEntry[]][] | null;
+        ) as Promise<[Buffer, RawEntry[]][] | null>;
+        this.reading = read.then(
+          () => undefined,
+          () => undefined,
+        );
+        const reply = await read;
         failures = 0;
         for (const [streamBuf, entries] of reply ?? []) {
           const stream = streamBuf.toString();
           const keys = byStream.get(stream)!;
+          // A partition handed over while this read was blocked: leave its entries pending for the
+          // new owner (it claims them on taking the partition) instead of handling them here.
+          if (!this.ownership.owned.has(keys.partition)) continue;
           for (const raw of entries) this.enqueue({ raw, stream, keys, deliveryCount: 1 });
         }
       } catch (err) {
@@ -364,6 +374,9 @@ export class RedisSubscription implements Subscription {
   }
 
   private async drained(partition: number): Promise<void> {
+    // Let a blocked read that may return this partition's entries finish first.
+    this.interrupt();
+    await this.reading;
     this.dropBuffered((i) => i.keys.partition === partition);
     const running = [...this.inflight.values()].filter((s) => s.partition === partition).map((s) => s.done);
     await Promise.allSettled(running);
