@@ -30,7 +30,8 @@ import { StreamTrimmer, trimStream } from "./trimmer.js";
 /** Redis Streams transport. Construct with {@link createRedisTransport} or `new RedisTransport(options)`. */
 export class RedisTransport implements Transport {
   readonly name = "redis";
-  readonly options: ResolvedRedisOptions;
+  /** Resolved options; private because they may hold a password. */
+  private readonly options: ResolvedRedisOptions;
   readonly names: RedisKeyNames;
   /** PEL housekeeping counters. */
   readonly stats: RedisTransportStats = newStats();
