@@ -246,4 +246,34 @@ describe("redis fault tests", () => {
     expect(await r.xlen(t.names.stream("busy"))).toBeLessThan(n / 2);
     r.disconnect();
   });
+
+  it("a read reply lost with its connection: the consumer re-reads its own pending entries (ID 0)", async () => {
+    const keyPrefix = uniquePrefix();
+    // Reclaiming is pushed far out, so only the consumer's re-read of its own pending entries (ID 0)
+    // can recover entries whose XREADGROUP reply died with the connection.
+    const consumer = transport({ keyPrefix, claimIdleMs: 600_000, blockMs: 5_000 });
+    const pub = transport({ keyPrefix }, true);
+    const got = new Set<string>();
+    await consumer.subscribe("lostreply", "g", async (d) => {
+      got.add(d.message.id);
+      await d.ack();
+    });
+    const r = new Redis(server.url);
+    const stream = consumer.names.stream("lostreply");
+    for (let round = 0; round < 3; round++) {
+      await new Promise((res) => setTimeout(res, 100)); // the consumer is blocked in XREADGROUP
+      proxy.stall(); // the server's reply will be swallowed
+      const ids = Array.from({ length: 5 }, (_, j) => `r${round}-${j}`);
+      for (const id of ids) await pub.publish("lostreply", { id, payload: bytes("z") });
+      await until(
+        async () => ((await r.xpending(stream, "g"))[0] as number) > 0,
+        "the entries to be delivered into the void",
+      );
+      proxy.cut();
+      proxy.unstall();
+      await until(() => ids.every((id) => got.has(id)), `round ${round}: the lost entries re-read`, 10_000);
+    }
+    await until(async () => (await r.xpending(stream, "g"))[0] === 0, "an empty PEL", 10_000);
+    r.disconnect();
+  });
 });
