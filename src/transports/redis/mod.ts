@@ -17,3 +17,4 @@ export {
 export { RedisScriptError, ScriptFailure } from "./scripts.js";
 export type { RedisTransportStats } from "./stats.js";
 export type { ServerDurability } from "./durability.js";
+export { inspectPartition, type PartitionHealth } from "./inspect.js";

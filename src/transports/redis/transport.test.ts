@@ -168,4 +168,27 @@ describe("RedisTransport against the local Redis", () => {
     await until(() => got.length === 1, "the delayed retry from Redis");
     expect(got[0]).toEqual({ attempt: 2, why: "busy" });
   });
+
+  it("inspects a group: lag, pending age, retries, dead letters", async () => {
+    const t = f.create();
+    await t.declare({ topic: "health", group: "g" });
+    for (let i = 0; i < 5; i++) await t.publish("health", { id: `h${i}`, payload: bytes("x") });
+    expect(await t.inspect("health", "g")).toEqual([
+      expect.objectContaining({ partition: 0, length: 5, lag: 5, pending: 0, delayed: 0, deadLetters: 0 }),
+    ]);
+    let n = 0;
+    await t.subscribe("health", "g", async (d) => {
+      n++;
+      if (d.message.id === "h0") await d.deadLetter({ reason: "test" });
+      else if (d.message.id === "h1") await d.retry({ delayMs: 60_000 });
+      else if (d.message.id === "h2")
+        await new Promise(() => undefined); // stays pending
+      else await d.ack();
+    });
+    await until(() => n === 5, "five deliveries");
+    await until(async () => (await t.inspect("health", "g"))[0]!.deadLetters === 1, "the dead letter");
+    const [h] = await t.inspect("health", "g");
+    expect(h).toMatchObject({ lag: 0, pending: 1, delayed: 1, deadLetters: 1, consumers: 1 });
+    expect(h!.oldestPendingIdleMs).toBeGreaterThanOrEqual(0);
+  });
 });

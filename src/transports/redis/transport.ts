@@ -20,6 +20,7 @@ import { ConnectionStateMachine, createClient } from "./connection.js";
 import { declareGroup } from "./declare.js";
 import { detectServerDurability, DurabilityWaiter, type ServerDurability } from "./durability.js";
 import { decodeEntry, type RawEntry } from "./fields.js";
+import { inspectPartition, type PartitionHealth } from "./inspect.js";
 import { RedisKeyNames } from "./naming.js";
 import { parseRedisOptions, type RedisTransportOptions, type ResolvedRedisOptions } from "./options.js";
 import { StreamPublisher } from "./publisher.js";
@@ -227,6 +228,15 @@ export class RedisTransport implements Transport {
     }
     all.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
     return all.slice(0, limit).map((x) => x.letter);
+  }
+
+  /** Lag, pending entries (and their age), retries and dead letters of a group, per partition. */
+  async inspect(topic: string, group: string): Promise<PartitionHealth[]> {
+    await this.connect();
+    const partitions = this.options.topics[topic]?.partitions ?? 1;
+    return Promise.all(
+      this.names.group(topic, group, partitions).map((k) => inspectPartition(this.command, k, group)),
+    );
   }
 
   /** Trim a topic's streams now by its trim policy (publishing also trims, at most once a second). */
