@@ -64,6 +64,7 @@ export class RedisSubscription implements Subscription {
   private closing = false;
   private drainPending = true;
   private wakeUp: (() => void) | undefined;
+  private waitTimer: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
   /** The blocking read in progress (settles, never rejects). */
   private reading: Promise<void> | undefined;
@@ -153,16 +154,19 @@ export class RedisSubscription implements Subscription {
     return this.prefetch - this.inflight.size - this.buffered.length;
   }
 
+  /** Sleep until woken (capacity freed, resumed, ownership changed, closing) or blockMs passed. */
   private wait(): Promise<void> {
     return new Promise((resolve) => {
       this.wakeUp = resolve;
-      setTimeout(resolve, this.ctx.options.blockMs).unref();
+      this.waitTimer = setTimeout(() => this.wake(), this.ctx.options.blockMs);
+      this.waitTimer.unref();
     });
   }
 
   private wake(): void {
     const w = this.wakeUp;
     this.wakeUp = undefined;
+    clearTimeout(this.waitTimer);
     w?.();
   }
 
