@@ -81,4 +81,18 @@ describe("partitioned topics", () => {
     await a.abort();
     await until(() => got.size === 20, "all 20 after the crashed owner's leases expired", 15_000);
   });
+
+  it("refuses a process configured with another partition count, loudly", async () => {
+    const four = f.create();
+    await four.declare({ topic: "orders", group: "g" });
+    const one = f.create({ topics: {} });
+    await expect(one.publish("orders", { payload: bytes("x") })).rejects.toMatchObject({
+      code: "precondition-failed",
+      details: { server: 4, configured: 1 },
+    });
+    await expect(one.declare({ topic: "orders", group: "h" })).rejects.toMatchObject({
+      code: "precondition-failed",
+    });
+    await expect(one.publish("elsewhere", { payload: bytes("x") })).resolves.toBeDefined();
+  });
 });

@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import { ClosedError, MqaError, PublishRejectedError, PublishTimeoutError } from "../../core/errors.js";
 import type { OutgoingMessage } from "../../core/message.js";
 import type { PublishOptions, PublishReceipt } from "../../core/transport.js";
+import { checkPartitions } from "./declare.js";
 import type { DurabilityWaiter } from "./durability.js";
 import { encodeMessage } from "./fields.js";
 import { partitionForKey, type RedisKeyNames } from "./naming.js";
@@ -42,6 +43,7 @@ export class StreamPublisher {
   private readonly slots: Slots;
   private readonly pending = new Set<Promise<unknown>>();
   private roundRobin = 0;
+  private readonly partitionChecks = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(
@@ -53,6 +55,18 @@ export class StreamPublisher {
     private readonly logger: Logger,
   ) {
     this.slots = new Slots(options.maxInFlight);
+  }
+
+  /** Verify once per topic that the server agrees on its partition count (see checkPartitions). */
+  private checked(topic: string): Promise<void> {
+    let check = this.partitionChecks.get(topic);
+    if (!check) {
+      check = checkPartitions(this.client, this.names, topic, this.partitions(topic));
+      this.partitionChecks.set(topic, check);
+      // A failed check (connection trouble) is asked again next time; a mismatch keeps failing anyway.
+      check.catch(() => this.partitionChecks.delete(topic));
+    }
+    return check;
   }
 
   /** Partition count of a topic (from the `topics` option). */
@@ -74,7 +88,7 @@ export class StreamPublisher {
     const { id, fields } = encodeMessage(message);
     const { stream } = this.streamFor(topic, message.key);
     const state = { timedOut: false };
-    const work = this.send(stream, fields, topic, state);
+    const work = this.checked(topic).then(() => this.send(stream, fields, topic, state));
     this.pending.add(work);
     void work.catch(() => undefined).finally(() => this.pending.delete(work));
     let timer: NodeJS.Timeout | undefined;
