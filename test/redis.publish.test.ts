@@ -38,4 +38,19 @@ describe("publisher over a black-holed connection", () => {
     expect(await ids()).not.toContain("never-sent");
     r.disconnect();
   });
+
+  it("rejects at once beyond maxQueuedPublishes instead of piling up", async () => {
+    const t = f.create({ url: `redis://127.0.0.1:${proxy.port}`, maxInFlight: 1, maxQueuedPublishes: 1 });
+    await t.publish("q", { payload: bytes("warm-up") });
+    proxy.stall();
+    const inFlight = t.publish("q", { payload: bytes("a") }, { timeoutMs: 300 });
+    const queued = t.publish("q", { payload: bytes("b") }, { timeoutMs: 300 });
+    await expect(t.publish("q", { payload: bytes("c") }, { timeoutMs: 300 })).rejects.toMatchObject({
+      code: "publish-rejected",
+    });
+    await expect(inFlight).rejects.toMatchObject({ code: "publish-timeout" });
+    await expect(queued).rejects.toMatchObject({ code: "publish-timeout" });
+    proxy.unstall();
+    proxy.cut();
+  });
 });

@@ -62,6 +62,11 @@ const schema = z.strictObject({
     .default({ baseMs: 100, maxMs: 5_000, multiplier: 2 }),
   /** Most XADDs in flight at once; further publishes wait for a slot. @defaultValue 1000 */
   maxInFlight: z.number().int().positive().default(1_000),
+  /**
+   * Most publishes waiting for an in-flight slot (e.g. while the connection is down); beyond it a publish
+   * rejects at once with `publish-rejected` instead of piling up in memory. @defaultValue 10000
+   */
+  maxQueuedPublishes: z.number().int().min(0).default(10_000),
   /** A publish not confirmed in this time rejects with `publish-timeout`. @defaultValue 10000 */
   publishTimeoutMs: z.number().int().positive().default(10_000),
   /** Extra durability before a publish resolves; `durability-not-met` when the server cannot confirm it. */

@@ -19,13 +19,18 @@ import type { StreamTrimmer } from "./trimmer.js";
 class Slots {
   private used = 0;
   private readonly waiters: (() => void)[] = [];
-  constructor(private readonly max: number) {}
-  acquire(): Promise<void> {
+  constructor(
+    private readonly max: number,
+    private readonly maxWaiting: number,
+  ) {}
+  /** Take a slot, waiting in line; false when the line is full. */
+  acquire(): Promise<boolean> {
     if (this.used < this.max) {
       this.used++;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
-    return new Promise((resolve) => this.waiters.push(resolve));
+    if (this.waiters.length >= this.maxWaiting) return Promise.resolve(false);
+    return new Promise((resolve) => this.waiters.push(() => resolve(true)));
   }
   /** Free a slot, handing it straight to the next waiter if there is one. */
   release(): void {
@@ -54,7 +59,7 @@ export class StreamPublisher {
     private readonly durability: DurabilityWaiter | undefined,
     private readonly logger: Logger,
   ) {
-    this.slots = new Slots(options.maxInFlight);
+    this.slots = new Slots(options.maxInFlight, options.maxQueuedPublishes);
   }
 
   /** Verify once per topic that the server agrees on its partition count (see checkPartitions). */
@@ -88,7 +93,7 @@ export class StreamPublisher {
     const { id, fields } = encodeMessage(message);
     const { stream } = this.streamFor(topic, message.key);
     const state = { timedOut: false };
-    const work = this.checked(topic).then(() => this.send(stream, fields, topic, state));
+    const work = this.send(stream, fields, topic, state);
     this.pending.add(work);
     void work.catch(() => undefined).finally(() => this.pending.delete(work));
     let timer: NodeJS.Timeout | undefined;
@@ -115,7 +120,13 @@ export class StreamPublisher {
     topic: string,
     state: { timedOut: boolean },
   ): Promise<string> {
-    await this.slots.acquire();
+    if (!(await this.slots.acquire())) {
+      throw new PublishRejectedError(
+        `publish to ${topic} rejected: ${this.options.maxInFlight} publishes are in flight and ` +
+          `${this.options.maxQueuedPublishes} more are waiting (is Redis reachable? raise maxQueuedPublishes ` +
+          "or slow down)",
+      );
+    }
     if (state.timedOut) {
       // The caller was already told "timeout" while this waited for a slot: never send it late.
       this.slots.release();
@@ -123,6 +134,7 @@ export class StreamPublisher {
     }
     let entryId: string;
     try {
+      await this.checked(topic);
       entryId = (await this.client.xadd(stream, "*", ...fields)) as string;
     } catch (cause) {
       if (cause instanceof MqaError) throw cause;
