@@ -16,13 +16,18 @@ type Loader = (url: string, options: ConnectOptions) => Promise<Transport>;
 
 const loaders: Record<string, Loader> = {
   "memory:": async (url) => new MemoryTransport({ broker: new URL(url).host || "default" }),
+  "redis:": loadRedis,
+  "rediss:": loadRedis,
 };
+
+async function loadRedis(url: string, options: ConnectOptions): Promise<Transport> {
+  const { createRedisTransport } = await import("./transports/redis/mod.js");
+  return createRedisTransport({ url, ...(options.logger ? { logger: options.logger } : {}) });
+}
 
 const planned: Record<string, string> = {
   "amqp:": "RabbitMQ",
   "amqps:": "RabbitMQ",
-  "redis:": "Redis Streams",
-  "rediss:": "Redis Streams",
 };
 
 /** Create (not yet connected) the transport for `url`. */

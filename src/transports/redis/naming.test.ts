@@ -111,6 +111,7 @@ describe("planDeclaration", () => {
       "mqa:{orders#1}:retry:billing",
     ]);
     expect(steps.filter((s) => s.kind === "trim")).toHaveLength(2);
+    expect(steps[0]).toMatchObject({ kind: "meta", key: "mqa:{orders}:meta", partitions: 2 });
     expect(steps.some((s) => s.kind === "lazy" && s.purpose === "members")).toBe(true);
   });
   it("skips the DLQ when deadLetter is false", () => {

@@ -108,6 +108,14 @@ export class RedisKeyNames {
     return `${this.prefix}:{${escapeName(topic)}}:members:${escapeName(group)}`;
   }
 
+  /**
+   * Facts about a topic every process must agree on (hash, field `partitions`), in the topic's own
+   * slot. Written once by the first declaration; a process configured differently fails loudly.
+   */
+  meta(topic: string): string {
+    return `${this.prefix}:{${escapeName(topic)}}:meta`;
+  }
+
   /** Pattern matching every key of a topic (for SCAN in tests, audit and cleanup). */
   topicPattern(topic: string): string {
     const t = escapeName(topic).replace(/[*?[\]\\]/g, (c) => `\\${c}`);
@@ -132,6 +140,13 @@ export type TrimPolicy = { readonly maxLen: number } | { readonly maxAgeMs: numb
 
 /** One step a declaration performs, for `plan`/`apply` and dry runs. */
 export type DeclarationStep =
+  | {
+      readonly kind: "meta";
+      readonly key: string;
+      readonly partitions: number;
+      /** `HSETNX <key> partitions <n>`; a different stored count fails with `precondition-failed`. */
+      readonly command: string;
+    }
   | {
       readonly kind: "stream";
       readonly key: string;
@@ -182,7 +197,10 @@ export interface DeclarationInput {
 export function planDeclaration(names: RedisKeyNames, input: DeclarationInput): DeclarationStep[] {
   const partitions = Math.max(1, input.partitions ?? 1);
   const group = escapeName(input.group);
-  const steps: DeclarationStep[] = [];
+  const meta = names.meta(input.topic);
+  const steps: DeclarationStep[] = [
+    { kind: "meta", key: meta, partitions, command: `HSETNX ${meta} partitions ${partitions}` },
+  ];
   for (const keys of names.group(input.topic, input.group, partitions)) {
     steps.push({
       kind: "stream",

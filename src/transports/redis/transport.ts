@@ -1,0 +1,279 @@
+/** The Redis Streams transport: publisher, subscriber and declarer over one Redis server. */
+import type { Redis } from "ioredis";
+import { silentLogger, type Logger } from "../../log/logger.js";
+import { ClosedError, ConnectionClosedError } from "../../core/errors.js";
+import { attemptFromHeaders, Headers, type Message, type OutgoingMessage } from "../../core/message.js";
+import { maskSecretsInText, maskUrl } from "../../core/redact.js";
+import type {
+  ConnectionState,
+  DeadLetter,
+  DeliveryHandler,
+  GroupDeclaration,
+  PublishOptions,
+  PublishReceipt,
+  SubscribeOptions,
+  Subscription,
+  Transport,
+  TransportFeatures,
+} from "../../core/transport.js";
+import { ConnectionStateMachine, createClient } from "./connection.js";
+import { declareGroup } from "./declare.js";
+import { detectServerDurability, DurabilityWaiter, type ServerDurability } from "./durability.js";
+import { decodeEntry, type RawEntry } from "./fields.js";
+import { inspectPartition, type PartitionHealth } from "./inspect.js";
+import { RedisKeyNames } from "./naming.js";
+import { parseRedisOptions, type RedisTransportOptions, type ResolvedRedisOptions } from "./options.js";
+import { StreamPublisher } from "./publisher.js";
+import { newStats, type RedisTransportStats } from "./stats.js";
+import { RedisSubscription } from "./subscription.js";
+import { StreamTrimmer, trimStream } from "./trimmer.js";
+
+/** Redis Streams transport. Construct with {@link createRedisTransport} or `new RedisTransport(options)`. */
+export class RedisTransport implements Transport {
+  readonly name = "redis";
+  /** Resolved options; private because they may hold a password. */
+  private readonly options: ResolvedRedisOptions;
+  readonly names: RedisKeyNames;
+  /** PEL housekeeping counters. */
+  readonly stats: RedisTransportStats = newStats();
+  private readonly logger: Logger;
+  private readonly command: Redis;
+  private readonly machine: ConnectionStateMachine;
+  private readonly trimmer: StreamTrimmer;
+  private readonly publisher: StreamPublisher;
+  private readonly subscriptions = new Set<RedisSubscription>();
+  private readonly declarations = new Map<string, GroupDeclaration>();
+  private server: ServerDurability | undefined;
+  private connecting: Promise<void> | undefined;
+  private closed = false;
+  private everReady = false;
+
+  constructor(options: RedisTransportOptions = {}) {
+    this.options = parseRedisOptions(options);
+    this.logger = (this.options.logger ?? silentLogger()).child({ transport: "redis" });
+    this.names = new RedisKeyNames(this.options.keyPrefix);
+    this.machine = new ConnectionStateMachine(this.logger, this.options.url);
+    this.command = createClient(this.options, "command", this.logger);
+    this.machine.follow(this.command);
+    this.command.on("ready", () => {
+      // After a reconnect: make every declaration again (a restarted server without persistence
+      // lost them), without user code.
+      if (this.everReady) void this.redeclareAll();
+      this.everReady = true;
+    });
+    this.trimmer = new StreamTrimmer(this.command, this.logger);
+    const durability = this.options.durability
+      ? new DurabilityWaiter(this.command, () => this.server, this.options.durability)
+      : undefined;
+    this.publisher = new StreamPublisher(
+      this.command,
+      this.names,
+      this.options,
+      this.trimmer,
+      durability,
+      this.logger,
+    );
+  }
+
+  /**
+   * What this transport guarantees. `persistence` is "disk" only when the connected server has
+   * `appendonly yes` (RDB snapshots alone lose recent writes); "none" before connecting or when
+   * the server's config cannot be read.
+   */
+  get features(): TransportFeatures {
+    return {
+      consumerGroups: true,
+      brokerSideDelay: true,
+      ordering: "per-key",
+      persistence: this.server?.appendOnly ? "disk" : "none",
+      redeliversOnConsumerLoss: true,
+      unroutable: "retain",
+      crossProcess: true,
+    };
+  }
+
+  get state(): ConnectionState {
+    return this.machine.state;
+  }
+
+  /** What the server can confirm about durability (after connect). */
+  get serverDurability(): ServerDurability | undefined {
+    return this.server;
+  }
+
+  onStateChange(listener: (state: ConnectionState, previous: ConnectionState) => void): () => void {
+    return this.machine.on(listener);
+  }
+
+  connect(): Promise<void> {
+    if (this.closed)
+      return Promise.reject(new ClosedError("the Redis transport is closed; create a new one"));
+    this.connecting ??= this.open().catch((err: unknown) => {
+      this.connecting = undefined;
+      throw err;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<void> {
+    this.machine.set({ status: "connecting", attempt: 1 });
+    try {
+      await this.command.connect();
+    } catch (cause) {
+      this.command.disconnect();
+      this.machine.set({ status: "idle" });
+      throw new ConnectionClosedError(
+        `cannot connect to ${maskUrl(this.options.url)}: ${maskSecretsInText((cause as Error).message)} ` +
+          "(check url, username/password, tls options, or raise connectTimeoutMs)",
+        { cause },
+      );
+    }
+    this.server = await detectServerDurability(this.command);
+    this.logger.info({ url: maskUrl(this.options.url), ...this.server }, "connected to redis");
+  }
+
+  private key(d: GroupDeclaration): string {
+    return JSON.stringify([d.topic, d.group]);
+  }
+
+  async declare(declaration: GroupDeclaration): Promise<void> {
+    await this.connect();
+    const topic = this.options.topics[declaration.topic];
+    await declareGroup(this.command, this.names, {
+      topic: declaration.topic,
+      group: declaration.group,
+      partitions: topic?.partitions ?? 1,
+      deadLetter: declaration.deadLetter ?? true,
+      trim: topic?.trim,
+    });
+    this.declarations.set(this.key(declaration), declaration);
+  }
+
+  private async redeclareAll(): Promise<void> {
+    for (const d of this.declarations.values()) {
+      await this.declare(d).catch((err: unknown) =>
+        this.logger.warn(
+          { topic: d.topic, group: d.group, err: String(err) },
+          "redeclare after reconnect failed",
+        ),
+      );
+    }
+  }
+
+  async publish(topic: string, message: OutgoingMessage, options?: PublishOptions): Promise<PublishReceipt> {
+    if (this.closed) throw new ClosedError("the Redis transport is closed; create a new one");
+    await this.connect();
+    return this.publisher.publish(topic, message, options);
+  }
+
+  async subscribe(
+    topic: string,
+    group: string,
+    handler: DeliveryHandler,
+    options: SubscribeOptions = {},
+  ): Promise<Subscription> {
+    if (this.closed) throw new ClosedError("the Redis transport is closed; create a new one");
+    await this.declare({ topic, group, ...(this.declarations.get(this.key({ topic, group })) ?? {}) });
+    const sub = new RedisSubscription(topic, group, handler, Math.max(1, options.prefetch ?? 10), {
+      command: this.command,
+      options: this.options,
+      names: this.names,
+      logger: this.logger,
+      stats: this.stats,
+      createBlockingClient: () => createClient(this.options, "consumer", this.logger),
+      redeclare: (t, g) =>
+        this.declare({
+          ...(this.declarations.get(this.key({ topic: t, group: g })) ?? {}),
+          topic: t,
+          group: g,
+        }),
+    });
+    this.subscriptions.add(sub);
+    const close = sub.close.bind(sub);
+    sub.close = async (o) => {
+      await close(o);
+      this.subscriptions.delete(sub);
+    };
+    try {
+      await sub.start();
+    } catch (err) {
+      sub.abort();
+      this.subscriptions.delete(sub);
+      throw err;
+    }
+    return sub;
+  }
+
+  async readDeadLetters(topic: string, group: string, limit = 100): Promise<DeadLetter[]> {
+    await this.connect();
+    const partitions = this.options.topics[topic]?.partitions ?? 1;
+    const all: { at: string; letter: DeadLetter }[] = [];
+    for (const keys of this.names.group(topic, group, partitions)) {
+      const entries = (await this.command.xrangeBuffer(keys.dlq, "-", "+", "COUNT", limit)) as RawEntry[];
+      for (const raw of entries) {
+        const decoded = decodeEntry(raw);
+        if (!decoded) continue;
+        const message: Message = decoded.toMessage(topic, decoded.storedAttempt);
+        const headers = { ...message.headers };
+        all.push({
+          at: headers[Headers.deadLetteredAt] ?? "",
+          letter: {
+            message: { ...message, attempt: attemptFromHeaders(headers) },
+            reason:
+              decoded.fields.get("reason")?.toString() ?? headers[Headers.deadLetterReason] ?? "unknown",
+            headers,
+          },
+        });
+      }
+    }
+    all.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    return all.slice(0, limit).map((x) => x.letter);
+  }
+
+  /** Lag, pending entries (and their age), retries and dead letters of a group, per partition. */
+  async inspect(topic: string, group: string): Promise<PartitionHealth[]> {
+    await this.connect();
+    const partitions = this.options.topics[topic]?.partitions ?? 1;
+    return Promise.all(
+      this.names.group(topic, group, partitions).map((k) => inspectPartition(this.command, k, group)),
+    );
+  }
+
+  /** Trim a topic's streams now by its trim policy (publishing also trims, at most once a second). */
+  async trim(topic: string): Promise<number> {
+    await this.connect();
+    const t = this.options.topics[topic];
+    if (!t?.trim) return 0;
+    let n = 0;
+    for (const stream of this.names.streams(topic, t.partitions))
+      n += await trimStream(this.command, stream, t.trim);
+    this.stats.trimmed += n;
+    return n;
+  }
+
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.machine.set({ status: "closing" });
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    await Promise.all([...this.subscriptions].map((s) => s.close({ timeoutMs })));
+    await this.publisher.close(timeoutMs);
+    this.stats.trimmed += this.trimmer.trimmed;
+    if (this.connecting) await this.command.quit().catch(() => this.command.disconnect());
+    else this.command.disconnect();
+    this.machine.set({ status: "closed" });
+  }
+
+  async abort(): Promise<void> {
+    this.closed = true;
+    for (const s of this.subscriptions) s.abort();
+    this.subscriptions.clear();
+    this.command.disconnect();
+    this.machine.set({ status: "closed" });
+  }
+}
+
+/** Create a Redis Streams transport (validates options; connects lazily or on `connect()`). */
+export function createRedisTransport(options: RedisTransportOptions = {}): RedisTransport {
+  return new RedisTransport(options);
+}

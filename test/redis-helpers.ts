@@ -1,0 +1,71 @@
+/** Helpers for tests against the shared local Redis: unique key prefixes, cleanup, waiting. */
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import {
+  createRedisTransport,
+  type RedisTransport,
+  type RedisTransportOptions,
+} from "../src/transports/redis/mod.js";
+
+export const REDIS_URL = process.env.MQA_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/** A key prefix no other test uses. */
+export function uniquePrefix(): string {
+  return `mqa-test-${randomBytes(5).toString("hex")}`;
+}
+
+/** Delete every key under `prefix` on the Redis at `url`. */
+export async function deleteKeys(prefix: string, url = REDIS_URL): Promise<void> {
+  const client = new Redis(url);
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await client.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Transports created through this factory are closed and their keys deleted by `cleanup()`. */
+export function transportFactory(base: RedisTransportOptions = {}) {
+  const prefix = uniquePrefix();
+  const made: RedisTransport[] = [];
+  return {
+    prefix,
+    create(extra: RedisTransportOptions = {}): RedisTransport {
+      const t = createRedisTransport({
+        url: REDIS_URL,
+        keyPrefix: prefix,
+        claimIdleMs: 500,
+        blockMs: 200,
+        ...base,
+        ...extra,
+      });
+      made.push(t);
+      return t;
+    },
+    async cleanup(): Promise<void> {
+      await Promise.all(made.map((t) => t.close({ timeoutMs: 1000 }).catch(() => t.abort())));
+      await deleteKeys(prefix, (base.url as string | undefined) ?? REDIS_URL).catch(() => undefined);
+    },
+  };
+}
+
+/** Poll `check` until it returns true or `timeoutMs` passes (then throw `what`). */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const text = (b: Uint8Array): string => new TextDecoder().decode(b);

@@ -1,0 +1,281 @@
+/**
+ * Fault tests of issue 4 against a Redis these tests start themselves (own port, AOF with
+ * `appendfsync always`), with clients going through the TCP fault proxy.
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
+import { FaultProxy } from "../src/testing/fault-proxy.js";
+import { RedisServerProcess } from "../src/testing/redis-launcher.js";
+import {
+  createRedisTransport,
+  type RedisTransport,
+  type RedisTransportOptions,
+} from "../src/transports/redis/mod.js";
+import { bytes, uniquePrefix, until } from "./redis-helpers.js";
+
+let server: RedisServerProcess;
+let proxy: FaultProxy;
+const made: RedisTransport[] = [];
+
+/** A transport on the private server; `direct` skips the fault proxy. */
+function transport(extra: RedisTransportOptions = {}, direct = false): RedisTransport {
+  const t = createRedisTransport({
+    url: direct ? server.url : `redis://127.0.0.1:${proxy.port}`,
+    keyPrefix: uniquePrefix(),
+    claimIdleMs: 500,
+    blockMs: 200,
+    reconnect: { baseMs: 50, maxMs: 500, multiplier: 2 },
+    ...extra,
+  });
+  made.push(t);
+  return t;
+}
+
+beforeAll(async () => {
+  server = await RedisServerProcess.start();
+  proxy = new FaultProxy({ targetPort: server.port });
+  await proxy.start();
+});
+
+afterAll(async () => {
+  await Promise.all(made.map((t) => t.abort()));
+  await proxy?.stop();
+  await server?.dispose();
+});
+
+describe("redis fault tests", () => {
+  it("(a) a consumer process killed with SIGKILL mid-batch: its entries are reclaimed by another consumer", async () => {
+    const fixture = new URL("./fixtures/redis-consumer.mjs", import.meta.url).pathname;
+    if (!existsSync(new URL("../dist/transports/redis/mod.js", import.meta.url))) {
+      throw new Error("dist/ is missing: run `npm run build` first (npm test does it via pretest)");
+    }
+    const keyPrefix = uniquePrefix();
+    const pub = transport({ keyPrefix });
+    await pub.declare({ topic: "jobs", group: "g" });
+    for (let i = 0; i < 20; i++) await pub.publish("jobs", { id: `j${i}`, payload: bytes(String(i)) });
+
+    const child = spawn(
+      process.execPath,
+      [fixture, `redis://127.0.0.1:${proxy.port}`, keyPrefix, "jobs", "g", "8"],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    const held = new Set<string>();
+    child.stdout.on("data", (b: Buffer) => {
+      for (const line of b.toString().split("\n")) if (line.startsWith("held ")) held.add(line.slice(5));
+    });
+    await until(() => held.size === 8, "the child to hold a batch of 8");
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGKILL");
+    await exited;
+
+    const got = new Map<string, number>();
+    const survivor = transport({ keyPrefix });
+    await survivor.subscribe(
+      "jobs",
+      "g",
+      async (d) => {
+        got.set(d.message.id, d.message.attempt);
+        await d.ack();
+      },
+      { prefetch: 4 },
+    );
+    await until(() => got.size === 20, "all 20 jobs processed by the survivor", 15_000);
+    for (const id of held) expect(got.get(id)).toBeGreaterThanOrEqual(2); // redelivered, counted
+    expect(survivor.stats.reclaimed).toBeGreaterThanOrEqual(8);
+  });
+
+  it("(b) connections cut while 10,000 messages are published: every publish settles, every confirmed one is consumed", async () => {
+    const keyPrefix = uniquePrefix();
+    const pub = transport({ keyPrefix, publishTimeoutMs: 5_000, maxInFlight: 500 });
+    const consumer = transport({ keyPrefix }, true);
+    const got = new Set<string>();
+    await consumer.subscribe(
+      "bulk",
+      "g",
+      async (d) => {
+        got.add(d.message.id);
+        await d.ack();
+      },
+      { prefetch: 200 },
+    );
+    const n = 10_000;
+    const cutsBefore = proxy.cuts;
+    const cutter = setInterval(() => proxy.cut(), 150);
+    const results = await Promise.allSettled(
+      Array.from({ length: n }, (_, i) =>
+        pub.publish("bulk", { id: `b${i}`, payload: bytes("x".repeat(64)) }),
+      ),
+    );
+    clearInterval(cutter);
+    expect(proxy.cuts).toBeGreaterThan(cutsBefore);
+    expect(pub.state.status).toBe("ready"); // reconnected by itself
+    const confirmed = results.flatMap((r, i) => (r.status === "fulfilled" ? [`b${i}`] : []));
+    const rejected = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+    for (const r of rejected)
+      expect((r.reason as { code?: string }).code).toMatch(/publish-timeout|publish-rejected/);
+    expect(confirmed.length + rejected.length).toBe(n);
+    expect(confirmed.length).toBeGreaterThan(0);
+    await until(() => confirmed.every((id) => got.has(id)), "every confirmed message consumed", 30_000);
+  });
+
+  it("(c) Redis restarted mid-stream: nothing acknowledged to a publisher is lost, consumers resume", async () => {
+    const keyPrefix = uniquePrefix();
+    const pub = transport({ keyPrefix, publishTimeoutMs: 3_000 });
+    const consumer = transport({ keyPrefix });
+    const states: string[] = [];
+    consumer.onStateChange((state) => states.push(state.status));
+    const got = new Set<string>();
+    await consumer.subscribe(
+      "stream",
+      "g",
+      async (d) => {
+        got.add(d.message.id);
+        await d.ack();
+      },
+      { prefetch: 20 },
+    );
+    const confirmed: string[] = [];
+    let stop = false;
+    const publishing = (async () => {
+      for (let i = 0; !stop; i++) {
+        const batch = Array.from({ length: 20 }, (_, j) => `c${i}-${j}`);
+        const rs = await Promise.allSettled(
+          batch.map((id) => pub.publish("stream", { id, payload: bytes(id) })),
+        );
+        rs.forEach((r, j) => r.status === "fulfilled" && confirmed.push(batch[j]!));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    await until(() => got.size >= 200, "traffic before the restart");
+    await server.restart("SIGKILL"); // a crash: only what the AOF has survives
+    const atRestart = confirmed.length;
+    await until(() => confirmed.length > atRestart + 200, "publishes confirmed after the restart", 20_000);
+    stop = true;
+    await publishing;
+    await until(() => confirmed.every((id) => got.has(id)), "every confirmed message consumed", 20_000);
+    expect(consumer.state.status).toBe("ready");
+    expect(states).toEqual(expect.arrayContaining(["reconnecting", "ready"]));
+    expect(states.lastIndexOf("ready")).toBeGreaterThan(states.indexOf("reconnecting"));
+  });
+
+  it("(d) a poison entry lands in the DLQ stream after its limit, with the reason", async () => {
+    const keyPrefix = uniquePrefix();
+    // Crash loop: each consumer takes the entry and dies holding it.
+    for (let round = 0; round < 2; round++) {
+      const t = transport({ keyPrefix, maxDeliveries: 2 });
+      let held = false;
+      await t.subscribe("pay", "g", async () => {
+        held = true;
+        await new Promise(() => undefined);
+      });
+      if (round === 0) await t.publish("pay", { id: "poison", payload: bytes("boom") });
+      await until(() => held, `round ${round} to hold the poison entry`);
+      await t.abort();
+    }
+    const last = transport({ keyPrefix, maxDeliveries: 2 });
+    let handled = 0;
+    await last.subscribe("pay", "g", async (d) => {
+      handled++;
+      await d.ack();
+    });
+    let letters: Awaited<ReturnType<RedisTransport["readDeadLetters"]>> = [];
+    await until(
+      async () => (letters = await last.readDeadLetters("pay", "g")).length === 1,
+      "the dead letter",
+    );
+    expect(handled).toBe(0);
+    expect(letters[0]!.reason).toBe("max-deliveries");
+    expect(letters[0]!.message.id).toBe("poison");
+    expect(letters[0]!.message.attempt).toBe(3);
+    const r = new Redis(server.url);
+    const dlq = last.names.partition("pay", "g").dlq;
+    expect(dlq.endsWith(":dlq:g")).toBe(true);
+    const [[, fields]] = (await r.xrange(dlq, "-", "+")) as [[string, string[]]];
+    expect(fields).toContain("reason");
+    expect(fields[fields.indexOf("reason") + 1]).toBe("max-deliveries");
+    expect((await r.xpending(last.names.stream("pay"), "g"))[0]).toBe(0); // acked in the origin group
+    r.disconnect();
+  });
+
+  it("(e) trimming under load never drops an entry still pending or unread by a group", async () => {
+    const keyPrefix = uniquePrefix();
+    const topics = { busy: { trim: { maxLen: 50 } } };
+    const t = transport({ keyPrefix, topics });
+    await t.declare({ topic: "busy", group: "fast" });
+    await t.declare({ topic: "busy", group: "laggard" }); // declared, not reading yet
+    const fast = new Set<string>();
+    // Slow consumer holding up to 30 entries at a time.
+    await t.subscribe(
+      "busy",
+      "fast",
+      async (d) => {
+        await new Promise((r) => setTimeout(r, 5));
+        fast.add(d.message.id);
+        await d.ack();
+      },
+      { prefetch: 30 },
+    );
+    const n = 3_000;
+    let trimmedWhileLoaded = 0;
+    for (let i = 0; i < n; i += 100) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, j) => t.publish("busy", { id: `e${i + j}`, payload: bytes("y") })),
+      );
+      trimmedWhileLoaded += await t.trim("busy");
+    }
+    await until(() => fast.size === n, "the fast group to get everything", 30_000);
+    expect(trimmedWhileLoaded).toBe(0); // the laggard has read nothing, so nothing may go
+    const laggard = new Set<string>();
+    await t.subscribe(
+      "busy",
+      "laggard",
+      async (d) => {
+        laggard.add(d.message.id);
+        await d.ack();
+      },
+      { prefetch: 100 },
+    );
+    await until(() => laggard.size === n, "the laggard to get everything", 30_000);
+    expect(t.stats.deletedWhilePending).toBe(0);
+    // Once every group has acknowledged everything, trimming bounds the stream.
+    const trimmed = await t.trim("busy");
+    expect(trimmed).toBeGreaterThan(0);
+    const r = new Redis(server.url);
+    expect(await r.xlen(t.names.stream("busy"))).toBeLessThan(n / 2);
+    r.disconnect();
+  });
+
+  it("a read reply lost with its connection: the consumer re-reads its own pending entries (ID 0)", async () => {
+    const keyPrefix = uniquePrefix();
+    // Reclaiming is pushed far out, so only the consumer's re-read of its own pending entries (ID 0)
+    // can recover entries whose XREADGROUP reply died with the connection.
+    const consumer = transport({ keyPrefix, claimIdleMs: 600_000, blockMs: 5_000 });
+    const pub = transport({ keyPrefix }, true);
+    const got = new Set<string>();
+    await consumer.subscribe("lostreply", "g", async (d) => {
+      got.add(d.message.id);
+      await d.ack();
+    });
+    const r = new Redis(server.url);
+    const stream = consumer.names.stream("lostreply");
+    for (let round = 0; round < 3; round++) {
+      await new Promise((res) => setTimeout(res, 100)); // the consumer is blocked in XREADGROUP
+      proxy.stall(); // the server's reply will be swallowed
+      const ids = Array.from({ length: 5 }, (_, j) => `r${round}-${j}`);
+      for (const id of ids) await pub.publish("lostreply", { id, payload: bytes("z") });
+      await until(
+        async () => ((await r.xpending(stream, "g"))[0] as number) > 0,
+        "the entries to be delivered into the void",
+      );
+      proxy.cut();
+      proxy.unstall();
+      await until(() => ids.every((id) => got.has(id)), `round ${round}: the lost entries re-read`, 10_000);
+    }
+    await until(async () => (await r.xpending(stream, "g"))[0] === 0, "an empty PEL", 10_000);
+    r.disconnect();
+  });
+});
