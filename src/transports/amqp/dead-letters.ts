@@ -1,0 +1,44 @@
+/**
+ * Reads dead letters for inspection without removing them: basic.get without ack on a channel of
+ * its own, then closing that channel hands every message back to the DLQ.
+ */
+import type { ChannelModel } from "amqplib";
+import { Headers } from "../../core/message.js";
+import type { DeadLetter } from "../../core/transport.js";
+import { fromDelivery } from "./message-mapping.js";
+import { deadLetterQueueName } from "./topology-plan.js";
+
+/** RabbitMQ's own dead-letter reasons (queue arguments, not mqa) in mqa's words. */
+const BROKER_REASONS: Readonly<Record<string, string>> = {
+  delivery_limit: "delivery-limit",
+  rejected: "rejected",
+  expired: "expired",
+  maxlen: "queue-full",
+};
+
+/** Up to `limit` dead letters of `T.G`, oldest first. */
+export async function readDeadLetters(
+  model: ChannelModel,
+  topic: string,
+  group: string,
+  limit: number,
+): Promise<DeadLetter[]> {
+  const channel = await model.createChannel();
+  channel.on("error", () => undefined);
+  const out: DeadLetter[] = [];
+  try {
+    while (out.length < limit) {
+      const msg = await channel.get(deadLetterQueueName(topic, group), { noAck: false });
+      if (msg === false) break;
+      const message = fromDelivery({ ...msg, fields: { ...msg.fields, consumerTag: "" } }, topic);
+      const brokerReason = message.headers["x-first-death-reason"];
+      const reason =
+        message.headers[Headers.deadLetterReason] ??
+        (brokerReason !== undefined ? (BROKER_REASONS[brokerReason] ?? brokerReason) : "unknown");
+      out.push({ message, reason, headers: message.headers });
+    }
+  } finally {
+    await channel.close().catch(() => undefined);
+  }
+  return out;
+}
