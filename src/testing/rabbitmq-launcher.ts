@@ -21,6 +21,8 @@ import amqp from "amqplib";
 export interface RabbitMqLauncherOptions {
   /** Extra rabbitmq.conf lines, e.g. `consumer_timeout = 5000`. */
   config?: readonly string[];
+  /** Erlang terms for advanced.config, e.g. `[{rabbit, [{channel_tick_interval, 500}]}].` @defaultValue "[]." */
+  advancedConfig?: string;
   /** Path of RabbitMQ's `rabbitmq-server` script. @defaultValue "/usr/lib/rabbitmq/bin/rabbitmq-server" */
   serverScript?: string;
   /** How long to wait for the node to accept AMQP connections. @defaultValue 60000 */
@@ -129,7 +131,7 @@ export class RabbitMqLauncher {
       ...(this.options.config ?? []),
     ];
     writeFileSync(join(dir, "rabbitmq.conf"), conf.join("\n") + "\n");
-    writeFileSync(join(dir, "advanced.config"), "[].\n");
+    writeFileSync(join(dir, "advanced.config"), (this.options.advancedConfig ?? "[].") + "\n");
     // No plugins: the management plugin would try to take the shared broker's port 15672.
     writeFileSync(join(dir, "enabled_plugins"), "[].\n");
     writeFileSync(join(dir, "rabbitmq-env.conf"), "");

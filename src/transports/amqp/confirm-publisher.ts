@@ -5,6 +5,7 @@
  * While disconnected, a publish waits (bounded in count and time) and is sent on the next connection;
  * a publish whose channel died before its confirm is sent again there. Never resolves without a confirm.
  */
+import { setMaxListeners } from "node:events";
 import type { ConfirmChannel, Message as AmqpMessage, Options } from "amqplib";
 import type { Logger } from "pino";
 import {
@@ -61,6 +62,7 @@ export class ConfirmPublisher {
   private inflightCount = 0;
   private waitingForConnection = 0;
   private closed = false;
+  /** Aborted by close(); every pending publish listens to it, hence no listener limit. */
   private readonly closing = new AbortController();
   readonly stats: PublisherStats = { confirmed: 0, resent: 0, rejected: 0 };
 
@@ -73,6 +75,7 @@ export class ConfirmPublisher {
     },
     private readonly log: Logger,
   ) {
+    setMaxListeners(0, this.closing.signal);
     connections.on("lost", () => this.channelLost(undefined));
   }
 
@@ -90,8 +93,6 @@ export class ConfirmPublisher {
       } catch (err) {
         throw this.failure(err, request, timeoutMs, sentOnce);
       }
-      if (sentOnce) this.stats.resent++;
-      sentOnce = true;
       const outcome = await this.sendAndConfirm(open, request, deadline).finally(() => this.releaseSlot());
       if (outcome === "confirmed") {
         this.stats.confirmed++;
@@ -101,8 +102,12 @@ export class ConfirmPublisher {
         this.stats.rejected++;
         throw outcome;
       }
-      // "channel-lost": not confirmed, maybe stored. Send again on the next channel (at-least-once).
-      if (deadline.aborted) throw this.failure(deadline.reason, request, timeoutMs, true);
+      if (outcome === "channel-lost") {
+        // Written but not confirmed: maybe stored. Send again on the next channel (at-least-once).
+        if (sentOnce) this.stats.resent++;
+        sentOnce = true;
+      }
+      if (deadline.aborted) throw this.failure(deadline.reason, request, timeoutMs, sentOnce);
     }
   }
 
@@ -192,11 +197,12 @@ export class ConfirmPublisher {
     open: OpenChannel,
     request: PublishRequest,
     deadline: AbortSignal,
-  ): Promise<"confirmed" | "channel-lost" | MqaError> {
+  ): Promise<"confirmed" | "channel-lost" | "not-sent" | MqaError> {
+    if (open.closed) return Promise.resolve("not-sent");
     return new Promise((resolve) => {
       const pending: Pending = { request, returned: false };
       let settled = false;
-      const settle = (outcome: "confirmed" | "channel-lost" | MqaError): void => {
+      const settle = (outcome: "confirmed" | "channel-lost" | "not-sent" | MqaError): void => {
         if (settled) return;
         settled = true;
         open.inflight.delete(pending);
@@ -238,7 +244,7 @@ export class ConfirmPublisher {
         // The channel closed under us: amqplib throws synchronously; the message was not sent.
         this.channelLost(open);
         this.log.debug({ err: summarizeError(err).message }, "amqp publish on a closing channel");
-        settle("channel-lost");
+        settle("not-sent");
       }
     });
   }

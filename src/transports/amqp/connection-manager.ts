@@ -86,6 +86,13 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
       `amqp ${this.role} connection ${previous.status} -> ${next.status}`,
     );
     this.emit("state", next, previous);
+    if (next.status === "ready" && this.live) {
+      this.nextReady?.resolve(this.live);
+      this.nextReady = undefined;
+    } else if (next.status === "closing") {
+      this.nextReady?.reject(new ConnectionClosedError(`the amqp ${this.role} connection is closing`));
+      this.nextReady = undefined;
+    }
   }
 
   /** Start connecting; resolves once connected, rejects after `initialConnectTimeoutMs`. Idempotent. */
@@ -96,26 +103,45 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
     return this.waitReady(this.options.initialConnectTimeoutMs);
   }
 
+  /** One shared promise for everyone waiting on the next ready connection (thousands of publishes). */
+  private nextReady:
+    | { promise: Promise<LiveConnection>; resolve: (c: LiveConnection) => void; reject: (e: Error) => void }
+    | undefined;
+
+  private readyPromise(): Promise<LiveConnection> {
+    if (!this.nextReady) {
+      let resolve!: (c: LiveConnection) => void;
+      let reject!: (e: Error) => void;
+      const promise = new Promise<LiveConnection>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      promise.catch(() => undefined);
+      this.nextReady = { promise, resolve, reject };
+    }
+    return this.nextReady.promise;
+  }
+
   /** Resolve with the live connection, waiting up to `timeoutMs` for one. */
   waitReady(timeoutMs: number, signal?: AbortSignal): Promise<LiveConnection> {
     if (this.live && this.currentState.status === "ready") return Promise.resolve(this.live);
+    if (this.currentState.status === "closing" || this.currentState.status === "closed")
+      return Promise.reject(new ConnectionClosedError(`the amqp ${this.role} connection is closed`));
     return new Promise((resolve, reject) => {
       const done = (): void => {
         clearTimeout(timer);
-        this.off("ready", onReady);
-        this.off("state", onState);
         signal?.removeEventListener("abort", onAbort);
       };
-      const onReady = (c: LiveConnection): void => {
-        done();
-        resolve(c);
-      };
-      const onState = (s: ConnectionState): void => {
-        if (s.status === "closing" || s.status === "closed") {
+      this.readyPromise().then(
+        (c) => {
           done();
-          reject(new ConnectionClosedError(`the amqp ${this.role} connection is closing`));
-        }
-      };
+          resolve(c);
+        },
+        (err: Error) => {
+          done();
+          reject(err);
+        },
+      );
       const onAbort = (): void => {
         done();
         reject(signal?.reason as Error);
@@ -131,8 +157,6 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
           ),
         );
       }, timeoutMs);
-      this.on("ready", onReady);
-      this.on("state", onState);
       signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
