@@ -59,6 +59,7 @@ export class AmqpTransport implements Transport {
   private currentState: ConnectionState = { status: "idle" };
   private connecting: Promise<void> | undefined;
   private shuttingDown = false;
+  private readonly pendingPublishes = new Set<Promise<PublishReceipt>>();
 
   constructor(options?: AmqpTransportOptions) {
     this.options = resolveAmqpOptions(options);
@@ -154,13 +155,23 @@ export class AmqpTransport implements Transport {
     await Promise.all([...this.subscriptions].map((s) => s.start(live)));
   }
 
-  async publish(
+  publish(topic: string, message: OutgoingMessage, options: PublishOptions = {}): Promise<PublishReceipt> {
+    if (this.shuttingDown)
+      return Promise.reject(new ClosedError("the transport is closed; create a new one"));
+    // Tracked so a graceful close lets publishes already called finish (their confirms included).
+    const run = this.publishNow(topic, message, options);
+    this.pendingPublishes.add(run);
+    void run.catch(() => undefined).finally(() => this.pendingPublishes.delete(run));
+    return run;
+  }
+
+  private async publishNow(
     topic: string,
     message: OutgoingMessage,
-    options: PublishOptions = {},
+    options: PublishOptions,
   ): Promise<PublishReceipt> {
-    if (this.shuttingDown) throw new ClosedError("the transport is closed; create a new one");
-    await this.connect();
+    // Not connect(): a close that starts now must still let this already-accepted publish finish.
+    await (this.connecting ?? this.connect());
     const properties = toPublishProperties(message);
     await this.publisher.publish({
       exchange: topic,
@@ -225,7 +236,13 @@ export class AmqpTransport implements Transport {
     this.setState({ status: "closing" });
     this.shuttingDown = true;
     await Promise.all([...this.subscriptions].map((s) => s.close({ timeoutMs })));
-    await this.publisher.close(timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.pendingPublishes]),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    await this.publisher.close(0);
     await Promise.all([this.publishConnection.close(), this.consumeConnection.close()]);
     this.setState({ status: "closed" });
   }
