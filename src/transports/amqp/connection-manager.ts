@@ -253,8 +253,14 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
   private async pause(retry: number): Promise<void> {
     const ms = backoffDelay({ ...this.options.reconnect, multiplier: 2, jitter: "full" }, retry);
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.stop.signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+      const signal = this.stop.signal;
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
     });
   }
 
