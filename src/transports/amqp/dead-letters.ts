@@ -3,6 +3,7 @@
  * its own, then closing that channel hands every message back to the DLQ.
  */
 import type { ChannelModel } from "amqplib";
+import { MqaError } from "../../core/errors.js";
 import { Headers } from "../../core/message.js";
 import type { DeadLetter } from "../../core/transport.js";
 import { fromDelivery } from "./message-mapping.js";
@@ -37,6 +38,14 @@ export async function readDeadLetters(
         (brokerReason !== undefined ? (BROKER_REASONS[brokerReason] ?? brokerReason) : "unknown");
       out.push({ message, reason, headers: message.headers });
     }
+  } catch (err) {
+    if (err instanceof Error && /NOT_FOUND/.test(err.message))
+      throw new MqaError(
+        "unsupported",
+        `group '${group}' of topic '${topic}' has no dead-letter queue (declared with deadLetter: false, or a stream)`,
+        { cause: err },
+      );
+    throw err;
   } finally {
     await channel.close().catch(() => undefined);
   }

@@ -95,18 +95,33 @@ export class AmqpSubscription implements Subscription {
       acks.markDead();
       if (this.current === consuming) this.current = undefined;
       if (this.closing) return;
-      const connectionUp = this.connections.connection?.generation === live.generation;
-      if (!connectionUp) return; // the transport resubscribes after the reconnect
-      this.stats.channelClosedByBroker++;
-      this.log.warn(
-        { queue: this.queue, reason: reason ?? "closed by the broker" },
-        "amqp consumer channel closed by the broker; reopening",
-      );
-      setTimeout(() => void this.restart(), 100);
+      // A dying connection closes its channels too; give it a moment to show, then decide. When the
+      // connection went, the transport resubscribes after the reconnect; otherwise the broker closed
+      // just this channel (consumer_timeout, a precondition failure) and we reopen it ourselves.
+      setTimeout(() => {
+        const live2 = this.connections.connection;
+        if (
+          this.closing ||
+          live2?.generation !== live.generation ||
+          this.connections.state.status !== "ready"
+        )
+          return;
+        this.stats.channelClosedByBroker++;
+        this.log.warn(
+          { queue: this.queue, reason: reason ?? "closed by the broker" },
+          "amqp consumer channel closed by the broker; reopening",
+        );
+        void this.restart();
+      }, 100);
     });
     await channel.prefetch(this.settings.prefetch);
     this.current = consuming;
     if (!this.paused) await this.consume(consuming);
+  }
+
+  /** Try to (re)start after a failure, once a second until it works or the subscription closes. */
+  retryLater(): void {
+    if (!this.closing) setTimeout(() => void this.restart(), 1000);
   }
 
   private async restart(): Promise<void> {
@@ -119,7 +134,7 @@ export class AmqpSubscription implements Subscription {
         { queue: this.queue, err: summarizeError(err).message },
         "amqp consumer restart failed; retrying",
       );
-      setTimeout(() => void this.restart(), 1000);
+      this.retryLater();
     }
   }
 

@@ -164,4 +164,37 @@ describe("AmqpTransport against the real RabbitMQ", () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(again).toEqual(["0"]);
   });
+
+  it("passes a delay through every level it spells (2047 ms = 11 hops) and is never early", async () => {
+    const t = transport();
+    const topic = `t-${uid()}`;
+    await t.declare({ topic, group: "g" });
+    const at: number[] = [];
+    await t.subscribe(topic, "g", async (d) => {
+      at.push(Date.now());
+      if (at.length === 1) await d.retry({ delayMs: 2047 });
+      else await d.ack();
+    });
+    await t.publish(topic, { payload: bytes("p") });
+    await waitFor(() => at.length === 2);
+    const waited = at[1]! - at[0]!;
+    expect(waited).toBeGreaterThanOrEqual(2047);
+    console.log(`delay 2047 ms through 11 levels: waited ${waited} ms`);
+  });
+
+  it("works with stream queues (no DLQ, reads from the first offset)", async () => {
+    const t = transport({ queueType: "stream" });
+    const topic = `t-${uid()}`;
+    await t.declare({ topic, group: "g" });
+    await t.publish(topic, { payload: bytes("before subscribe") });
+    const got: string[] = [];
+    await t.subscribe(topic, "g", async (d) => {
+      got.push(text(d.message.payload));
+      await d.ack();
+    });
+    await t.publish(topic, { payload: bytes("after") });
+    await waitFor(() => got.length === 2);
+    expect(got).toEqual(["before subscribe", "after"]);
+    await expect(t.readDeadLetters(topic, "g")).rejects.toMatchObject({ code: "unsupported" });
+  });
 });

@@ -7,7 +7,7 @@
 import { EventEmitter } from "node:events";
 import { pino } from "pino";
 import type { Logger } from "pino";
-import { ClosedError } from "../../core/errors.js";
+import { ClosedError, MqaError, summarizeError } from "../../core/errors.js";
 import type { OutgoingMessage } from "../../core/message.js";
 import type {
   ConnectionState,
@@ -150,9 +150,31 @@ export class AmqpTransport implements Transport {
 
   /** After a (re)connect: declare everything again, then resume every subscription. */
   private async restore(live: LiveConnection): Promise<void> {
-    for (const d of this.declarations.values())
-      await declarePlan(live.model, this.plan(d, live.serverVersion));
-    await Promise.all([...this.subscriptions].map((s) => s.start(live)));
+    for (const d of this.declarations.values()) {
+      try {
+        await declarePlan(live.model, this.plan(d, live.serverVersion));
+      } catch (err) {
+        // A conflict (someone redeclared the queue differently) must not keep the whole connection
+        // down: report it and go on; a dead connection is rethrown and simply retried.
+        if (!MqaError.is(err, "precondition-failed")) throw err;
+        this.log.error(
+          { topic: d.topic, group: d.group, err: err.message },
+          "amqp redeclare after reconnect failed",
+        );
+      }
+    }
+    await Promise.all(
+      [...this.subscriptions].map((s) =>
+        s.start(live).catch((err: unknown) => {
+          // e.g. its queue was deleted: the subscription keeps retrying on its own.
+          this.log.error(
+            { topic: s.topic, group: s.group, err: summarizeError(err) },
+            "amqp resubscribe failed",
+          );
+          s.retryLater();
+        }),
+      ),
+    );
   }
 
   publish(topic: string, message: OutgoingMessage, options: PublishOptions = {}): Promise<PublishReceipt> {
