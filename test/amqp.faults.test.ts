@@ -20,6 +20,7 @@ import type { AmqpSubscription } from "../src/transports/amqp/subscription.js";
 const node = new RabbitMqLauncher({
   // A short consumer_timeout for (e); the channel tick makes the broker check it often.
   config: ["consumer_timeout = 3000"],
+  tls: true,
   advancedConfig: "[{rabbit, [{channel_tick_interval, 500}]}].",
 });
 const open: AmqpTransport[] = [];
@@ -235,4 +236,23 @@ describe("RabbitMQ transport under faults", () => {
     await waitFor(() => sub.stats.staleSettlements >= 1, 10_000, "the stale ack to be counted");
     expect(await t.readDeadLetters(topic, "g")).toHaveLength(0);
   }, 90_000);
+
+  it("(f) amqps with a client certificate: connects and delivers; without the certificate it is refused", async () => {
+    const topic = `fault-f-${uid()}`;
+    const t = transport({ url: node.tlsUrl, tls: node.clientTls });
+    await t.declare({ topic, group: "g" });
+    const got: string[] = [];
+    await t.subscribe(topic, "g", async (d) => {
+      got.push(text(d.message.payload));
+      await d.ack();
+    });
+    await t.publish(topic, { payload: bytes("over tls") });
+    await waitFor(() => got.length === 1, 10_000, "the message over TLS");
+    const noCert = transport({
+      url: node.tlsUrl,
+      tls: { ca: node.clientTls.ca },
+      initialConnectTimeoutMs: 1500,
+    });
+    await expect(noCert.connect()).rejects.toMatchObject({ code: "connection-closed" });
+  }, 60_000);
 });

@@ -7,6 +7,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import {
   chownSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -25,6 +26,12 @@ export interface RabbitMqLauncherOptions {
   advancedConfig?: string;
   /** Path of RabbitMQ's `rabbitmq-server` script. @defaultValue "/usr/lib/rabbitmq/bin/rabbitmq-server" */
   serverScript?: string;
+  /**
+   * Also listen for AMQPS with certificates made for this node (a throwaway CA, a server certificate for
+   * 127.0.0.1/localhost, and a client certificate the node requires). See `tlsUrl` and `clientTls`.
+   * @defaultValue false
+   */
+  tls?: boolean;
   /** How long to wait for the node to accept AMQP connections. @defaultValue 60000 */
   bootTimeoutMs?: number;
 }
@@ -61,6 +68,41 @@ function chownTree(path: string, uid: number, gid: number): void {
   }
 }
 
+/** A throwaway CA with a server certificate (localhost, 127.0.0.1) and a client certificate, via openssl. */
+function makeCertificates(dir: string): { ca: string; clientCert: string; clientKey: string } {
+  mkdirSync(dir, { recursive: true });
+  const run = (...args: string[]): void => {
+    execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
+  };
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  run("req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=mqa-test-ca");
+  writeFileSync(join(dir, "server.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+  for (const [name, cn, ext] of [
+    ["server", "localhost", ["-extfile", "server.ext"]],
+    ["client", "mqa-test-client", []],
+  ] as const) {
+    run("req", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${cn}`);
+    run(
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      `${name}.pem`,
+      "-days",
+      "2",
+      ...ext,
+    );
+  }
+  const read = (f: string): string => readFileSync(join(dir, f), "utf8");
+  return { ca: read("ca.pem"), clientCert: read("client.pem"), clientKey: read("client.key") };
+}
+
 /** A private RabbitMQ node: `start()`, then `url`; `restart()`, `kill()`, `stop()`. */
 export class RabbitMqLauncher {
   readonly nodeName = `mqa-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}@localhost`;
@@ -69,6 +111,8 @@ export class RabbitMqLauncher {
   private exited: Promise<void> | undefined;
   private nodePort = 0;
   private distPort = 0;
+  private sslPort = 0;
+  private client: { ca: string; cert: string; key: string } | undefined;
 
   constructor(private readonly options: RabbitMqLauncherOptions = {}) {}
 
@@ -81,6 +125,18 @@ export class RabbitMqLauncher {
   /** `amqp://guest:guest@127.0.0.1:<port>` */
   get url(): string {
     return `amqp://guest:guest@127.0.0.1:${this.port}`;
+  }
+
+  /** `amqps://guest:guest@127.0.0.1:<tls port>` (with `tls: true`). */
+  get tlsUrl(): string {
+    if (!this.sslPort) throw new Error("RabbitMqLauncher was not started with tls: true");
+    return `amqps://guest:guest@127.0.0.1:${this.sslPort}`;
+  }
+
+  /** PEM CA certificate, client certificate and key accepted by the node (with `tls: true`). */
+  get clientTls(): { ca: string; cert: string; key: string } {
+    if (!this.client) throw new Error("RabbitMqLauncher was not started with tls: true");
+    return this.client;
   }
 
   /** Create the node's directory and start it; resolves when it accepts AMQP connections. */
@@ -122,8 +178,23 @@ export class RabbitMqLauncher {
     this.dir = dir;
     this.nodePort = await freePort();
     this.distPort = await freePort();
+    const tlsConf: string[] = [];
+    if (this.options.tls) {
+      this.sslPort = await freePort();
+      const t = makeCertificates(join(dir, "tls"));
+      this.client = { ca: t.ca, cert: t.clientCert, key: t.clientKey };
+      tlsConf.push(
+        `listeners.ssl.1 = 127.0.0.1:${this.sslPort}`,
+        `ssl_options.cacertfile = ${join(dir, "tls", "ca.pem")}`,
+        `ssl_options.certfile = ${join(dir, "tls", "server.pem")}`,
+        `ssl_options.keyfile = ${join(dir, "tls", "server.key")}`,
+        "ssl_options.verify = verify_peer",
+        "ssl_options.fail_if_no_peer_cert = true",
+      );
+    }
     const conf = [
       `listeners.tcp.1 = 127.0.0.1:${this.nodePort}`,
+      ...tlsConf,
       "loopback_users.guest = true",
       "disk_free_limit.absolute = 10MB",
       "log.console = false",
@@ -220,5 +291,7 @@ export class RabbitMqLauncher {
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
     this.dir = undefined;
     this.nodePort = 0;
+    this.sslPort = 0;
+    this.client = undefined;
   }
 }

@@ -93,7 +93,9 @@ export class ConfirmPublisher {
       } catch (err) {
         throw this.failure(err, request, timeoutMs, sentOnce);
       }
-      const outcome = await this.sendAndConfirm(open, request, deadline).finally(() => this.releaseSlot());
+      const outcome = await this.sendAndConfirm(open, request, deadline, sentOnce).finally(() =>
+        this.releaseSlot(),
+      );
       if (outcome === "confirmed") {
         this.stats.confirmed++;
         return;
@@ -102,11 +104,8 @@ export class ConfirmPublisher {
         this.stats.rejected++;
         throw outcome;
       }
-      if (outcome === "channel-lost") {
-        // Written but not confirmed: maybe stored. Send again on the next channel (at-least-once).
-        if (sentOnce) this.stats.resent++;
-        sentOnce = true;
-      }
+      // Written but not confirmed: maybe stored. Send again on the next channel (at-least-once).
+      if (outcome === "channel-lost") sentOnce = true;
       if (deadline.aborted) throw this.failure(deadline.reason, request, timeoutMs, sentOnce);
     }
   }
@@ -197,6 +196,7 @@ export class ConfirmPublisher {
     open: OpenChannel,
     request: PublishRequest,
     deadline: AbortSignal,
+    isResend: boolean,
   ): Promise<"confirmed" | "channel-lost" | "not-sent" | MqaError> {
     if (open.closed) return Promise.resolve("not-sent");
     return new Promise((resolve) => {
@@ -240,6 +240,7 @@ export class ConfirmPublisher {
           },
         );
         if (!flushed) open.draining = true;
+        if (isResend) this.stats.resent++;
       } catch (err) {
         // The channel closed under us: amqplib throws synchronously; the message was not sent.
         this.channelLost(open);
