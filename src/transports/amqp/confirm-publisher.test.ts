@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FaultProxy } from "../../testing/fault-proxy.js";
 import { waitFor } from "../../testing/wait.js";
 import { type AmqpTransport, type AmqpTransportOptions, createAmqpTransport } from "./mod.js";
+import { AMQP_PORT } from "../../../test/support/amqp.js";
 
 const open: AmqpTransport[] = [];
 const proxies: FaultProxy[] = [];
@@ -15,7 +16,7 @@ const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 async function setup(
   options: AmqpTransportOptions = {},
 ): Promise<{ t: AmqpTransport; p: FaultProxy; topic: string }> {
-  const p = new FaultProxy({ targetPort: 5672 });
+  const p = new FaultProxy({ targetPort: AMQP_PORT });
   await p.start();
   proxies.push(p);
   const t = createAmqpTransport({

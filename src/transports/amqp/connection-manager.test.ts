@@ -7,6 +7,7 @@ import { freePort } from "../../testing/rabbitmq-launcher.js";
 import { waitFor } from "../../testing/wait.js";
 import { ConnectionManager, type LiveConnection } from "./connection-manager.js";
 import { type AmqpTransportOptions, resolveAmqpOptions } from "./options.js";
+import { AMQP_PORT } from "../../../test/support/amqp.js";
 
 const log = pino({ level: "silent" });
 const managers: ConnectionManager[] = [];
@@ -17,7 +18,7 @@ afterEach(async () => {
 });
 
 async function proxy(): Promise<FaultProxy> {
-  const p = new FaultProxy({ targetPort: 5672 });
+  const p = new FaultProxy({ targetPort: AMQP_PORT });
   await p.start();
   proxies.push(p);
   return p;
@@ -77,5 +78,7 @@ describe("ConnectionManager", () => {
     expect(err).toBeInstanceOf(ConnectionClosedError);
     expect((err as Error).message).toContain("app:****@");
     expect((err as Error).message).not.toContain("s3cret");
+    // It stopped trying (no timers left behind) and can be started again later.
+    expect(m.state.status).toBe("idle");
   });
 });

@@ -43,7 +43,8 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
   private live: LiveConnection | undefined;
   private generation = 0;
   private loop: Promise<void> | undefined;
-  private readonly stop = new AbortController();
+  /** Aborted to end the connect loop (close, abort, or a failed first connect). */
+  private stop = new AbortController();
   private readonly hooks: ReadyHook[] = [];
   private readonly urls: readonly string[];
   private hostIndex = 0;
@@ -100,7 +101,19 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
     if (this.currentState.status === "closing" || this.currentState.status === "closed")
       throw new ConnectionClosedError(`the amqp ${this.role} connection was closed; create a new transport`);
     this.loop ??= this.run();
-    return this.waitReady(this.options.initialConnectTimeoutMs);
+    try {
+      return await this.waitReady(this.options.initialConnectTimeoutMs);
+    } catch (err) {
+      // Never connected: stop trying (no timers left behind) so a later start() begins afresh.
+      if (!this.live && this.currentState.status !== "ready" && this.generation === 0) {
+        this.stop.abort();
+        await this.loop.catch(() => undefined);
+        this.loop = undefined;
+        this.stop = new AbortController();
+        this.setState({ status: "idle" });
+      }
+      throw err;
+    }
   }
 
   /** One shared promise for everyone waiting on the next ready connection (thousands of publishes). */
@@ -165,11 +178,8 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
     let failures = 0;
     let everConnected = false;
     while (!this.stop.signal.aborted) {
-      this.setState(
-        everConnected
-          ? { status: "reconnecting", attempt: failures + 1 }
-          : { status: "connecting", attempt: failures + 1 },
-      );
+      // After the first connect, "reconnecting" was already set when the connection was lost or failed.
+      if (!everConnected) this.setState({ status: "connecting", attempt: failures + 1 });
       const url = this.urls[this.hostIndex % this.urls.length]!;
       let model: ChannelModel;
       try {

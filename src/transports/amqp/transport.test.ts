@@ -4,11 +4,11 @@ import { Headers } from "../../core/message.js";
 import type { Delivery } from "../../core/transport.js";
 import { type AmqpTransport, createAmqpTransport } from "./mod.js";
 import type { AmqpSubscription } from "./subscription.js";
+import { AMQP_URL } from "../../../test/support/amqp.js";
 
-const URL = "amqp://guest:guest@127.0.0.1:5672";
 const open: AmqpTransport[] = [];
 function transport(opts: Parameters<typeof createAmqpTransport>[0] = {}): AmqpTransport {
-  const t = createAmqpTransport({ url: URL, initialConnectTimeoutMs: 5000, ...opts });
+  const t = createAmqpTransport({ url: AMQP_URL, initialConnectTimeoutMs: 5000, ...opts });
   open.push(t);
   return t;
 }

@@ -127,6 +127,7 @@ export class AmqpTransport implements Transport {
       await this.connecting;
     } catch (err) {
       this.connecting = undefined;
+      if (!this.shuttingDown) this.setState({ status: "idle" });
       throw err;
     }
   }
