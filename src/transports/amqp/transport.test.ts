@@ -1,10 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { MqaError } from "../../core/errors.js";
 import { Headers } from "../../core/message.js";
 import type { Delivery } from "../../core/transport.js";
 import { type AmqpTransport, createAmqpTransport } from "./mod.js";
 import type { AmqpSubscription } from "./subscription.js";
-import { AMQP_URL } from "../../../test/support/amqp.js";
+import { AMQP_URL, deleteTopology } from "../../../test/support/amqp.js";
 
 const open: AmqpTransport[] = [];
 function transport(opts: Parameters<typeof createAmqpTransport>[0] = {}): AmqpTransport {
@@ -13,6 +13,18 @@ function transport(opts: Parameters<typeof createAmqpTransport>[0] = {}): AmqpTr
   return t;
 }
 const uid = (): string => Math.random().toString(36).slice(2, 10);
+const topics: string[] = [];
+function newTopic(): string {
+  const topic = `t-${uid()}`;
+  topics.push(topic);
+  return topic;
+}
+afterAll(() =>
+  deleteTopology(
+    AMQP_URL,
+    topics.map((topic) => ({ topic, groups: ["g"] })),
+  ),
+);
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
@@ -41,7 +53,7 @@ describe("AmqpTransport against the real RabbitMQ", () => {
 
   it("publishes with a confirm and delivers with all fields", async () => {
     const t = transport();
-    const topic = `t-${uid()}`;
+    const topic = newTopic();
     await t.declare({ topic, group: "g" });
     const got: Delivery[] = [];
     await t.subscribe(topic, "g", async (d) => {
@@ -75,7 +87,7 @@ describe("AmqpTransport against the real RabbitMQ", () => {
     const t = transport();
     const missing = t.publish(`missing-${uid()}`, { payload: bytes("x") }, { timeoutMs: 5000 });
     await expect(missing).rejects.toMatchObject({ code: "unroutable" });
-    const topic = `t-${uid()}`;
+    const topic = newTopic();
     await t.declare({ topic, group: "g" });
     // Still works on the same transport after the broker closed a channel.
     await expect(t.publish(topic, { payload: bytes("x") })).resolves.toHaveProperty("id");
@@ -83,7 +95,7 @@ describe("AmqpTransport against the real RabbitMQ", () => {
 
   it("retries with a broker-side delay, never early, counting attempts, then dead-letters with reasons", async () => {
     const t = transport();
-    const topic = `t-${uid()}`;
+    const topic = newTopic();
     await t.declare({ topic, group: "g" });
     const seen: { attempt: number; at: number }[] = [];
     await t.subscribe(topic, "g", async (d) => {
@@ -108,7 +120,7 @@ describe("AmqpTransport against the real RabbitMQ", () => {
 
   it("counts broker redeliveries in attempt and requeues unsettled deliveries", async () => {
     const t = transport();
-    const topic = `t-${uid()}`;
+    const topic = newTopic();
     await t.declare({ topic, group: "g" });
     const attempts: number[] = [];
     await t.subscribe(topic, "g", async (d) => {
@@ -122,7 +134,7 @@ describe("AmqpTransport against the real RabbitMQ", () => {
   });
 
   it("turns PRECONDITION_FAILED on redeclare into an error naming queue, argument and both values", async () => {
-    const topic = `t-${uid()}`;
+    const topic = newTopic();
     await transport({ deliveryLimit: 20 }).declare({ topic, group: "g" });
     const err = await transport({ deliveryLimit: 5 })
       .declare({ topic, group: "g" })
@@ -137,7 +149,7 @@ describe("AmqpTransport against the real RabbitMQ", () => {
 
   it("batches acks with multiple without acking unfinished handlers", async () => {
     const t = transport({ ackBatchSize: 10, ackBatchMs: 50 });
-    const topic = `t-${uid()}`;
+    const topic = newTopic();
     await t.declare({ topic, group: "g" });
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -167,7 +179,7 @@ describe("AmqpTransport against the real RabbitMQ", () => {
 
   it("passes a delay through every level it spells (2047 ms = 11 hops) and is never early", async () => {
     const t = transport();
-    const topic = `t-${uid()}`;
+    const topic = newTopic();
     await t.declare({ topic, group: "g" });
     const at: number[] = [];
     await t.subscribe(topic, "g", async (d) => {
@@ -184,7 +196,7 @@ describe("AmqpTransport against the real RabbitMQ", () => {
 
   it("works with stream queues (no DLQ, reads from the first offset)", async () => {
     const t = transport({ queueType: "stream" });
-    const topic = `t-${uid()}`;
+    const topic = newTopic();
     await t.declare({ topic, group: "g" });
     await t.publish(topic, { payload: bytes("before subscribe") });
     const got: string[] = [];
