@@ -57,7 +57,11 @@ export class ChannelAcks {
     return true;
   }
 
-  /** Give a delivery back to the broker (requeue): counted as a failed delivery by quorum queues. */
+  /**
+   * Give a failed delivery back to the broker. `basic.reject` (not `basic.nack`): since RabbitMQ 4.3
+   * only reject counts as a failed delivery (`x-delivery-count`, the delivery limit); on older brokers
+   * both count, so reject is right everywhere.
+   */
   requeue(msg: ConsumeMessage): boolean {
     if (this.dead) {
       this.stats.staleSettlements++;
@@ -67,7 +71,7 @@ export class ChannelAcks {
     if (!this.outstanding.has(tag)) return false;
     this.outstanding.delete(tag);
     try {
-      this.channel.nack(msg, false, true);
+      this.channel.reject(msg, true);
     } catch {
       this.markDead();
       return false;
