@@ -32,7 +32,7 @@ export async function readDeadLetters(
       const msg = await channel.get(deadLetterQueueName(topic, group), { noAck: false });
       if (msg === false) break;
       const message = fromDelivery({ ...msg, fields: { ...msg.fields, consumerTag: "" } }, topic);
-      const brokerReason = message.headers["x-first-death-reason"];
+      const brokerReason = latestDeathReason(msg.properties.headers as Record<string, unknown> | undefined);
       const reason =
         message.headers[Headers.deadLetterReason] ??
         (brokerReason !== undefined ? (BROKER_REASONS[brokerReason] ?? brokerReason) : "unknown");
@@ -50,4 +50,20 @@ export async function readDeadLetters(
     await channel.close().catch(() => undefined);
   }
   return out;
+}
+
+/** Why RabbitMQ dead-lettered the message most recently: `x-death[0]` (newest first), else the summary headers. */
+function latestDeathReason(headers: Record<string, unknown> | undefined): string | undefined {
+  const deaths = headers?.["x-death"];
+  if (Array.isArray(deaths)) {
+    const reason = (deaths[0] as { reason?: unknown } | undefined)?.reason;
+    if (typeof reason === "string") return reason;
+    if (Buffer.isBuffer(reason)) return reason.toString("utf8");
+  }
+  for (const key of ["x-last-death-reason", "x-first-death-reason"]) {
+    const v = headers?.[key];
+    if (typeof v === "string") return v;
+    if (Buffer.isBuffer(v)) return v.toString("utf8");
+  }
+  return undefined;
 }

@@ -78,7 +78,12 @@ export function fromDelivery(msg: ConsumeMessage, topic: string): Message {
 /** An outgoing copy of a delivered message with other headers (retries, dead letters). */
 export function copyWithHeaders(message: Message, headers: Record<string, string>): OutgoingMessage {
   const h = { ...headers };
-  delete h[AmqpHeaders.deliveryCount];
+  // Broker bookkeeping of the previous trip must not follow the copy: a stale delivery count or death
+  // reason would mislead the next reader (and x-death would make RabbitMQ see a dead-letter cycle).
+  for (const k of Object.keys(h)) {
+    if (k === AmqpHeaders.deliveryCount || k === "x-acquired-count" || /^x-(first|last)-death-/.test(k))
+      delete h[k];
+  }
   return {
     id: message.id,
     payload: message.payload,

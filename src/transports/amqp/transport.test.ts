@@ -209,4 +209,25 @@ describe("AmqpTransport against the real RabbitMQ", () => {
     expect(got).toEqual(["before subscribe", "after"]);
     await expect(t.readDeadLetters(topic, "g")).rejects.toMatchObject({ code: "unsupported" });
   });
+
+  it("names the broker's latest reason for a dead letter, not an earlier delay expiry", async () => {
+    const t = transport({ deliveryLimit: 2 });
+    const topic = newTopic();
+    await t.declare({ topic, group: "g" });
+    let calls = 0;
+    await t.subscribe(topic, "g", async (d) => {
+      calls++;
+      if (calls === 1)
+        await d.retry({ delayMs: 20 }); // passes through the delay levels (TTL expiry)
+      else throw new Error("poison");
+    });
+    await t.publish(topic, { payload: bytes("p") });
+    let dead: Awaited<ReturnType<AmqpTransport["readDeadLetters"]>> = [];
+    await waitFor(() => calls >= 3);
+    for (let i = 0; i < 100 && dead.length === 0; i++) {
+      dead = await t.readDeadLetters(topic, "g");
+      if (dead.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(dead.map((d) => d.reason)).toEqual(["delivery-limit"]);
+  });
 });
