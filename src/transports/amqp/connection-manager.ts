@@ -41,6 +41,8 @@ interface ManagerEvents {
 export class ConnectionManager extends EventEmitter<ManagerEvents> {
   private currentState: ConnectionState = { status: "idle" };
   private live: LiveConnection | undefined;
+  /** The open connection, also while its ready hooks still run (close and abort must reach it then). */
+  private opened: ChannelModel | undefined;
   private generation = 0;
   private loop: Promise<void> | undefined;
   /** Aborted to end the connect loop (close, abort, or a failed first connect). */
@@ -218,7 +220,8 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
         { role: this.role, url: maskUrl(url), serverVersion: live.serverVersion },
         "amqp connected",
       );
-      const hooksOk = await this.runHooks(live);
+      this.opened = model;
+      const hooksOk = (await this.runHooks(live)) && !this.stop.signal.aborted;
       if (hooksOk) {
         failures = 0;
         everConnected = true;
@@ -228,6 +231,7 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
       }
       const err = hooksOk ? await lost : await this.drop(model);
       this.live = undefined;
+      this.opened = undefined;
       this.emit("lost", live.generation, err);
       if (this.stop.signal.aborted) break;
       this.log.warn({ role: this.role, err: err?.message }, "amqp connection lost; reconnecting");
@@ -313,9 +317,9 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
     if (this.currentState.status === "closed") return;
     this.setState({ status: "closing" });
     this.stop.abort();
-    const live = this.live;
+    const model = this.opened;
     this.live = undefined;
-    if (live) await live.model.close().catch(() => undefined);
+    if (model) await model.close().catch(() => undefined);
     await this.loop?.catch(() => undefined);
     this.setState({ status: "closed" });
   }
@@ -324,10 +328,10 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
   async abort(): Promise<void> {
     this.setState({ status: "closing" });
     this.stop.abort();
-    const live = this.live;
+    const model = this.opened;
     this.live = undefined;
     // With an error, so amqplib notices at once (a plain destroy emits neither 'end' nor 'error').
-    const conn = live?.model.connection as unknown as { stream?: { destroy(err?: Error): void } } | undefined;
+    const conn = model?.connection as unknown as { stream?: { destroy(err?: Error): void } } | undefined;
     conn?.stream?.destroy(new Error("connection aborted by mqa (simulated crash)"));
     await this.loop?.catch(() => undefined);
     this.setState({ status: "closed" });

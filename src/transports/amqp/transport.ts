@@ -5,10 +5,10 @@
  * resumes, before the connection counts as ready.
  */
 import { EventEmitter } from "node:events";
-import { pino } from "pino";
 import type { Logger } from "pino";
 import { ClosedError, MqaError, summarizeError } from "../../core/errors.js";
 import type { OutgoingMessage } from "../../core/message.js";
+import { silentLogger } from "../../log/logger.js";
 import type {
   ConnectionState,
   DeadLetter,
@@ -63,7 +63,7 @@ export class AmqpTransport implements Transport {
 
   constructor(options?: AmqpTransportOptions) {
     this.options = resolveAmqpOptions(options);
-    this.log = (this.options.logger ?? pino({ level: "silent" })).child({ transport: "amqp" });
+    this.log = (this.options.logger ?? silentLogger()).child({ transport: "amqp" });
     this.publishConnection = new ConnectionManager("publish", this.options, this.log);
     this.consumeConnection = new ConnectionManager("consume", this.options, this.log);
     this.publisher = new ConfirmPublisher(this.publishConnection, this.options, this.log);
