@@ -48,7 +48,7 @@ interface TransportEvents {
 export class AmqpTransport implements Transport {
   readonly name = "amqp";
   readonly features = FEATURES;
-  readonly options: ResolvedAmqpOptions;
+  private readonly options: ResolvedAmqpOptions;
   private readonly log: Logger;
   private readonly publishConnection: ConnectionManager;
   private readonly consumeConnection: ConnectionManager;
