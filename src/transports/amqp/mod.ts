@@ -5,6 +5,6 @@ export { resolveAmqpOptions } from "./options.js";
 export * from "./topology-plan.js";
 export { parseVersion, compareVersions, type Version } from "./server-version.js";
 export { parseInequivalentArgument, type InequivalentArgument } from "./precondition.js";
-export type { SubscriptionStats } from "./subscription.js";
+export type { AmqpSubscription, SubscriptionStats } from "./subscription.js";
 export type { PublisherStats } from "./confirm-publisher.js";
 export type { ConnectionRole } from "./connection-manager.js";
