@@ -230,4 +230,18 @@ describe("AmqpTransport against the real RabbitMQ", () => {
     }
     expect(dead.map((d) => d.reason)).toEqual(["delivery-limit"]);
   });
+
+  it("rejects with unroutable when the exchange exists but no queue is bound (basic.return)", async () => {
+    const t = transport();
+    const topic = newTopic();
+    await t.declare({ topic, group: "g" });
+    const { default: amqp } = await import("amqplib");
+    const c = await amqp.connect(AMQP_URL);
+    const ch = await c.createChannel();
+    await ch.unbindQueue(`${topic}.g`, topic, "#");
+    await c.close();
+    await expect(t.publish(topic, { payload: bytes("x") })).rejects.toMatchObject({ code: "unroutable" });
+    // The publisher stays usable.
+    await expect(t.publish("", { payload: bytes("y"), key: `${topic}.g` })).resolves.toHaveProperty("id");
+  });
 });
