@@ -8,3 +8,5 @@ export { parseInequivalentArgument, type InequivalentArgument } from "./precondi
 export type { AmqpSubscription, SubscriptionStats } from "./subscription.js";
 export type { PublisherStats } from "./confirm-publisher.js";
 export type { ConnectionRole } from "./connection-manager.js";
+export { declarePlan } from "./declare.js";
+export { PreconditionFailedError } from "../../core/errors.js";
