@@ -18,6 +18,8 @@ const loaders: Record<string, Loader> = {
   "memory:": async (url) => new MemoryTransport({ broker: new URL(url).host || "default" }),
   "redis:": loadRedis,
   "rediss:": loadRedis,
+  "amqp:": loadAmqp,
+  "amqps:": loadAmqp,
 };
 
 async function loadRedis(url: string, options: ConnectOptions): Promise<Transport> {
@@ -25,10 +27,10 @@ async function loadRedis(url: string, options: ConnectOptions): Promise<Transpor
   return createRedisTransport({ url, ...(options.logger ? { logger: options.logger } : {}) });
 }
 
-const planned: Record<string, string> = {
-  "amqp:": "RabbitMQ",
-  "amqps:": "RabbitMQ",
-};
+async function loadAmqp(url: string, options: ConnectOptions): Promise<Transport> {
+  const { createAmqpTransport } = await import("./transports/amqp/mod.js");
+  return createAmqpTransport({ url, ...(options.logger ? { logger: options.logger } : {}) });
+}
 
 /** Create (not yet connected) the transport for `url`. */
 export async function createTransport(url: string, options: ConnectOptions = {}): Promise<Transport> {
@@ -43,13 +45,6 @@ export async function createTransport(url: string, options: ConnectOptions = {})
   }
   const loader = loaders[protocol];
   if (loader) return loader(url, options);
-  const name = planned[protocol];
-  if (name) {
-    throw new MqaError(
-      "unsupported",
-      `the ${name} transport (${protocol}//) is not available in this build of mqa yet`,
-    );
-  }
   throw new MqaError(
     "invalid-options",
     `unknown broker URL scheme "${protocol}" in ${maskUrl(url)}; use memory://, amqp(s):// or redis(s)://`,

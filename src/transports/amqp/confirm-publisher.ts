@@ -1,0 +1,324 @@
+/**
+ * Publishes on a confirm channel and resolves only on the broker's ack. A bounded window of
+ * unconfirmed messages gives backpressure (publish waits when it is full, and while the socket's
+ * buffer drains). `mandatory` is always on: a basic.return rejects the caller with `UnroutableError`.
+ * While disconnected, a publish waits (bounded in count and time) and is sent on the next connection;
+ * a publish whose channel died before its confirm is sent again there. Never resolves without a confirm.
+ */
+import { setMaxListeners } from "node:events";
+import type { ConfirmChannel, Message as AmqpMessage, Options } from "amqplib";
+import type { Logger } from "pino";
+import {
+  ClosedError,
+  ConnectionClosedError,
+  MqaError,
+  PublishRejectedError,
+  PublishTimeoutError,
+  UnroutableError,
+  summarizeError,
+} from "../../core/errors.js";
+import type { ConnectionManager, LiveConnection } from "./connection-manager.js";
+
+/** One message handed to the publisher. */
+export interface PublishRequest {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly content: Buffer;
+  /** `messageId` must be set: returns are matched on it. */
+  readonly properties: Options.Publish & { messageId: string };
+  readonly timeoutMs?: number;
+}
+
+interface Pending {
+  readonly request: PublishRequest;
+  returned: boolean;
+}
+
+interface OpenChannel {
+  readonly channel: ConfirmChannel;
+  readonly generation: number;
+  /** Messages sent on this channel and not yet confirmed, in publish order. */
+  readonly inflight: Set<Pending>;
+  closed: boolean;
+  /** The socket buffer is full (publish returned false); wait for 'drain' before writing more. */
+  draining: boolean;
+  /** Why the broker closed the channel, if it did. */
+  closeReason: string | undefined;
+}
+
+/** Counters for diagnostics and tests. */
+export interface PublisherStats {
+  confirmed: number;
+  /** Messages sent again because their channel died before the confirm. */
+  resent: number;
+  rejected: number;
+}
+
+/** Confirmed, mandatory, persistent publishing with a bounded window. */
+export class ConfirmPublisher {
+  private open: OpenChannel | undefined;
+  private opening: Promise<OpenChannel> | undefined;
+  private slotWaiters: (() => void)[] = [];
+  private inflightCount = 0;
+  private waitingForConnection = 0;
+  private closed = false;
+  /** Aborted by close(); every pending publish listens to it, hence no listener limit. */
+  private readonly closing = new AbortController();
+  readonly stats: PublisherStats = { confirmed: 0, resent: 0, rejected: 0 };
+
+  constructor(
+    private readonly connections: ConnectionManager,
+    private readonly options: {
+      maxUnconfirmed: number;
+      publishTimeoutMs: number;
+      maxBufferedPublishes: number;
+    },
+    private readonly log: Logger,
+  ) {
+    setMaxListeners(0, this.closing.signal);
+    connections.on("lost", () => this.channelLost(undefined));
+  }
+
+  /** Publish and wait for the broker's confirm. Rejects with an {@link MqaError}. */
+  async publish(request: PublishRequest): Promise<void> {
+    if (this.closed) throw new ClosedError("the publisher is closed; create a new transport");
+    const timeoutMs = request.timeoutMs ?? this.options.publishTimeoutMs;
+    const deadline = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.closing.signal]);
+    let sentOnce = false;
+    for (;;) {
+      let open: OpenChannel;
+      try {
+        open = await this.channel(deadline, timeoutMs);
+        await this.acquireSlot(deadline, open);
+      } catch (err) {
+        throw this.failure(err, request, timeoutMs, sentOnce);
+      }
+      const outcome = await this.sendAndConfirm(open, request, deadline, sentOnce).finally(() =>
+        this.releaseSlot(),
+      );
+      if (outcome === "confirmed") {
+        this.stats.confirmed++;
+        return;
+      }
+      if (outcome instanceof Error) {
+        this.stats.rejected++;
+        throw outcome;
+      }
+      // Written but not confirmed: maybe stored. Send again on the next channel (at-least-once).
+      if (outcome === "channel-lost") sentOnce = true;
+      if (deadline.aborted) throw this.failure(deadline.reason, request, timeoutMs, sentOnce);
+    }
+  }
+
+  private failure(err: unknown, request: PublishRequest, timeoutMs: number, sent: boolean): MqaError {
+    if (err instanceof MqaError) return err;
+    if (this.closing.signal.aborted)
+      return new ClosedError("the publisher was closed before the broker confirmed");
+    const where = `to exchange '${request.exchange}' (routing key '${request.routingKey}')`;
+    return new PublishTimeoutError(
+      `publish ${where} not confirmed within ${timeoutMs} ms` +
+        (sent ? "; it may or may not be stored (its id allows deduplication)" : "; it was never sent") +
+        ". Raise publishTimeoutMs or check the broker's health and alarms",
+      { cause: err, details: { exchange: request.exchange, messageId: request.properties.messageId, sent } },
+    );
+  }
+
+  /** The confirm channel of the current connection, opening one (and waiting for a connection) as needed. */
+  private async channel(deadline: AbortSignal, timeoutMs: number): Promise<OpenChannel> {
+    if (this.open && !this.open.closed) return this.open;
+    if (this.waitingForConnection >= this.options.maxBufferedPublishes && !this.connections.connection) {
+      throw new ConnectionClosedError(
+        `RabbitMQ is unreachable and ${this.waitingForConnection} publishes are already waiting ` +
+          "(maxBufferedPublishes); retry later or raise maxBufferedPublishes",
+      );
+    }
+    this.waitingForConnection++;
+    try {
+      for (;;) {
+        if (deadline.aborted) throw deadline.reason;
+        const live = await this.connections.waitReady(timeoutMs, deadline);
+        this.opening ??= this.openChannel(live).finally(() => (this.opening = undefined));
+        try {
+          const open = await this.opening;
+          if (!open.closed) return open;
+        } catch (err) {
+          this.log.warn({ err: summarizeError(err).message }, "amqp: opening the confirm channel failed");
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    } finally {
+      this.waitingForConnection--;
+    }
+  }
+
+  private async openChannel(live: LiveConnection): Promise<OpenChannel> {
+    const channel = await live.model.createConfirmChannel();
+    const open: OpenChannel = {
+      channel,
+      generation: live.generation,
+      inflight: new Set(),
+      closed: false,
+      draining: false,
+      closeReason: undefined,
+    };
+    channel.on("return", (msg: AmqpMessage) => {
+      const id = msg.properties.messageId as string | undefined;
+      // Returns precede the ack of the same message, so the oldest unconfirmed one with this id is it.
+      for (const p of open.inflight) {
+        if (!p.returned && p.request.properties.messageId === id) {
+          p.returned = true;
+          break;
+        }
+      }
+    });
+    channel.on("error", (err: Error) => {
+      open.closeReason = err.message;
+      this.log.warn({ err: err.message }, "amqp confirm channel closed by the broker");
+    });
+    channel.on("close", () => this.channelLost(open));
+    channel.on("drain", () => {
+      open.draining = false;
+      this.wakeAll();
+    });
+    this.open = open;
+    return open;
+  }
+
+  private channelLost(which: OpenChannel | undefined): void {
+    const open = which ?? this.open;
+    if (!open) return;
+    open.closed = true;
+    if (this.open === open) this.open = undefined;
+    this.wakeAll();
+  }
+
+  private sendAndConfirm(
+    open: OpenChannel,
+    request: PublishRequest,
+    deadline: AbortSignal,
+    isResend: boolean,
+  ): Promise<"confirmed" | "channel-lost" | "not-sent" | MqaError> {
+    if (open.closed) return Promise.resolve("not-sent");
+    return new Promise((resolve) => {
+      const pending: Pending = { request, returned: false };
+      let settled = false;
+      const settle = (outcome: "confirmed" | "channel-lost" | "not-sent" | MqaError): void => {
+        if (settled) return;
+        settled = true;
+        open.inflight.delete(pending);
+        deadline.removeEventListener("abort", onDeadline);
+        resolve(outcome);
+      };
+      const onDeadline = (): void => settle("channel-lost");
+      open.inflight.add(pending);
+      deadline.addEventListener("abort", onDeadline, { once: true });
+      try {
+        const flushed = open.channel.publish(
+          request.exchange,
+          request.routingKey,
+          request.content,
+          { ...request.properties, persistent: true, mandatory: true },
+          (err: unknown) => {
+            if (err === null || err === undefined) {
+              settle(pending.returned ? this.unroutable(request) : "confirmed");
+            } else if (this.missingExchange(open, request)) {
+              settle(this.noExchange(request));
+            } else if (open.closed || /closed/i.test(summarizeError(err).message)) {
+              settle("channel-lost");
+            } else {
+              settle(
+                new PublishRejectedError(
+                  `RabbitMQ refused the message for exchange '${request.exchange}' (negative ack): ` +
+                    "a queue may be full with overflow reject-publish, or the broker is out of resources",
+                  {
+                    cause: err,
+                    details: { exchange: request.exchange, messageId: request.properties.messageId },
+                  },
+                ),
+              );
+            }
+          },
+        );
+        if (!flushed) open.draining = true;
+        if (isResend) this.stats.resent++;
+      } catch (err) {
+        // The channel closed under us: amqplib throws synchronously; the message was not sent.
+        this.channelLost(open);
+        this.log.debug({ err: summarizeError(err).message }, "amqp publish on a closing channel");
+        settle("not-sent");
+      }
+    });
+  }
+
+  /** The broker closed the channel because this message's exchange does not exist (404). */
+  private missingExchange(open: OpenChannel, request: PublishRequest): boolean {
+    const m = /NOT_FOUND - no exchange '([^']*)'/.exec(open.closeReason ?? "");
+    return m !== null && m[1] === request.exchange;
+  }
+
+  private noExchange(request: PublishRequest): UnroutableError {
+    return new UnroutableError(
+      `exchange '${request.exchange}' does not exist, so nothing could receive the message; ` +
+        "declare a group on this topic before publishing",
+      { details: { exchange: request.exchange, messageId: request.properties.messageId } },
+    );
+  }
+
+  private unroutable(request: PublishRequest): UnroutableError {
+    return new UnroutableError(
+      `no queue is bound to exchange '${request.exchange}' for routing key '${request.routingKey}', so RabbitMQ ` +
+        "returned the message; declare a group on this topic before publishing",
+      {
+        details: {
+          exchange: request.exchange,
+          routingKey: request.routingKey,
+          messageId: request.properties.messageId,
+        },
+      },
+    );
+  }
+
+  /** Wait until fewer than `maxUnconfirmed` messages are in flight. */
+  private async acquireSlot(deadline: AbortSignal, open: OpenChannel): Promise<void> {
+    while (this.inflightCount >= this.options.maxUnconfirmed || (open.draining && !open.closed)) {
+      if (deadline.aborted) throw deadline.reason;
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          deadline.removeEventListener("abort", wake);
+          resolve();
+        };
+        this.slotWaiters.push(wake);
+        deadline.addEventListener("abort", wake, { once: true });
+      });
+    }
+    if (deadline.aborted) throw deadline.reason;
+    this.inflightCount++;
+  }
+
+  private releaseSlot(): void {
+    this.inflightCount--;
+    this.slotWaiters.shift()?.();
+  }
+
+  private wakeAll(): void {
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Number of messages sent and not yet confirmed. */
+  get inflight(): number {
+    return this.inflightCount;
+  }
+
+  /** Wait up to `timeoutMs` for in-flight publishes to settle, then fail the rest and stop. */
+  async close(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.inflightCount > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    this.closed = true;
+    this.closing.abort(new ClosedError("the publisher was closed"));
+    const open = this.open;
+    this.open = undefined;
+    if (open && !open.closed) await open.channel.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Options of the RabbitMQ transport: validated once with zod (unknown keys rejected, every problem
+ * reported with its path), then expanded with defaults. This is the one place user options are read.
+ */
+import type { Logger } from "pino";
+import { z } from "zod";
+import { parseOptions } from "../../core/options.js";
+import { DEFAULT_DELIVERY_LIMIT, DEFAULT_MAX_DELAY_MS, MAX_DELAY_MS } from "./topology-plan.js";
+
+const url = z
+  .string()
+  .refine((u) => /^amqps?:\/\//i.test(u), { message: "must be an amqp:// or amqps:// URL" });
+
+const tls = z.strictObject({
+  /** PEM CA certificate(s) to trust. */
+  ca: z
+    .union([z.string(), z.instanceof(Buffer), z.array(z.union([z.string(), z.instanceof(Buffer)]))])
+    .optional(),
+  /** PEM client certificate, for mutual TLS. */
+  cert: z.union([z.string(), z.instanceof(Buffer)]).optional(),
+  /** PEM private key of the client certificate. */
+  key: z.union([z.string(), z.instanceof(Buffer)]).optional(),
+  passphrase: z.string().optional(),
+  /** Server name to verify the certificate against, when it differs from the host. */
+  servername: z.string().optional(),
+  /** @defaultValue true */
+  rejectUnauthorized: z.boolean().default(true),
+});
+
+const schema = z.strictObject({
+  /** One URL, or several nodes of a cluster tried in turn. `amqps://` uses TLS. */
+  url: z.union([url, z.array(url).min(1)]).default("amqp://guest:guest@127.0.0.1:5672"),
+  /** Name shown in the management UI (suffixed with `publish` / `consume`). @defaultValue "mqa" */
+  connectionName: z.string().min(1).default("mqa"),
+  /** Heartbeat interval, seconds (RabbitMQ recommends 5–20). @defaultValue 10 */
+  heartbeatSeconds: z.number().int().min(1).max(60).default(10),
+  /** TCP/TLS connect timeout per attempt, ms. @defaultValue 5000 */
+  connectTimeoutMs: z.number().int().positive().default(5_000),
+  /** How long `connect()` keeps trying before it rejects. @defaultValue 30000 */
+  initialConnectTimeoutMs: z.number().int().positive().default(30_000),
+  /** Reconnect backoff: full jitter in [0, min(max, base·2^n)]. */
+  reconnect: z
+    .strictObject({
+      /** @defaultValue 100 */
+      baseMs: z.number().int().positive().default(100),
+      /** @defaultValue 10000 */
+      maxMs: z.number().int().positive().default(10_000),
+    })
+    .default({ baseMs: 100, maxMs: 10_000 }),
+  tls: tls.optional(),
+  /** Unconfirmed publishes allowed in flight; further publishes wait. @defaultValue 500 */
+  maxUnconfirmed: z.number().int().min(1).max(65_535).default(500),
+  /** A publish not confirmed within this time rejects with `publish-timeout`. @defaultValue 15000 */
+  publishTimeoutMs: z.number().int().positive().default(15_000),
+  /** Publishes allowed to wait while disconnected; more reject at once with `connection-closed`. @defaultValue 10000 */
+  maxBufferedPublishes: z.number().int().min(0).default(10_000),
+  /** Deliveries a consumer holds at once (RabbitMQ recommends 100–300). @defaultValue 200 */
+  prefetch: z.number().int().min(1).max(65_535).default(200),
+  /**
+   * Batch acks with `multiple`: flush after this many finished handlers or `ackBatchMs`, whichever
+   * comes first. Only finished handlers are ever covered. 1 acks each message at once. @defaultValue 1
+   */
+  ackBatchSize: z.number().int().min(1).max(65_535).default(1),
+  /** @defaultValue 20 */
+  ackBatchMs: z.number().int().min(1).default(20),
+  /** Queue type of group queues. @defaultValue "quorum" */
+  queueType: z.enum(["quorum", "classic", "stream"]).default("quorum"),
+  /** Quorum `x-delivery-limit`: redeliveries before the broker dead-letters a poison message. @defaultValue 20 */
+  deliveryLimit: z.union([z.number().int().min(1), z.literal("unlimited")]).default(DEFAULT_DELIVERY_LIMIT),
+  /** Longest `retry({ delayMs })` supported, ms (decides the number of delay levels). @defaultValue 86400000 */
+  maxRetryDelayMs: z.number().int().min(1).max(MAX_DELAY_MS).default(DEFAULT_MAX_DELAY_MS),
+  /** Default `timeoutMs` of `Subscription.close` and `Transport.close`. @defaultValue 10000 */
+  closeTimeoutMs: z.number().int().min(0).default(10_000),
+  /** pino logger; a silent one when absent. */
+  logger: z
+    .custom<Logger>((v) => typeof v === "object" && v !== null && typeof (v as Logger).child === "function", {
+      message: "must be a pino Logger",
+    })
+    .optional(),
+});
+
+/** Options accepted by {@link createAmqpTransport}. */
+export type AmqpTransportOptions = z.input<typeof schema>;
+/** Options after validation and defaults. */
+export type ResolvedAmqpOptions = z.output<typeof schema>;
+
+/** Validate and expand options; throws `InvalidOptionsError` listing every problem with its path. */
+export function resolveAmqpOptions(input: AmqpTransportOptions | undefined): ResolvedAmqpOptions {
+  return parseOptions(schema, input ?? {}, "AmqpTransport options");
+}

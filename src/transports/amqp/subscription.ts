@@ -1,0 +1,239 @@
+/**
+ * A consumer of one group queue. Manual acks with a prefetch; one channel per subscription, reopened
+ * by itself when the broker closes it (consumer_timeout, precondition failures: logged with the
+ * reason) and restarted by the transport after every reconnect. Graceful close: cancel, wait for
+ * in-flight handlers, send their acks, then close the channel (which returns the rest to the queue).
+ */
+import type { Channel, ConsumeMessage } from "amqplib";
+import type { Logger } from "pino";
+import { summarizeError } from "../../core/errors.js";
+import type { DeliveryHandler, Subscription } from "../../core/transport.js";
+import { type AckStats, ChannelAcks } from "./channel-acks.js";
+import type { ConnectionManager, LiveConnection } from "./connection-manager.js";
+import { AmqpDelivery, type CopyPublisher } from "./delivery.js";
+import { fromDelivery } from "./message-mapping.js";
+import { groupQueueName } from "./topology-plan.js";
+
+/** Counters of one subscription, for diagnostics and tests. */
+export interface SubscriptionStats extends AckStats {
+  delivered: number;
+  /** Times the broker closed this subscription's channel while its connection stayed up. */
+  channelClosedByBroker: number;
+  handlerErrors: number;
+}
+
+interface Consuming {
+  readonly channel: Channel;
+  readonly acks: ChannelAcks;
+  readonly generation: number;
+  consumerTag: string | undefined;
+}
+
+export interface SubscriptionSettings {
+  prefetch: number;
+  ackBatchSize: number;
+  ackBatchMs: number;
+  closeTimeoutMs: number;
+  /** Consumer arguments (`x-stream-offset` for streams). */
+  consumeArguments?: Record<string, unknown>;
+}
+
+/** A live consumer of `T.G`. */
+export class AmqpSubscription implements Subscription {
+  readonly stats: SubscriptionStats = {
+    delivered: 0,
+    acked: 0,
+    requeued: 0,
+    staleSettlements: 0,
+    channelClosedByBroker: 0,
+    handlerErrors: 0,
+  };
+  private current: Consuming | undefined;
+  private readonly inflight = new Set<Promise<void>>();
+  private paused = false;
+  private closing = false;
+  private starting: Promise<void> | undefined;
+  private readonly queue: string;
+
+  constructor(
+    readonly topic: string,
+    readonly group: string,
+    private readonly handler: DeliveryHandler,
+    private readonly connections: ConnectionManager,
+    private readonly publishCopy: CopyPublisher,
+    private readonly settings: SubscriptionSettings,
+    private readonly log: Logger,
+    private readonly onClosed: (s: AmqpSubscription) => void,
+  ) {
+    this.queue = groupQueueName(topic, group);
+  }
+
+  /** Open a channel on `live` and start consuming (idempotent per connection generation). */
+  async start(live: LiveConnection): Promise<void> {
+    if (this.closing) return;
+    if (this.current && !this.current.acks.closed && this.current.generation === live.generation) return;
+    const run = (this.starting ?? Promise.resolve()).then(() => this.open(live));
+    this.starting = run.catch(() => undefined);
+    await run;
+  }
+
+  private async open(live: LiveConnection): Promise<void> {
+    if (this.closing) return;
+    if (this.current && !this.current.acks.closed && this.current.generation === live.generation) return;
+    const channel = await live.model.createChannel();
+    const acks = new ChannelAcks(
+      channel,
+      { size: this.settings.ackBatchSize, ms: this.settings.ackBatchMs },
+      this.stats,
+    );
+    const consuming: Consuming = { channel, acks, generation: live.generation, consumerTag: undefined };
+    let reason: string | undefined;
+    channel.on("error", (err: Error) => {
+      reason = err.message;
+    });
+    channel.on("close", () => {
+      acks.markDead();
+      if (this.current === consuming) this.current = undefined;
+      if (this.closing) return;
+      // A dying connection closes its channels too; give it a moment to show, then decide. When the
+      // connection went, the transport resubscribes after the reconnect; otherwise the broker closed
+      // just this channel (consumer_timeout, a precondition failure) and we reopen it ourselves.
+      setTimeout(() => {
+        const live2 = this.connections.connection;
+        if (
+          this.closing ||
+          live2?.generation !== live.generation ||
+          this.connections.state.status !== "ready"
+        )
+          return;
+        this.stats.channelClosedByBroker++;
+        this.log.warn(
+          { queue: this.queue, reason: reason ?? "closed by the broker" },
+          "amqp consumer channel closed by the broker; reopening",
+        );
+        void this.restart();
+      }, 100);
+    });
+    await channel.prefetch(this.settings.prefetch);
+    this.current = consuming;
+    if (!this.paused) await this.consume(consuming);
+  }
+
+  /** Try to (re)start after a failure, once a second until it works or the subscription closes. */
+  retryLater(): void {
+    if (!this.closing) setTimeout(() => void this.restart(), 1000);
+  }
+
+  private async restart(): Promise<void> {
+    const live = this.connections.connection;
+    if (!live || this.closing) return;
+    try {
+      await this.start(live);
+    } catch (err) {
+      this.log.warn(
+        { queue: this.queue, err: summarizeError(err).message },
+        "amqp consumer restart failed; retrying",
+      );
+      this.retryLater();
+    }
+  }
+
+  private async consume(consuming: Consuming): Promise<void> {
+    const reply = await consuming.channel.consume(
+      this.queue,
+      (msg) => {
+        if (msg === null) {
+          // basic.cancel from the broker: the queue was deleted or its leader moved away.
+          this.log.warn({ queue: this.queue }, "amqp consumer cancelled by the broker; resubscribing");
+          consuming.consumerTag = undefined;
+          consuming.acks.markDead();
+          void consuming.channel.close().catch(() => undefined);
+          return;
+        }
+        this.onMessage(consuming, msg);
+      },
+      {
+        noAck: false,
+        ...(this.settings.consumeArguments ? { arguments: this.settings.consumeArguments } : {}),
+      },
+    );
+    consuming.consumerTag = reply.consumerTag;
+  }
+
+  private onMessage(consuming: Consuming, msg: ConsumeMessage): void {
+    this.stats.delivered++;
+    consuming.acks.received(msg);
+    const delivery = new AmqpDelivery(
+      fromDelivery(msg, this.topic),
+      this.group,
+      msg,
+      consuming.acks,
+      this.publishCopy,
+    );
+    const run = (async () => {
+      try {
+        await this.handler(delivery);
+      } catch (err) {
+        this.stats.handlerErrors++;
+        this.log.warn(
+          { queue: this.queue, messageId: delivery.message.id, err: summarizeError(err) },
+          "handler failed",
+        );
+      }
+      // An unsettled delivery goes back to the queue; quorum queues count it towards the delivery limit.
+      if (!delivery.settled) delivery.requeue();
+    })();
+    this.inflight.add(run);
+    void run.finally(() => this.inflight.delete(run));
+  }
+
+  /** Handlers currently running. */
+  get inFlight(): number {
+    return this.inflight.size;
+  }
+
+  async pause(): Promise<void> {
+    this.paused = true;
+    const c = this.current;
+    if (c?.consumerTag) {
+      const tag = c.consumerTag;
+      c.consumerTag = undefined;
+      await c.channel.cancel(tag).catch(() => undefined);
+    }
+  }
+
+  async resume(): Promise<void> {
+    this.paused = false;
+    const c = this.current;
+    if (c && !c.acks.closed && !c.consumerTag) await this.consume(c);
+  }
+
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.closing) return;
+    await this.pause();
+    this.closing = true;
+    const timeoutMs = options.timeoutMs ?? this.settings.closeTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inflight]),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    const c = this.current;
+    this.current = undefined;
+    if (c) {
+      c.acks.flush();
+      // Closing the channel hands every unacked delivery (handlers still running) back to the queue.
+      await c.channel.close().catch(() => undefined);
+      c.acks.markDead();
+    }
+    this.onClosed(this);
+  }
+
+  /** Forget the channel without closing it (transport abort: the socket is already gone). */
+  abandon(): void {
+    this.closing = true;
+    this.current?.acks.markDead();
+    this.current = undefined;
+  }
+}

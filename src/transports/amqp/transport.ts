@@ -1,0 +1,288 @@
+/**
+ * The RabbitMQ transport: a publish connection with a {@link ConfirmPublisher}, a consume connection
+ * with one {@link AmqpSubscription} per subscribe, and the topology from {@link planGroupTopology}.
+ * After every reconnect of the consume connection, declarations are made again and every subscription
+ * resumes, before the connection counts as ready.
+ */
+import { EventEmitter } from "node:events";
+import type { Logger } from "pino";
+import { ClosedError, MqaError, summarizeError } from "../../core/errors.js";
+import type { OutgoingMessage } from "../../core/message.js";
+import { silentLogger } from "../../log/logger.js";
+import type {
+  ConnectionState,
+  DeadLetter,
+  DeliveryHandler,
+  GroupDeclaration,
+  PublishOptions,
+  PublishReceipt,
+  SubscribeOptions,
+  Subscription,
+  Transport,
+  TransportFeatures,
+} from "../../core/transport.js";
+import { ConfirmPublisher } from "./confirm-publisher.js";
+import { ConnectionManager, type LiveConnection } from "./connection-manager.js";
+import { declarePlan } from "./declare.js";
+import { readDeadLetters } from "./dead-letters.js";
+import { toPublishProperties } from "./message-mapping.js";
+import { type AmqpTransportOptions, type ResolvedAmqpOptions, resolveAmqpOptions } from "./options.js";
+import { AmqpSubscription } from "./subscription.js";
+import { type TopologyPlan, planGroupTopology } from "./topology-plan.js";
+
+const FEATURES: TransportFeatures = {
+  consumerGroups: true,
+  brokerSideDelay: true,
+  ordering: "per-topic",
+  persistence: "disk",
+  redeliversOnConsumerLoss: true,
+  unroutable: "reject",
+  crossProcess: true,
+};
+
+interface TransportEvents {
+  state: [state: ConnectionState, previous: ConnectionState];
+}
+
+/** RabbitMQ transport implementing the core {@link Transport} contract. */
+export class AmqpTransport implements Transport {
+  readonly name = "amqp";
+  readonly features = FEATURES;
+  private readonly options: ResolvedAmqpOptions;
+  private readonly log: Logger;
+  private readonly publishConnection: ConnectionManager;
+  private readonly consumeConnection: ConnectionManager;
+  private readonly publisher: ConfirmPublisher;
+  private readonly declarations = new Map<string, GroupDeclaration>();
+  private readonly subscriptions = new Set<AmqpSubscription>();
+  private readonly events = new EventEmitter<TransportEvents>();
+  private currentState: ConnectionState = { status: "idle" };
+  private connecting: Promise<void> | undefined;
+  private shuttingDown = false;
+  private readonly pendingPublishes = new Set<Promise<PublishReceipt>>();
+
+  constructor(options?: AmqpTransportOptions) {
+    this.options = resolveAmqpOptions(options);
+    this.log = (this.options.logger ?? silentLogger()).child({ transport: "amqp" });
+    this.publishConnection = new ConnectionManager("publish", this.options, this.log);
+    this.consumeConnection = new ConnectionManager("consume", this.options, this.log);
+    this.publisher = new ConfirmPublisher(this.publishConnection, this.options, this.log);
+    this.consumeConnection.addReadyHook((live) => this.restore(live));
+    for (const c of [this.publishConnection, this.consumeConnection]) c.on("state", () => this.deriveState());
+  }
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  /** RabbitMQ version reported by the broker (`3.10.8`), once connected. */
+  get serverVersion(): string | undefined {
+    return (this.consumeConnection.connection ?? this.publishConnection.connection)?.serverVersion;
+  }
+
+  /** Publisher counters (confirmed, resent, rejected). */
+  get publisherStats(): ConfirmPublisher["stats"] {
+    return this.publisher.stats;
+  }
+
+  /** The single place the transport's state changes: logs old → new and emits. */
+  private setState(next: ConnectionState): void {
+    const previous = this.currentState;
+    if (previous.status === next.status && JSON.stringify(previous) === JSON.stringify(next)) return;
+    this.currentState = next;
+    this.log.info(
+      { from: previous.status, to: next.status },
+      `amqp transport ${previous.status} -> ${next.status}`,
+    );
+    this.events.emit("state", next, previous);
+  }
+
+  /** Combine both connections: ready only when both are. */
+  private deriveState(): void {
+    if (this.shuttingDown || this.currentState.status === "idle") return;
+    const p = this.publishConnection.state;
+    const c = this.consumeConnection.state;
+    if (p.status === "ready" && c.status === "ready") return this.setState({ status: "ready" });
+    const down = p.status !== "ready" ? p : c;
+    if (down.status === "reconnecting") return this.setState(down);
+    if (down.status === "connecting")
+      return this.setState(
+        this.currentState.status === "connecting" ? down : { status: "reconnecting", attempt: down.attempt },
+      );
+  }
+
+  onStateChange(listener: (state: ConnectionState, previous: ConnectionState) => void): () => void {
+    this.events.on("state", listener);
+    return () => this.events.off("state", listener);
+  }
+
+  async connect(): Promise<void> {
+    if (this.shuttingDown) throw new ClosedError("the transport is closed; create a new one");
+    this.connecting ??= (async () => {
+      if (this.currentState.status === "idle") this.setState({ status: "connecting", attempt: 1 });
+      await Promise.all([this.publishConnection.start(), this.consumeConnection.start()]);
+      this.deriveState();
+    })();
+    try {
+      await this.connecting;
+    } catch (err) {
+      this.connecting = undefined;
+      if (!this.shuttingDown) this.setState({ status: "idle" });
+      throw err;
+    }
+  }
+
+  private plan(declaration: GroupDeclaration, version: string | undefined): TopologyPlan {
+    return planGroupTopology(declaration, {
+      queueType: this.options.queueType,
+      deliveryLimit: this.options.deliveryLimit,
+      maxDelayMs: this.options.maxRetryDelayMs,
+      retry: true,
+      ...(version !== undefined ? { brokerVersion: version } : {}),
+    });
+  }
+
+  async declare(declaration: GroupDeclaration): Promise<void> {
+    await this.connect();
+    const live = await this.consumeConnection.waitReady(this.options.initialConnectTimeoutMs);
+    await declarePlan(live.model, this.plan(declaration, live.serverVersion));
+    this.declarations.set(`${declaration.topic}\u0000${declaration.group}`, { ...declaration });
+  }
+
+  /** After a (re)connect: declare everything again, then resume every subscription. */
+  private async restore(live: LiveConnection): Promise<void> {
+    for (const d of this.declarations.values()) {
+      try {
+        await declarePlan(live.model, this.plan(d, live.serverVersion));
+      } catch (err) {
+        // A conflict (someone redeclared the queue differently) must not keep the whole connection
+        // down: report it and go on; a dead connection is rethrown and simply retried.
+        if (!MqaError.is(err, "precondition-failed")) throw err;
+        this.log.error(
+          { topic: d.topic, group: d.group, err: err.message },
+          "amqp redeclare after reconnect failed",
+        );
+      }
+    }
+    await Promise.all(
+      [...this.subscriptions].map((s) =>
+        s.start(live).catch((err: unknown) => {
+          // e.g. its queue was deleted: the subscription keeps retrying on its own.
+          this.log.error(
+            { topic: s.topic, group: s.group, err: summarizeError(err) },
+            "amqp resubscribe failed",
+          );
+          s.retryLater();
+        }),
+      ),
+    );
+  }
+
+  publish(topic: string, message: OutgoingMessage, options: PublishOptions = {}): Promise<PublishReceipt> {
+    if (this.shuttingDown)
+      return Promise.reject(new ClosedError("the transport is closed; create a new one"));
+    // Tracked so a graceful close lets publishes already called finish (their confirms included).
+    const run = this.publishNow(topic, message, options);
+    this.pendingPublishes.add(run);
+    void run.catch(() => undefined).finally(() => this.pendingPublishes.delete(run));
+    return run;
+  }
+
+  private async publishNow(
+    topic: string,
+    message: OutgoingMessage,
+    options: PublishOptions,
+  ): Promise<PublishReceipt> {
+    // Not connect(): a close that starts now must still let this already-accepted publish finish.
+    await (this.connecting ?? this.connect());
+    const properties = toPublishProperties(message);
+    await this.publisher.publish({
+      exchange: topic,
+      routingKey: message.key ?? "",
+      content: Buffer.from(message.payload.buffer, message.payload.byteOffset, message.payload.byteLength),
+      properties,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    });
+    return { id: properties.messageId };
+  }
+
+  /** Confirmed publish of a retry or dead-letter copy (delay level, group queue or `mqa.dlx`). */
+  private readonly publishCopy = async (exchange: string, routingKey: string, message: OutgoingMessage) => {
+    const properties = toPublishProperties(message);
+    await this.publisher.publish({
+      exchange,
+      routingKey,
+      content: Buffer.from(message.payload.buffer, message.payload.byteOffset, message.payload.byteLength),
+      properties,
+    });
+  };
+
+  async subscribe(
+    topic: string,
+    group: string,
+    handler: DeliveryHandler,
+    options: SubscribeOptions = {},
+  ): Promise<Subscription> {
+    if (this.shuttingDown) throw new ClosedError("the transport is closed; create a new one");
+    if (!this.declarations.has(`${topic}\u0000${group}`)) await this.declare({ topic, group });
+    const subscription = new AmqpSubscription(
+      topic,
+      group,
+      handler,
+      this.consumeConnection,
+      this.publishCopy,
+      {
+        prefetch: options.prefetch ?? this.options.prefetch,
+        ackBatchSize: this.options.ackBatchSize,
+        ackBatchMs: this.options.ackBatchMs,
+        closeTimeoutMs: this.options.closeTimeoutMs,
+        ...(this.options.queueType === "stream" ? { consumeArguments: { "x-stream-offset": "first" } } : {}),
+      },
+      this.log,
+      (s) => this.subscriptions.delete(s),
+    );
+    this.subscriptions.add(subscription);
+    const live = await this.consumeConnection.waitReady(this.options.initialConnectTimeoutMs);
+    await subscription.start(live);
+    return subscription;
+  }
+
+  async readDeadLetters(topic: string, group: string, limit = 100): Promise<DeadLetter[]> {
+    await this.connect();
+    const live = await this.consumeConnection.waitReady(this.options.initialConnectTimeoutMs);
+    return readDeadLetters(live.model, topic, group, limit);
+  }
+
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.shuttingDown) return;
+    const timeoutMs = options.timeoutMs ?? this.options.closeTimeoutMs;
+    this.setState({ status: "closing" });
+    this.shuttingDown = true;
+    await Promise.all([...this.subscriptions].map((s) => s.close({ timeoutMs })));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.pendingPublishes]),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    await this.publisher.close(0);
+    await Promise.all([this.publishConnection.close(), this.consumeConnection.close()]);
+    this.setState({ status: "closed" });
+  }
+
+  async abort(): Promise<void> {
+    if (this.shuttingDown && this.currentState.status === "closed") return;
+    this.setState({ status: "closing" });
+    this.shuttingDown = true;
+    for (const s of this.subscriptions) s.abandon();
+    this.subscriptions.clear();
+    await Promise.all([this.publishConnection.abort(), this.consumeConnection.abort()]);
+    await this.publisher.close(0);
+    this.setState({ status: "closed" });
+  }
+}
+
+/** Create a RabbitMQ transport; options are validated here (see docs/amqp.md). */
+export function createAmqpTransport(options?: AmqpTransportOptions): AmqpTransport {
+  return new AmqpTransport(options);
+}
