@@ -28,6 +28,12 @@ export interface ConformanceTarget {
   create(): Promise<Transport> | Transport;
   /** How long to wait for something the broker must do (redelivery after a lost consumer, ...). @defaultValue 15000 */
   patienceMs?: number;
+  /**
+   * Called once at the end with every topic and group the suite declared, so a shared broker does not
+   * pile up test queues run after run (hundreds of leftover quorum queues can exhaust RabbitMQ's file
+   * handles and stall it).
+   */
+  cleanup?(declared: Array<{ topic: string; groups: string[] }>): Promise<void>;
 }
 
 const enc = new TextEncoder();
@@ -40,8 +46,23 @@ export function describeTransportConformance(target: ConformanceTarget): void {
   const open: Transport[] = [];
   const unique = (what: string): string => `conf.${target.name}.${what}.${randomUUID().slice(0, 8)}`;
 
+  const declared = new Map<string, Set<string>>();
+  const record = (topic: string, group: string): void => {
+    const groups = declared.get(topic) ?? new Set<string>();
+    groups.add(group);
+    declared.set(topic, groups);
+  };
+
   async function transport(): Promise<Transport> {
     const t = await target.create();
+    // Record every declaration (direct or through a Router) for the target's cleanup.
+    const declare = t.declare.bind(t);
+    const subscribe = t.subscribe.bind(t);
+    t.declare = (d) => (record(d.topic, d.group), declare(d));
+    t.subscribe = (topic, group, handler, options) => (
+      record(topic, group),
+      subscribe(topic, group, handler, options)
+    );
     open.push(t);
     await t.connect();
     return t;
@@ -49,6 +70,7 @@ export function describeTransportConformance(target: ConformanceTarget): void {
 
   afterAll(async () => {
     await Promise.all(open.map((t) => t.close({ timeoutMs: 2000 }).catch(() => undefined)));
+    await target.cleanup?.([...declared].map(([topic, groups]) => ({ topic, groups: [...groups] })));
   });
 
   describe(`transport conformance: ${target.name}`, () => {
