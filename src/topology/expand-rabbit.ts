@@ -1,0 +1,249 @@
+/**
+ * Spec → concrete RabbitMQ resources in definitions.json shape: defaults filled in, patterns (topics, retry,
+ * dead letters) expanded through the {@link RabbitConventions}, shared resources (`mqa.dlx`) listed once.
+ */
+import { InvalidSpecError, type SpecIssue } from "./errors.js";
+import type {
+  Arguments,
+  BindingDefinition,
+  ExchangeDefinition,
+  QueueDefinition,
+  RabbitDefinitions,
+  UserDefinition,
+} from "./definitions.js";
+import { emptyDefinitions } from "./definitions.js";
+import { rabbitPasswordHash } from "./password-hash.js";
+import { defaultRabbitConventions, type RabbitConventions } from "./rabbit-conventions.js";
+import { retryDelaysMs } from "./retry-schedule.js";
+import type { RabbitSpec, TopologySpec } from "./schema/spec.js";
+
+export interface ExpandOptions {
+  /** @defaultValue the transport's convention */
+  conventions?: RabbitConventions;
+  /** Where `passwordFromEnv` variables are read. @defaultValue process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The expansion, plus which users take their password from the environment (plans compare those by hash check). */
+export interface ExpandedRabbit {
+  definitions: RabbitDefinitions;
+  /** user name → environment variable holding the password */
+  passwordEnv: Map<string, string>;
+}
+
+export const DEFAULT_VHOST = "/";
+
+const key = (...parts: string[]): string => parts.join("\u0000");
+
+/** Identity of each resource kind, as RabbitMQ sees it. */
+export const identity = {
+  exchange: (e: Pick<ExchangeDefinition, "vhost" | "name">) => key(e.vhost, e.name),
+  queue: (q: Pick<QueueDefinition, "vhost" | "name">) => key(q.vhost, q.name),
+  binding: (b: BindingDefinition) =>
+    key(b.vhost, b.source, b.destination_type, b.destination, b.routing_key, stableJson(b.arguments)),
+};
+
+/** JSON with sorted keys, so equal objects give equal strings. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
+
+function addUnique<T>(list: T[], item: T, id: (t: T) => string): void {
+  if (!list.some((x) => id(x) === id(item))) list.push(item);
+}
+
+function cleanArguments(args: Record<string, unknown> | undefined): Arguments {
+  const out: Arguments = {};
+  for (const [k, v] of Object.entries(args ?? {})) {
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = v;
+  }
+  return out;
+}
+
+function expandUsers(
+  r: RabbitSpec,
+  env: ExpandOptions["env"],
+  passwordEnv: Map<string, string>,
+): UserDefinition[] {
+  const issues: SpecIssue[] = [];
+  const users = (r.users ?? []).map((u, i): UserDefinition => {
+    const algorithm = u.hashingAlgorithm ?? "rabbit_password_hashing_sha256";
+    let hash = u.passwordHash ?? "";
+    if (u.passwordFromEnv !== undefined) {
+      passwordEnv.set(u.name, u.passwordFromEnv);
+      const password = env?.[u.passwordFromEnv];
+      if (password === undefined || password === "") {
+        issues.push({
+          path: `rabbitmq.users[${i}].passwordFromEnv`,
+          message: `environment variable ${u.passwordFromEnv} is not set`,
+        });
+      } else hash = rabbitPasswordHash(password, algorithm);
+    }
+    return {
+      name: u.name,
+      password_hash: hash,
+      hashing_algorithm: algorithm,
+      tags: u.tags ?? [],
+      limits: {},
+    };
+  });
+  if (issues.length > 0) throw new InvalidSpecError("(environment)", issues);
+  return users;
+}
+
+/** Expand the RabbitMQ part of a spec. Throws {@link InvalidSpecError} when a password variable is missing. */
+export function expandRabbit(spec: TopologySpec, options: ExpandOptions = {}): ExpandedRabbit {
+  const conventions = options.conventions ?? defaultRabbitConventions;
+  const defs = emptyDefinitions();
+  const passwordEnv = new Map<string, string>();
+  const r = spec.rabbitmq;
+  if (!r) return { definitions: defs, passwordEnv };
+
+  defs.vhosts = (r.vhosts ?? []).map((v) =>
+    v.description ? { name: v.name, description: v.description } : { name: v.name },
+  );
+  defs.users = expandUsers(r, options.env ?? process.env, passwordEnv);
+  defs.permissions = (r.permissions ?? []).map((p) => ({
+    user: p.user,
+    vhost: p.vhost ?? DEFAULT_VHOST,
+    configure: p.configure,
+    write: p.write,
+    read: p.read,
+  }));
+  defs.policies = (r.policies ?? []).map((p) => ({
+    vhost: p.vhost ?? DEFAULT_VHOST,
+    name: p.name,
+    pattern: p.pattern,
+    "apply-to": p.applyTo ?? "queues",
+    definition: { ...p.definition },
+    priority: p.priority ?? 0,
+  }));
+  for (const e of r.exchanges ?? []) {
+    defs.exchanges.push({
+      name: e.name,
+      vhost: e.vhost ?? DEFAULT_VHOST,
+      type: e.type,
+      durable: e.durable ?? true,
+      auto_delete: e.autoDelete ?? false,
+      internal: e.internal ?? false,
+      arguments: cleanArguments(e.arguments),
+    });
+  }
+
+  const addResources = (extra: {
+    exchanges: ExchangeDefinition[];
+    queues: QueueDefinition[];
+    bindings: BindingDefinition[];
+  }) => {
+    extra.exchanges.forEach((x) => addUnique(defs.exchanges, x, identity.exchange));
+    extra.queues.forEach((x) => addUnique(defs.queues, x, identity.queue));
+    extra.bindings.forEach((x) => addUnique(defs.bindings, x, identity.binding));
+  };
+
+  const addQueue = (input: {
+    vhost: string;
+    name: string;
+    type: "quorum" | "classic" | "stream";
+    durable: boolean;
+    autoDelete: boolean;
+    arguments: Arguments;
+    retry: Parameters<typeof retryDelaysMs>[0] | undefined;
+    deadLetter: boolean;
+  }): void => {
+    let patternArgs: Arguments = {};
+    if (input.type !== "stream") {
+      const pattern = conventions.queuePattern({
+        vhost: input.vhost,
+        queue: input.name,
+        queueType: input.type,
+        retryDelaysMs: input.retry ? retryDelaysMs(input.retry) : [],
+        deadLetter: input.deadLetter,
+      });
+      patternArgs = pattern.queueArguments;
+      addResources(pattern.resources);
+    }
+    addUnique(
+      defs.queues,
+      {
+        name: input.name,
+        vhost: input.vhost,
+        durable: input.durable,
+        auto_delete: input.autoDelete,
+        // The user's own arguments win over the pattern's, so a spec can override a convention on purpose.
+        arguments: { "x-queue-type": input.type, ...patternArgs, ...input.arguments },
+      },
+      identity.queue,
+    );
+  };
+
+  for (const t of r.topics ?? []) {
+    const vhost = t.vhost ?? DEFAULT_VHOST;
+    const ex = conventions.topicExchange(vhost, t.name);
+    addUnique(defs.exchanges, ex, identity.exchange);
+    for (const g of t.groups) {
+      const queue = conventions.groupQueueName(t.name, g.name);
+      addQueue({
+        vhost,
+        name: queue,
+        type: g.queueType ?? "quorum",
+        durable: true,
+        autoDelete: false,
+        arguments: cleanArguments(g.arguments),
+        retry: g.retry,
+        deadLetter: g.deadLetter ?? true,
+      });
+      addUnique(
+        defs.bindings,
+        {
+          source: ex.name,
+          vhost,
+          destination: queue,
+          destination_type: "queue",
+          routing_key: g.bindingKey ?? "#",
+          arguments: {},
+        },
+        identity.binding,
+      );
+    }
+  }
+  for (const q of r.queues ?? []) {
+    addQueue({
+      vhost: q.vhost ?? DEFAULT_VHOST,
+      name: q.name,
+      type: q.type ?? "quorum",
+      durable: q.durable ?? true,
+      autoDelete: q.autoDelete ?? false,
+      arguments: cleanArguments(q.arguments),
+      retry: q.retry,
+      deadLetter: q.deadLetter ?? false,
+    });
+  }
+  for (const b of r.bindings ?? []) {
+    addUnique(
+      defs.bindings,
+      {
+        source: b.source,
+        vhost: b.vhost ?? DEFAULT_VHOST,
+        destination: b.destination,
+        destination_type: b.destinationType ?? "queue",
+        routing_key: b.routingKey ?? "",
+        arguments: cleanArguments(b.arguments),
+      },
+      identity.binding,
+    );
+  }
+  return { definitions: defs, passwordEnv };
+}
+
+/**
+ * The spec as a RabbitMQ definitions.json document, ready for `rabbitmqctl import_definitions` or the
+ * management API's `POST /api/definitions`. Passwords given by environment variable are hashed with a fresh
+ * salt. Throws {@link InvalidSpecError} when such a variable is missing.
+ */
+export function specToDefinitions(spec: TopologySpec, options: ExpandOptions = {}): RabbitDefinitions {
+  return expandRabbit(spec, options).definitions;
+}
