@@ -22,6 +22,8 @@ export interface ExpandOptions {
   conventions?: RabbitConventions;
   /** Where `passwordFromEnv` variables are read. @defaultValue process.env */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Fail when a `passwordFromEnv` variable is unset; plans pass false and check passwords by hash instead. @defaultValue true */
+  requirePasswords?: boolean;
 }
 
 /** The expansion, plus which users take their password from the environment (plans compare those by hash check). */
@@ -67,6 +69,7 @@ function cleanArguments(args: Record<string, unknown> | undefined): Arguments {
 function expandUsers(
   r: RabbitSpec,
   env: ExpandOptions["env"],
+  requirePasswords: boolean,
   passwordEnv: Map<string, string>,
 ): UserDefinition[] {
   const issues: SpecIssue[] = [];
@@ -77,10 +80,11 @@ function expandUsers(
       passwordEnv.set(u.name, u.passwordFromEnv);
       const password = env?.[u.passwordFromEnv];
       if (password === undefined || password === "") {
-        issues.push({
-          path: `rabbitmq.users[${i}].passwordFromEnv`,
-          message: `environment variable ${u.passwordFromEnv} is not set`,
-        });
+        if (requirePasswords)
+          issues.push({
+            path: `rabbitmq.users[${i}].passwordFromEnv`,
+            message: `environment variable ${u.passwordFromEnv} is not set`,
+          });
       } else hash = rabbitPasswordHash(password, algorithm);
     }
     return {
@@ -106,7 +110,7 @@ export function expandRabbit(spec: TopologySpec, options: ExpandOptions = {}): E
   defs.vhosts = (r.vhosts ?? []).map((v) =>
     v.description ? { name: v.name, description: v.description } : { name: v.name },
   );
-  defs.users = expandUsers(r, options.env ?? process.env, passwordEnv);
+  defs.users = expandUsers(r, options.env ?? process.env, options.requirePasswords ?? true, passwordEnv);
   defs.permissions = (r.permissions ?? []).map((p) => ({
     user: p.user,
     vhost: p.vhost ?? DEFAULT_VHOST,

@@ -1,0 +1,19 @@
+/** Helpers for topology tests against the real brokers (not exported from the package). */
+import { randomBytes } from "node:crypto";
+import { RabbitManagementApi } from "./rabbit-api.js";
+
+export const RABBIT_MANAGEMENT_URL =
+  process.env["MQA_RABBITMQ_MANAGEMENT_URL"] ?? "http://guest:guest@127.0.0.1:15672";
+export const REDIS_URL = process.env["MQA_REDIS_URL"] ?? "redis://127.0.0.1:6379";
+
+/** A name no other test (or run) uses. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString("hex")}`;
+}
+
+/** Remove what a test created: its vhosts (with everything in them) and users. Missing ones are fine. */
+export async function cleanupRabbit(vhosts: string[], users: string[] = []): Promise<void> {
+  const api = new RabbitManagementApi(RABBIT_MANAGEMENT_URL);
+  for (const v of vhosts) await api.deleteVhost(v);
+  for (const u of users) await api.deleteUser(u);
+}
