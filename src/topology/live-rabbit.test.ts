@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, rm, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -53,6 +53,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "mqa-topo-"));
 });
 afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
   await cleanupRabbit([vhost], [user]);
 });
 

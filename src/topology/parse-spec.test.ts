@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -103,5 +103,6 @@ rabbitmq:
     await expect(loadSpecFile(join(dir, "missing.yaml"))).rejects.toBeInstanceOf(InvalidSpecError);
     await writeFile(join(dir, "spec.json"), '{"version": 2}');
     await expect(loadSpecFile(join(dir, "spec.json"))).rejects.toThrow(/version/);
+    await rm(dir, { recursive: true, force: true });
   });
 });

@@ -17,3 +17,22 @@ export async function cleanupRabbit(vhosts: string[], users: string[] = []): Pro
   for (const v of vhosts) await api.deleteVhost(v);
   for (const u of users) await api.deleteUser(u);
 }
+
+/** Delete every key under `prefix` (tests use a unique prefix, so this touches nothing else). */
+export async function cleanupRedis(prefix: string): Promise<void> {
+  const { connectRedis } = await import("./redis-client.js");
+  const redis = await connectRedis(REDIS_URL);
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = (await redis.command("SCAN", cursor, "MATCH", `${prefix}*`, "COUNT", 500)) as [
+        string,
+        string[],
+      ];
+      cursor = next;
+      if (keys.length > 0) await redis.command("DEL", ...keys);
+    } while (cursor !== "0");
+  } finally {
+    await redis.close();
+  }
+}

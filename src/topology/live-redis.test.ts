@@ -1,0 +1,110 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { specToRedisModel } from "./expand-redis.js";
+import { redisScript } from "./export-redis.js";
+import { applyTopology, planTopology, rollbackTopology } from "./live.js";
+import { validateSpec } from "./parse-spec.js";
+import { connectRedis, type TopologyRedis } from "./redis-client.js";
+import type { TopologySpec } from "./schema/spec.js";
+import { REDIS_URL, cleanupRedis, uniqueName } from "./test-support.js";
+
+const prefix = `${uniqueName("mqa-topo")}:`;
+let redis: TopologyRedis;
+let dir: string;
+
+function spec(options: { groups?: string[]; maxLength?: number; prefix?: string } = {}): TopologySpec {
+  return validateSpec({
+    version: 1,
+    redis: {
+      keyPrefix: options.prefix ?? prefix,
+      streams: [
+        {
+          name: "payments",
+          partitions: 2,
+          retention: { maxLength: options.maxLength ?? 1000, maxAge: "7d" },
+          groups: (options.groups ?? ["ledger", "fraud"]).map((name) => ({ name })),
+        },
+        { name: "audit", groups: [{ name: "archive", startId: "0", deadLetter: false }] },
+      ],
+    },
+  });
+}
+
+beforeAll(async () => {
+  redis = await connectRedis(REDIS_URL);
+  dir = await mkdtemp(join(tmpdir(), "mqa-topo-redis-"));
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+  await redis?.close();
+  await cleanupRedis(prefix);
+});
+
+describe("topology against the real Redis", () => {
+  it("plans creates, applies, and a second apply changes nothing", async () => {
+    const plan = await planTopology(spec(), REDIS_URL);
+    expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+      `create stream ${prefix}{payments:0}`,
+      `create group ${prefix}{payments:0} ledger`,
+      `create group ${prefix}{payments:0} fraud`,
+      `create retention ${prefix}{payments:0}`,
+      `create stream ${prefix}{payments:0}:dlq`,
+      `create stream ${prefix}{payments:1}`,
+      `create group ${prefix}{payments:1} ledger`,
+      `create group ${prefix}{payments:1} fraud`,
+      `create retention ${prefix}{payments:1}`,
+      `create stream ${prefix}{payments:1}:dlq`,
+      `create stream ${prefix}audit`,
+      `create group ${prefix}audit archive`,
+    ]);
+    await applyTopology(spec(), REDIS_URL, { rollbackFile: join(dir, "first.json") });
+    expect(await redis.command("TYPE", `${prefix}{payments:1}:dlq`)).toBe("stream");
+    expect(await redis.command("XLEN", `${prefix}{payments:1}:dlq`)).toBe(0);
+    const second = await applyTopology(spec(), REDIS_URL, { rollbackFile: join(dir, "second.json") });
+    expect(second.applied).toEqual([]);
+    expect(second.plan.unchanged).toBeGreaterThan(0);
+  });
+
+  it("sees drift and never touches entries; rollback restores", async () => {
+    await redis.command("XADD", `${prefix}{payments:0}`, "*", "order", "1");
+    await redis.command("XGROUP", "DESTROY", `${prefix}{payments:0}`, "fraud");
+    const drift = await planTopology(spec(), REDIS_URL);
+    expect(drift.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+      `create group ${prefix}{payments:0} fraud`,
+    ]);
+    await applyTopology(spec(), REDIS_URL, { rollbackFile: join(dir, "drift.json") });
+
+    const changed = spec({ groups: ["ledger", "fraud", "risk"], maxLength: 50 });
+    const file = join(dir, "rollback.json");
+    const result = await applyTopology(changed, REDIS_URL, { rollbackFile: file });
+    expect(result.applied.map((c) => `${c.action} ${c.kind}`)).toEqual([
+      "create group",
+      "update retention",
+      "create group",
+      "update retention",
+    ]);
+    expect((await planTopology(changed, REDIS_URL)).changes).toEqual([]);
+    await rollbackTopology(file, REDIS_URL);
+    expect((await planTopology(spec(), REDIS_URL)).changes).toEqual([]);
+    expect(await redis.command("XLEN", `${prefix}{payments:0}`)).toBe(1);
+  });
+
+  it("the exported Redis script, run by redis-cli, builds the same topology", async () => {
+    const other = `${prefix}script:`;
+    const script = redisScript(specToRedisModel(spec({ prefix: other })));
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn("redis-cli", ["-u", REDIS_URL], { stdio: ["pipe", "pipe", "pipe"] });
+      let text = "";
+      child.stdout.on("data", (d: Buffer) => (text += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (text += d.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => (code === 0 ? resolve(text) : reject(new Error(text))));
+      child.stdin.end(script + script); // twice: the script is safe to repeat
+    });
+    expect(output).toContain("BUSYGROUP");
+    expect((await planTopology(spec({ prefix: other }), REDIS_URL)).changes).toEqual([]);
+  });
+});

@@ -1,0 +1,112 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RabbitManagementApi } from "../src/topology/rabbit-api.js";
+import { RABBIT_MANAGEMENT_URL, cleanupRabbit, uniqueName } from "../src/topology/test-support.js";
+
+const run = promisify(execFile);
+const bin = new URL("../bin/mqa.js", import.meta.url).pathname;
+const vhost = uniqueName("mqa-cli");
+let dir: string;
+let specFile: string;
+
+async function mqa(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { timeout: 60_000, cwd: dir });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "mqa-topo-cli-"));
+  specFile = join(dir, "topology.yaml");
+  await writeFile(
+    specFile,
+    `version: 1
+rabbitmq:
+  vhosts: [{ name: ${vhost} }]
+  topics:
+    - name: orders
+      vhost: ${vhost}
+      groups: [{ name: billing, retry: { attempts: 3 } }]
+`,
+  );
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+  await cleanupRabbit([vhost]);
+});
+
+describe("mqa topology (built bin)", () => {
+  it("validate: 0 for a valid spec, 1 with the path of each problem otherwise", async () => {
+    const ok = await mqa("topology", "validate", specFile, "--json");
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true, rabbitmq: { queues: 4, exchanges: 3 } });
+    const bad = join(dir, "bad.json");
+    await writeFile(
+      bad,
+      '{"version": 1, "rabbitmq": {"queues": [{"name": "q", "arguments": {"x-max-length": "ten"}}]}}',
+    );
+    const text = await mqa("topology", "validate", bad);
+    expect(text.code).toBe(1);
+    expect(text.stderr).toContain(
+      "rabbitmq.queues[0].arguments.x-max-length (line 1): expected number, received string",
+    );
+    const asJson = await mqa("topology", "validate", bad, "--json");
+    expect(JSON.parse(asJson.stdout).issues[0].path).toBe("rabbitmq.queues[0].arguments.x-max-length");
+  });
+
+  it("plan, apply, diff: masks the password, exits 1 on drift", async () => {
+    const plan = await mqa("topology", "plan", specFile, "--broker", RABBIT_MANAGEMENT_URL);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain("rabbitmq at http://guest:****@127.0.0.1:15672/: 12 to create");
+    expect(plan.stdout).not.toContain("guest:guest");
+    const dry = await mqa(
+      "topology",
+      "apply",
+      specFile,
+      "--broker",
+      RABBIT_MANAGEMENT_URL,
+      "--dry-run",
+      "--json",
+    );
+    expect(JSON.parse(dry.stdout).results[0]).toMatchObject({ dryRun: true, rollbackFile: null });
+    expect((await mqa("topology", "diff", specFile, "--broker", RABBIT_MANAGEMENT_URL)).code).toBe(1);
+
+    const apply = await mqa("topology", "apply", specFile, "--broker", RABBIT_MANAGEMENT_URL);
+    expect(apply.code).toBe(0);
+    expect(apply.stdout).toMatch(/applied 12 changes/);
+    expect(apply.stdout).toMatch(/rollback file: \.mqa\/rollback-.*-rabbitmq\.json/);
+    const clean = await mqa("topology", "diff", specFile, "--broker", RABBIT_MANAGEMENT_URL, "--json");
+    expect(clean.code).toBe(0);
+    expect(JSON.parse(clean.stdout)).toMatchObject({ drift: false });
+
+    await new RabbitManagementApi(RABBIT_MANAGEMENT_URL).deleteQueue(vhost, "orders.billing.dlq");
+    const drift = await mqa("topology", "diff", specFile, "--broker", RABBIT_MANAGEMENT_URL);
+    expect(drift.code).toBe(1);
+    expect(drift.stdout).toContain(`+ queue ${vhost}/orders.billing.dlq`);
+  });
+
+  it("export, import and diagram", async () => {
+    const defs = await mqa("topology", "export", specFile, "--format", "rabbitmq-definitions");
+    expect(JSON.parse(defs.stdout).queues).toHaveLength(4);
+    const imported = await mqa("topology", "import", RABBIT_MANAGEMENT_URL, "--vhost", vhost);
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toContain("name: orders.billing");
+    const diagram = await mqa("topology", "diagram", specFile, "--format", "mermaid");
+    expect(diagram.stdout.startsWith("flowchart LR")).toBe(true);
+  });
+
+  it("an AMQP URL gets a hint, and its password is never printed", async () => {
+    const r = await mqa("topology", "plan", specFile, "--broker", "amqp://app:topsecret@127.0.0.1:5672");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/management API/);
+    expect(r.stderr).not.toContain("topsecret");
+  });
+});
