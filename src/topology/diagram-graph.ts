@@ -3,10 +3,9 @@
  * consumers, plus the retry loops and dead-letter paths the patterns add. Renderers draw it.
  */
 import { queueType, type RabbitDefinitions } from "./definitions.js";
-import { formatDuration } from "./duration.js";
 import { expandRabbit } from "./expand-rabbit.js";
 import { specToRedisModel } from "./expand-redis.js";
-import { defaultRedisNaming, type RedisNaming } from "./redis-conventions.js";
+import { DLX_EXCHANGE } from "./rabbit-conventions.js";
 import type { TopologySpec } from "./schema/spec.js";
 
 export type NodeKind =
@@ -33,7 +32,9 @@ export interface FlowGraph {
   edges: FlowEdge[];
 }
 
-function graphBuilder(): FlowGraph & { node(n: FlowNode): string; edge(e: FlowEdge): void } {
+type Builder = FlowGraph & { node(n: FlowNode): string; edge(e: FlowEdge): void };
+
+function graphBuilder(): Builder {
   const nodes = new Map<string, FlowNode>();
   const edges: FlowEdge[] = [];
   return {
@@ -52,25 +53,40 @@ function graphBuilder(): FlowGraph & { node(n: FlowNode): string; edge(e: FlowEd
   };
 }
 
-function rabbitFlow(g: ReturnType<typeof graphBuilder>, spec: TopologySpec, defs: RabbitDefinitions): void {
+const isDelay = (name: string): boolean => name.startsWith("mqa.delay.");
+
+function rabbitFlow(g: Builder, spec: TopologySpec, defs: RabbitDefinitions): void {
   const area = (vhost: string): string => `RabbitMQ vhost ${vhost}`;
-  const ex = (vhost: string, name: string): string =>
-    g.node({
-      id: `r:${vhost}:x:${name}`,
-      label: name === "" ? "(default exchange)" : name,
-      kind: "exchange",
+  // The shared binary delay levels are drawn as one node: dozens of hops would hide the flow.
+  const delay = (vhost: string): string => {
+    const levels = defs.queues.filter((q) => q.vhost === vhost && isDelay(q.name)).length;
+    return g.node({
+      id: `r:${vhost}:delay`,
+      label: `mqa.delay.* (${levels} binary delay levels)`,
+      kind: "delay",
       area: area(vhost),
     });
+  };
+  const ex = (vhost: string, name: string): string =>
+    isDelay(name)
+      ? delay(vhost)
+      : g.node({
+          id: `r:${vhost}:x:${name}`,
+          label: name === "" ? "(default exchange)" : name,
+          kind: "exchange",
+          area: area(vhost),
+        });
   const queues = new Map(defs.queues.map((q) => [`${q.vhost}\u0000${q.name}`, q]));
   const qid = (vhost: string, name: string): string => {
+    if (isDelay(name)) return delay(vhost);
     const q = queues.get(`${vhost}\u0000${name}`);
-    const isDelay =
-      q !== undefined &&
-      q.arguments["x-message-ttl"] !== undefined &&
-      q.arguments["x-dead-letter-exchange"] === "";
-    const kind: NodeKind = name.endsWith(".dlq") ? "dlq" : isDelay ? "delay" : "queue";
-    const type = q ? queueType(q) : "queue";
-    return g.node({ id: `r:${vhost}:q:${name}`, label: `${name} (${type})`, kind, area: area(vhost) });
+    const kind: NodeKind = name.endsWith(".dlq") ? "dlq" : "queue";
+    return g.node({
+      id: `r:${vhost}:q:${name}`,
+      label: `${name} (${q ? queueType(q) : "queue"})`,
+      kind,
+      area: area(vhost),
+    });
   };
   const actor = (kind: "publisher" | "consumer", name: string, vhost: string): string =>
     g.node({ id: `a:${kind}:${name}`, label: name, kind, area: area(vhost) });
@@ -78,39 +94,32 @@ function rabbitFlow(g: ReturnType<typeof graphBuilder>, spec: TopologySpec, defs
   for (const e of defs.exchanges) ex(e.vhost, e.name);
   for (const q of defs.queues) qid(q.vhost, q.name);
   for (const b of defs.bindings) {
+    if (isDelay(b.source)) {
+      // mqa.delay.deliver → Q: the end of a retry loop that started at Q.
+      if (b.destination_type === "queue" && !isDelay(b.destination)) {
+        g.edge({ from: qid(b.vhost, b.destination), to: delay(b.vhost), kind: "retry", label: "retry" });
+        g.edge({
+          from: delay(b.vhost),
+          to: qid(b.vhost, b.destination),
+          kind: "retry",
+          label: "after the delay",
+        });
+      }
+      continue;
+    }
     const to = b.destination_type === "queue" ? qid(b.vhost, b.destination) : ex(b.vhost, b.destination);
-    const label = b.routing_key === "" ? undefined : b.routing_key;
-    const kind: EdgeKind = b.source.startsWith("mqa.dlx")
-      ? "dead-letter"
-      : b.source === "mqa.retry"
-        ? "retry"
-        : "flow";
-    g.edge({ from: ex(b.vhost, b.source), to, kind, ...(label === undefined ? {} : { label }) });
+    const kind: EdgeKind = b.source === DLX_EXCHANGE ? "dead-letter" : "flow";
+    g.edge({
+      from: ex(b.vhost, b.source),
+      to,
+      kind,
+      ...(b.routing_key === "" ? {} : { label: b.routing_key }),
+    });
   }
   for (const q of defs.queues) {
     const dlx = q.arguments["x-dead-letter-exchange"];
-    const key = q.arguments["x-dead-letter-routing-key"];
-    const ttl = q.arguments["x-message-ttl"];
-    if (dlx === "" && typeof key === "string") {
-      // A delay queue: after its TTL the message goes back to the queue it came from.
-      g.edge({
-        from: qid(q.vhost, q.name),
-        to: qid(q.vhost, key),
-        kind: "retry",
-        label: `after ${formatDuration(Number(ttl ?? 0))}`,
-      });
-      // …and it got there because that queue's consumer asked for a retry.
-      const retryBinding = defs.bindings.find((b) => b.vhost === q.vhost && b.destination === q.name);
-      if (retryBinding)
-        g.edge({
-          from: qid(q.vhost, key),
-          to: ex(q.vhost, retryBinding.source),
-          kind: "retry",
-          label: "retry",
-        });
-    } else if (typeof dlx === "string") {
-      g.edge({ from: qid(q.vhost, q.name), to: ex(q.vhost, dlx), kind: "dead-letter", label: "dead letter" });
-    }
+    if (isDelay(q.name) || typeof dlx !== "string") continue;
+    g.edge({ from: qid(q.vhost, q.name), to: ex(q.vhost, dlx), kind: "dead-letter", label: "dead letter" });
   }
   const r = spec.rabbitmq;
   for (const t of r?.topics ?? []) {
@@ -129,24 +138,16 @@ function rabbitFlow(g: ReturnType<typeof graphBuilder>, spec: TopologySpec, defs
       g.edge({ from: qid(q.vhost ?? "/", q.name), to: actor("consumer", c, q.vhost ?? "/"), kind: "flow" });
 }
 
-function redisFlow(g: ReturnType<typeof graphBuilder>, spec: TopologySpec, naming: RedisNaming): void {
-  const model = specToRedisModel(spec, naming);
+function redisFlow(g: Builder, spec: TopologySpec): void {
+  const model = specToRedisModel(spec);
   const area = "Redis";
-  for (const s of model.streams) {
-    const sid = g.node({
-      id: `s:${s.key}`,
-      label: s.key,
-      kind: s.role === "dead-letter" ? "dlq" : "stream",
-      area,
-    });
-    if (s.role !== "partition") continue;
+  const actor = (kind: "publisher" | "consumer", name: string): string =>
+    g.node({ id: `a:${kind}:${name}`, label: name, kind, area });
+  for (const s of model.streams.filter((x) => x.role === "partition")) {
+    const sid = g.node({ id: `s:${s.key}`, label: s.key, kind: "stream", area });
     const specStream = spec.redis?.streams?.find((x) => x.name === s.topic);
     for (const p of specStream?.publishers ?? [])
-      g.edge({
-        from: g.node({ id: `a:publisher:${p}`, label: p, kind: "publisher", area }),
-        to: sid,
-        kind: "flow",
-      });
+      g.edge({ from: actor("publisher", p), to: sid, kind: "flow" });
     for (const grp of specStream?.groups ?? []) {
       const gid = g.node({
         id: `s:${s.key}:g:${grp.name}`,
@@ -155,22 +156,28 @@ function redisFlow(g: ReturnType<typeof graphBuilder>, spec: TopologySpec, namin
         area,
       });
       g.edge({ from: sid, to: gid, kind: "flow" });
-      for (const c of grp.consumers ?? [])
-        g.edge({
-          from: gid,
-          to: g.node({ id: `a:consumer:${c}`, label: c, kind: "consumer", area }),
-          kind: "flow",
-        });
-      if (grp.retry && grp.retry.attempts > 1) {
-        const set = naming.delayedSet(s.key, grp.name);
-        const did = g.node({ id: `s:${set}`, label: set, kind: "delayed-set", area });
+      for (const c of grp.consumers ?? []) g.edge({ from: gid, to: actor("consumer", c), kind: "flow" });
+      const lazy = (purpose: string): string | undefined =>
+        model.lazyKeys.find(
+          (k) => k.purpose === purpose && k.group === grp.name && k.key.startsWith(`${s.key}:`),
+        )?.key;
+      const retryStream = model.streams.find(
+        (x) =>
+          x.role === "retry" && x.key.startsWith(`${s.key}:`) && x.groups.some((y) => y.name === grp.name),
+      );
+      const delayed = lazy("delayed-retries");
+      if (retryStream && delayed) {
+        const did = g.node({ id: `s:${delayed}`, label: delayed, kind: "delayed-set", area });
+        const rid = g.node({ id: `s:${retryStream.key}`, label: retryStream.key, kind: "stream", area });
         g.edge({ from: gid, to: did, kind: "retry", label: "retry" });
-        g.edge({ from: did, to: sid, kind: "retry", label: "when due" });
+        g.edge({ from: did, to: rid, kind: "retry", label: "when due" });
+        g.edge({ from: rid, to: gid, kind: "retry", label: "read with the topic" });
       }
-      if (grp.deadLetter ?? true)
+      const dlq = lazy("dead-letters");
+      if (dlq)
         g.edge({
           from: gid,
-          to: `s:${naming.deadLetterStream(s.key)}`,
+          to: g.node({ id: `s:${dlq}`, label: dlq, kind: "dlq", area }),
           kind: "dead-letter",
           label: "dead letter",
         });
@@ -179,9 +186,9 @@ function redisFlow(g: ReturnType<typeof graphBuilder>, spec: TopologySpec, namin
 }
 
 /** The flow graph of a spec. */
-export function specToFlowGraph(spec: TopologySpec, naming: RedisNaming = defaultRedisNaming): FlowGraph {
+export function specToFlowGraph(spec: TopologySpec): FlowGraph {
   const g = graphBuilder();
   if (spec.rabbitmq) rabbitFlow(g, spec, expandRabbit(spec, { requirePasswords: false }).definitions);
-  if (spec.redis) redisFlow(g, spec, naming);
+  if (spec.redis) redisFlow(g, spec);
   return { nodes: g.nodes, edges: g.edges };
 }

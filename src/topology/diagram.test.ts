@@ -12,12 +12,23 @@ describe("diagram", () => {
     expect(text).toContain("checkout [publisher] ──▶ orders [exchange]");
     expect(text).toContain("orders [exchange] ──▶ orders.billing (quorum) (#)");
     expect(text).toContain("orders.billing (quorum) ──▶ billing-worker [consumer]");
-    expect(text).toContain("orders.billing (quorum) ↻─▶ mqa.retry [exchange] (retry)");
     expect(text).toContain(
-      "orders.billing.retry.8s (classic) [delay queue] ↻─▶ orders.billing (quorum) (after 8s)",
+      "orders.billing (quorum) ↻─▶ mqa.delay.* (27 binary delay levels) [delay queue] (retry)",
     );
+    expect(text).toContain(
+      "mqa.delay.* (27 binary delay levels) [delay queue] ↻─▶ orders.billing (quorum) (after the delay)",
+    );
+    expect(text).toContain("orders.billing (quorum) ✗─▶ mqa.dlx [exchange] (dead letter)");
     expect(text).toContain("mqa.dlx [exchange] ✗─▶ orders.billing.dlq (quorum) [dead letters]");
-    expect(text).toContain("group ledger on shop:{payments:1} ✗─▶ shop:{payments:1}:dlq [dead letters]");
+    expect(text).toContain(
+      "group ledger on shop:{payments#1} ↻─▶ shop:{payments#1}:delayed:ledger [delayed retries] (retry)",
+    );
+    expect(text).toContain(
+      "shop:{payments#1}:retry:ledger ↻─▶ group ledger on shop:{payments#1} (read with the topic)",
+    );
+    expect(text).toContain(
+      "group ledger on shop:{payments#1} ✗─▶ shop:{payments#1}:dlq:ledger [dead letters]",
+    );
   });
 
   it("mermaid is a flowchart with one subgraph per vhost and dotted retry and dead-letter links", async () => {
@@ -26,7 +37,7 @@ describe("diagram", () => {
     expect(lines[0]).toBe("flowchart LR");
     expect(lines).toContain('  subgraph area0["RabbitMQ vhost shop"]');
     expect(lines).toContain('  subgraph area1["Redis"]');
-    expect(text).toMatch(/n\d+ -\.->\|"after 1s"\| n\d+/);
+    expect(text).toMatch(/n\d+ -\.->\|"after the delay"\| n\d+/);
     expect(text).toMatch(/n\d+ -\.->\|"dead letter"\| n\d+/);
     expect(text).toMatch(/linkStyle [\d,]+ stroke:#c00/);
     // Every edge names declared nodes.

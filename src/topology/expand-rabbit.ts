@@ -12,8 +12,14 @@ import type {
   UserDefinition,
 } from "./definitions.js";
 import { emptyDefinitions } from "./definitions.js";
+import { durationMs } from "./duration.js";
 import { rabbitPasswordHash } from "./password-hash.js";
-import { defaultRabbitConventions, type RabbitConventions } from "./rabbit-conventions.js";
+import { DEFAULT_MAX_DELAY_MS } from "../transports/amqp/topology-plan.js";
+import {
+  defaultRabbitConventions,
+  type RabbitConventions,
+  type RabbitResources,
+} from "./rabbit-conventions.js";
 import { retryDelaysMs } from "./retry-schedule.js";
 import type { RabbitSpec, TopologySpec } from "./schema/spec.js";
 
@@ -22,6 +28,8 @@ export interface ExpandOptions {
   conventions?: RabbitConventions;
   /** Where `passwordFromEnv` variables are read. @defaultValue process.env */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Broker version (`3.10.8`): arguments adapt to it as the transport's do. @defaultValue newest */
+  brokerVersion?: string;
   /** Fail when a `passwordFromEnv` variable is unset; plans pass false and check passwords by hash instead. @defaultValue true */
   requirePasswords?: boolean;
 }
@@ -138,34 +146,58 @@ export function expandRabbit(spec: TopologySpec, options: ExpandOptions = {}): E
     });
   }
 
-  const addResources = (extra: {
-    exchanges: ExchangeDefinition[];
-    queues: QueueDefinition[];
-    bindings: BindingDefinition[];
-  }) => {
+  const addResources = (extra: RabbitResources): void => {
     extra.exchanges.forEach((x) => addUnique(defs.exchanges, x, identity.exchange));
     extra.queues.forEach((x) => addUnique(defs.queues, x, identity.queue));
     extra.bindings.forEach((x) => addUnique(defs.bindings, x, identity.binding));
   };
+  // Delay levels are shared, so they are sized once for the longest delay any retry policy asks for.
+  const retries = [
+    ...(r.topics ?? []).flatMap((t) => t.groups.map((g) => g.retry)),
+    ...(r.queues ?? []).map((q) => q.retry),
+  ];
+  const longest = Math.max(0, ...retries.flatMap((x) => (x ? retryDelaysMs(x) : [])));
+  const maxDelayMs = Math.max(
+    r.maxRetryDelay === undefined ? DEFAULT_MAX_DELAY_MS : durationMs(r.maxRetryDelay),
+    longest,
+  );
+  const shared = {
+    maxDelayMs,
+    ...(options.brokerVersion === undefined ? {} : { brokerVersion: options.brokerVersion }),
+  };
 
-  const addQueue = (input: {
-    vhost: string;
-    name: string;
-    type: "quorum" | "classic" | "stream";
-    durable: boolean;
-    autoDelete: boolean;
-    arguments: Arguments;
-    retry: Parameters<typeof retryDelaysMs>[0] | undefined;
-    deadLetter: boolean;
-  }): void => {
+  for (const t of r.topics ?? []) {
+    const vhost = t.vhost ?? DEFAULT_VHOST;
+    for (const g of t.groups) {
+      const resources = conventions.group({
+        ...shared,
+        vhost,
+        topic: t.name,
+        group: g.name,
+        queueType: g.queueType ?? "quorum",
+        deadLetter: g.deadLetter ?? true,
+        retry: g.retry !== false,
+        ...(g.deliveryLimit === undefined ? {} : { deliveryLimit: g.deliveryLimit }),
+      });
+      // The spec's own arguments win, so a convention can be overridden on purpose.
+      const own = cleanArguments(g.arguments);
+      for (const q of resources.queues)
+        if (q.name === `${t.name}.${g.name}`) q.arguments = { ...q.arguments, ...own };
+      addResources(resources);
+    }
+  }
+  for (const q of r.queues ?? []) {
+    const vhost = q.vhost ?? DEFAULT_VHOST;
+    const type = q.type ?? "quorum";
     let patternArgs: Arguments = {};
-    if (input.type !== "stream") {
-      const pattern = conventions.queuePattern({
-        vhost: input.vhost,
-        queue: input.name,
-        queueType: input.type,
-        retryDelaysMs: input.retry ? retryDelaysMs(input.retry) : [],
-        deadLetter: input.deadLetter,
+    if (type !== "stream" && (q.retry !== undefined || q.deadLetter === true)) {
+      const pattern = conventions.queue({
+        ...shared,
+        vhost,
+        queue: q.name,
+        queueType: type,
+        deadLetter: q.deadLetter ?? false,
+        retry: q.retry !== undefined,
       });
       patternArgs = pattern.queueArguments;
       addResources(pattern.resources);
@@ -173,58 +205,14 @@ export function expandRabbit(spec: TopologySpec, options: ExpandOptions = {}): E
     addUnique(
       defs.queues,
       {
-        name: input.name,
-        vhost: input.vhost,
-        durable: input.durable,
-        auto_delete: input.autoDelete,
-        // The user's own arguments win over the pattern's, so a spec can override a convention on purpose.
-        arguments: { "x-queue-type": input.type, ...patternArgs, ...input.arguments },
+        name: q.name,
+        vhost,
+        durable: q.durable ?? true,
+        auto_delete: q.autoDelete ?? false,
+        arguments: { ...patternArgs, "x-queue-type": type, ...cleanArguments(q.arguments) },
       },
       identity.queue,
     );
-  };
-
-  for (const t of r.topics ?? []) {
-    const vhost = t.vhost ?? DEFAULT_VHOST;
-    const ex = conventions.topicExchange(vhost, t.name);
-    addUnique(defs.exchanges, ex, identity.exchange);
-    for (const g of t.groups) {
-      const queue = conventions.groupQueueName(t.name, g.name);
-      addQueue({
-        vhost,
-        name: queue,
-        type: g.queueType ?? "quorum",
-        durable: true,
-        autoDelete: false,
-        arguments: cleanArguments(g.arguments),
-        retry: g.retry,
-        deadLetter: g.deadLetter ?? true,
-      });
-      addUnique(
-        defs.bindings,
-        {
-          source: ex.name,
-          vhost,
-          destination: queue,
-          destination_type: "queue",
-          routing_key: g.bindingKey ?? "#",
-          arguments: {},
-        },
-        identity.binding,
-      );
-    }
-  }
-  for (const q of r.queues ?? []) {
-    addQueue({
-      vhost: q.vhost ?? DEFAULT_VHOST,
-      name: q.name,
-      type: q.type ?? "quorum",
-      durable: q.durable ?? true,
-      autoDelete: q.autoDelete ?? false,
-      arguments: cleanArguments(q.arguments),
-      retry: q.retry,
-      deadLetter: q.deadLetter ?? false,
-    });
   }
   for (const b of r.bindings ?? []) {
     addUnique(

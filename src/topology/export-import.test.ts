@@ -11,7 +11,10 @@ import { RABBIT_MANAGEMENT_URL, cleanupRabbit, uniqueName } from "./test-support
 /** `rabbitmqctl import_definitions` with the JSON on stdin (rabbitmqctl may run as another user, who cannot read our temp files). */
 function importDefinitions(json: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn("rabbitmqctl", ["import_definitions"], { stdio: ["pipe", "pipe", "pipe"] });
+    // MQA_RABBITMQCTL_NODE points rabbitmqctl at the broker the management URL belongs to, if not the default one.
+    const node = process.env["MQA_RABBITMQCTL_NODE"];
+    const args = [...(node ? ["-n", node] : []), "import_definitions"];
+    const child = spawn("rabbitmqctl", args, { stdio: ["pipe", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
@@ -31,7 +34,8 @@ async function uniqueShopSpec() {
   const text = JSON.stringify(await loadSpecFile(join(import.meta.dirname, "fixtures/shop.yaml")))
     .replaceAll('"vhost":"shop"', `"vhost":"${vhost}"`)
     .replaceAll('"name":"shop"', `"name":"${vhost}"`)
-    .replaceAll('"shop-app"', `"${user}"`);
+    .replaceAll('"shop-app"', `"${user}"`)
+    .replace('"rabbitmq":{', '"rabbitmq":{"maxRetryDelay":"1s",');
   return validateSpec(JSON.parse(text));
 }
 

@@ -13,15 +13,12 @@ import { RabbitManagementApi } from "./rabbit-api.js";
 import { runRabbitOp, type RabbitOp } from "./rabbit-ops.js";
 import { planRabbit } from "./rabbit-plan.js";
 import { connectRedis } from "./redis-client.js";
-import type { RedisNaming } from "./redis-conventions.js";
 import { readRedisState } from "./redis-live.js";
 import { runRedisOp, type RedisOp } from "./redis-ops.js";
 import { planRedis } from "./redis-plan.js";
 import type { TopologySpec } from "./schema/spec.js";
 
-export interface LiveOptions extends ExpandOptions {
-  redisNaming?: RedisNaming;
-}
+export type LiveOptions = ExpandOptions;
 
 /** Compare a spec with a live broker. Changes nothing. */
 export async function planTopology(
@@ -32,8 +29,14 @@ export async function planTopology(
   const broker = brokerKindOf(brokerUrl);
   const target = maskUrl(brokerUrl);
   if (broker === "rabbitmq") {
-    const desired = expandRabbit(spec, { ...options, requirePasswords: false });
     const api = new RabbitManagementApi(brokerUrl);
+    // Arguments adapt to the broker version exactly as the transport's declarations do.
+    const brokerVersion = options.brokerVersion ?? (await api.overview()).rabbitmq_version;
+    const desired = expandRabbit(spec, {
+      ...options,
+      requirePasswords: false,
+      ...(brokerVersion ? { brokerVersion } : {}),
+    });
     const actual = await api.definitions();
     // Message counts only for queues that would need a migration, to size the advice.
     const queueMessages = new Map<string, number>();
@@ -47,7 +50,7 @@ export async function planTopology(
     const { changes, unchanged } = planRabbit({ desired, actual, queueMessages, env });
     return { broker, target, changes, unchanged };
   }
-  const model = specToRedisModel(spec, options.redisNaming);
+  const model = specToRedisModel(spec);
   const redis = await connectRedis(brokerUrl);
   try {
     const { changes, unchanged } = planRedis(model, await readRedisState(redis, model));

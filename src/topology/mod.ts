@@ -11,8 +11,10 @@
  *   expanded exactly as the transport declares them. Same shape as `GET /api/definitions`, so rules written
  *   for definitions run on a spec too. Users with `passwordFromEnv` get a fresh salted hash; pass
  *   `{ requirePasswords: false }` (to `expandRabbit`) when the variables are not set.
- * - {@link specToRedisModel}`(spec)` → {@link RedisModel}: every stream key (partitions and DLQ streams, key
- *   prefix included) with its groups and declared retention, and the delayed-retry sorted sets.
+ * - {@link specToRedisModel}`(spec)` → {@link RedisModel}: every stream key the transport creates (partition
+ *   streams and per-group retry streams, key prefix included) with its groups and declared trimming, plus the
+ *   keys created on first use (`lazyKeys`: dead-letter streams, delayed-retry sets, leases), with the transport's
+ *   naming (src/transports/redis/naming.ts).
  */
 export { loadSpecFile, parseSpecText, validateSpec, formatFromName, type SpecFormat } from "./parse-spec.js";
 export { topologySpec, type TopologySpec, type RabbitSpec, type RedisSpec } from "./schema/spec.js";
@@ -24,16 +26,16 @@ export {
   type RedisModel,
   type RedisStreamModel,
   type RedisGroupModel,
+  type RedisLazyKey,
 } from "./expand-redis.js";
 export type * from "./definitions.js";
 export { queueType } from "./definitions.js";
 export {
   defaultRabbitConventions,
   type RabbitConventions,
+  type PatternInput,
   DLX_EXCHANGE,
-  RETRY_EXCHANGE,
 } from "./rabbit-conventions.js";
-export { defaultRedisNaming, type RedisNaming } from "./redis-conventions.js";
 export { retryDelaysMs } from "./retry-schedule.js";
 export { durationMs, formatDuration } from "./duration.js";
 export {

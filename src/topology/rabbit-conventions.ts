@@ -1,19 +1,30 @@
 /**
- * How mqa's patterns (topic + group, retry, dead letter) become RabbitMQ resources. Kept behind one interface
- * so the expansion follows whatever the RabbitMQ transport declares; {@link defaultRabbitConventions} is the
- * convention the transport uses.
+ * How mqa's patterns (topic + group, retry, dead letter) become RabbitMQ resources. The default delegates to
+ * the RabbitMQ transport's own pure plan (src/transports/amqp/topology-plan.ts), so a spec expands to exactly
+ * what the transport declares; the interface lets tests or other transports plug in another convention.
  */
+import {
+  DEAD_LETTER_EXCHANGE,
+  DEFAULT_MAX_DELAY_MS,
+  planGroupTopology,
+  type TopologyPlan,
+} from "../transports/amqp/topology-plan.js";
 import type { Arguments, BindingDefinition, ExchangeDefinition, QueueDefinition } from "./definitions.js";
-import { formatDuration } from "./duration.js";
 
-/** One queue and the patterns it asks for. */
-export interface QueuePatternInput {
+/** What a group of a topic (or a plain queue with patterns) asks for. */
+export interface PatternInput {
   vhost: string;
-  queue: string;
-  queueType: "quorum" | "classic";
-  /** Delay before each retry, ms; empty for no broker-side retry. */
-  retryDelaysMs: readonly number[];
+  queueType: "quorum" | "classic" | "stream";
+  /** Build the dead-letter queue. */
   deadLetter: boolean;
+  /** Build the broker-side delay infrastructure for retries. */
+  retry: boolean;
+  /** Longest retry delay to support, ms. @defaultValue the transport's (24 h) */
+  maxDelayMs?: number;
+  /** Quorum queues' crash-loop guard. @defaultValue the transport's (20) */
+  deliveryLimit?: number | "unlimited";
+  /** Broker version, to adapt arguments as the transport does. @defaultValue newest */
+  brokerVersion?: string;
 }
 
 /** Concrete resources, in definitions.json shape. */
@@ -24,70 +35,98 @@ export interface RabbitResources {
 }
 
 export interface RabbitConventions {
-  /** Exchange a topic publishes to. */
-  topicExchange(vhost: string, topic: string): ExchangeDefinition;
-  /** Queue name of a group of a topic. */
-  groupQueueName(topic: string, group: string): string;
-  /** Arguments the queue itself needs, and the extra resources (delay queues, exchanges, DLQ). */
-  queuePattern(input: QueuePatternInput): { queueArguments: Arguments; resources: RabbitResources };
+  /** Everything for group `group` of topic `topic`: topic exchange, group queue, DLQ, delay levels. */
+  group(input: PatternInput & { topic: string; group: string }): RabbitResources;
+  /** A plain queue with mqa's patterns: the extra resources, and the arguments the queue itself needs. */
+  queue(input: PatternInput & { queue: string }): { queueArguments: Arguments; resources: RabbitResources };
 }
 
-/** Dead letters leave every queue through this direct exchange, keyed by the queue's name. */
-export const DLX_EXCHANGE = "mqa.dlx";
-/** Retries are published here with the delay queue's name as routing key. */
-export const RETRY_EXCHANGE = "mqa.retry";
+export const DLX_EXCHANGE = DEAD_LETTER_EXCHANGE;
 
-function exchange(vhost: string, name: string, type: string): ExchangeDefinition {
-  return { name, vhost, type, durable: true, auto_delete: false, internal: false, arguments: {} };
+/** The transport's plan (no vhost) → definitions in `vhost`. */
+export function planToResources(plan: TopologyPlan, vhost: string): RabbitResources {
+  return {
+    exchanges: plan.exchanges.map((e) => ({
+      name: e.name,
+      vhost,
+      type: e.type,
+      durable: e.durable,
+      auto_delete: e.autoDelete,
+      internal: e.internal,
+      arguments: { ...e.arguments },
+    })),
+    queues: plan.queues.map((q) => ({
+      name: q.name,
+      vhost,
+      durable: q.durable,
+      auto_delete: q.autoDelete,
+      arguments: { ...q.arguments },
+    })),
+    bindings: plan.bindings.map((b) => ({
+      source: b.source,
+      vhost,
+      destination: b.destination,
+      destination_type: b.destinationType,
+      routing_key: b.routingKey,
+      arguments: { ...b.arguments },
+    })),
+  };
 }
 
-function binding(vhost: string, source: string, destination: string, routingKey: string): BindingDefinition {
-  return { source, vhost, destination, destination_type: "queue", routing_key: routingKey, arguments: {} };
+function groupPlan(input: PatternInput & { topic: string; group: string }): TopologyPlan {
+  return planGroupTopology(
+    { topic: input.topic, group: input.group, deadLetter: input.deadLetter },
+    {
+      queueType: input.queueType,
+      retry: input.retry,
+      maxDelayMs: input.maxDelayMs ?? DEFAULT_MAX_DELAY_MS,
+      ...(input.deliveryLimit === undefined ? {} : { deliveryLimit: input.deliveryLimit }),
+      ...(input.brokerVersion === undefined ? {} : { brokerVersion: input.brokerVersion }),
+    },
+  );
 }
 
-/**
- * mqa's convention: topic T + group G → topic exchange `T`, queue `T.G` bound with `#`; dead letters through
- * direct exchange `mqa.dlx` to `T.G.dlq` (key `T.G`); each distinct retry delay d → classic queue
- * `T.G.retry.<d>` (TTL d, dead-lettering back to `T.G` through the default exchange), fed by `mqa.retry`.
- */
+// Placeholder names for expanding a plain queue through the group plan; replaced by the real name below.
+const TOPIC = "mqa-topology-placeholder";
+const GROUP = "queue";
+const PLACEHOLDER = `${TOPIC}.${GROUP}`;
+
+function rename(value: string, queue: string): string {
+  return value === PLACEHOLDER
+    ? queue
+    : value.startsWith(`${PLACEHOLDER}.`)
+      ? `${queue}${value.slice(PLACEHOLDER.length)}`
+      : value.endsWith(`.${PLACEHOLDER}`)
+        ? `${value.slice(0, -PLACEHOLDER.length)}${queue}`
+        : value;
+}
+
+/** The transport's convention. */
 export const defaultRabbitConventions: RabbitConventions = {
-  topicExchange: (vhost, topic) => exchange(vhost, topic, "topic"),
-  groupQueueName: (topic, group) => `${topic}.${group}`,
-  queuePattern(input) {
-    const { vhost, queue } = input;
-    const resources: RabbitResources = { exchanges: [], queues: [], bindings: [] };
+  group: (input) => planToResources(groupPlan(input), input.vhost),
+  queue(input) {
+    // A plain queue with patterns is wired exactly like a group queue, minus the topic exchange: the group
+    // plan is computed for a placeholder name and renamed, so arguments stay the transport's.
+    const r = planToResources(groupPlan({ ...input, topic: TOPIC, group: GROUP }), input.vhost);
+    const own = r.queues.find((q) => q.name === PLACEHOLDER);
     const queueArguments: Arguments = {};
-    if (input.deadLetter) {
-      queueArguments["x-dead-letter-exchange"] = DLX_EXCHANGE;
-      queueArguments["x-dead-letter-routing-key"] = queue;
-      resources.exchanges.push(exchange(vhost, DLX_EXCHANGE, "direct"));
-      resources.queues.push({
-        name: `${queue}.dlq`,
-        vhost,
-        durable: true,
-        auto_delete: false,
-        arguments: { "x-queue-type": input.queueType },
-      });
-      resources.bindings.push(binding(vhost, DLX_EXCHANGE, `${queue}.dlq`, queue));
-    }
-    const delays = [...new Set(input.retryDelaysMs)].filter((d) => d > 0).sort((a, b) => a - b);
-    if (delays.length > 0) resources.exchanges.push(exchange(vhost, RETRY_EXCHANGE, "direct"));
-    for (const delay of delays) {
-      const name = `${queue}.retry.${formatDuration(delay)}`;
-      resources.queues.push({
-        name,
-        vhost,
-        durable: true,
-        auto_delete: false,
-        arguments: {
-          "x-queue-type": "classic",
-          "x-message-ttl": delay,
-          "x-dead-letter-exchange": "",
-          "x-dead-letter-routing-key": queue,
-        },
-      });
-      resources.bindings.push(binding(vhost, RETRY_EXCHANGE, name, name));
-    }
-    return { queueArguments, resources };
+    for (const [k, v] of Object.entries(own?.arguments ?? {}))
+      queueArguments[k] = typeof v === "string" ? rename(v, input.queue) : v;
+    return {
+      queueArguments,
+      resources: {
+        exchanges: r.exchanges.filter((e) => e.name !== TOPIC),
+        queues: r.queues
+          .filter((q) => q.name !== PLACEHOLDER)
+          .map((q) => ({ ...q, name: rename(q.name, input.queue) })),
+        bindings: r.bindings
+          .filter((b) => b.source !== TOPIC)
+          .map((b) => ({
+            ...b,
+            destination: rename(b.destination, input.queue),
+            routing_key: rename(b.routing_key, input.queue),
+          })),
+      },
+    };
   },
 };

@@ -1,10 +1,12 @@
 /** Reads what a Redis holds for the keys a {@link RedisModel} names. */
 import type { RedisModel } from "./expand-redis.js";
 import type { TopologyRedis } from "./redis-client.js";
-import type { RetentionRecord } from "./redis-ops.js";
+import type { TrimPolicy } from "../transports/redis/naming.js";
 
-/** Hash where apply records each stream's declared retention (Redis has no retention setting of its own). */
-export const RETENTION_META_KEY = "mqa:topology:retention";
+/** Hash (under the key prefix) where apply records each stream's declared trimming; Redis has no such setting. */
+export function retentionMetaKey(keyPrefix: string): string {
+  return `${keyPrefix}:topology:retention`;
+}
 
 export interface LiveStream {
   /** `stream`, or another type when the key is taken by something else. */
@@ -16,7 +18,7 @@ export interface LiveStream {
 export interface RedisLiveState {
   /** Only the keys the model names; absent keys are missing. */
   streams: Map<string, LiveStream>;
-  retention: Map<string, RetentionRecord>;
+  retention: Map<string, NonNullable<TrimPolicy>>;
 }
 
 function pairs(reply: unknown): Record<string, unknown> {
@@ -48,11 +50,11 @@ export async function readRedisState(redis: TopologyRedis, model: RedisModel): P
     });
     streams.set(s.key, { type, length, groups });
   }
-  const retention = new Map<string, RetentionRecord>();
-  const raw = pairs(await redis.command("HGETALL", model.keyPrefix + RETENTION_META_KEY));
+  const retention = new Map<string, NonNullable<TrimPolicy>>();
+  const raw = pairs(await redis.command("HGETALL", retentionMetaKey(model.keyPrefix)));
   for (const [key, value] of Object.entries(raw)) {
     try {
-      retention.set(key, JSON.parse(String(value)) as RetentionRecord);
+      retention.set(key, JSON.parse(String(value)) as NonNullable<TrimPolicy>);
     } catch {
       // A hand-edited entry: treat it as absent so the plan rewrites it.
     }

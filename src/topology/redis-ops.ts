@@ -1,26 +1,36 @@
 /**
  * The operations a Redis plan, an apply and a rollback are made of, as plain data, and the one place that
- * turns them into commands. Creating and deleting a stream are guarded by Lua so they can never touch a
- * stream that holds entries.
+ * turns them into commands. Group creation and stream removal are Lua, so each decision and its action are
+ * one atomic step (a stream is only ever removed when it holds no entry and no group).
  */
 import type { TopologyRedis } from "./redis-client.js";
 
-export interface RetentionRecord {
-  maxLength?: number;
-  maxAgeMs?: number;
-}
+import type { TrimPolicy } from "../transports/redis/naming.js";
 
 export type RedisOp =
-  | { op: "create-stream"; key: string }
   | { op: "delete-stream-if-empty"; key: string }
-  | { op: "create-group"; key: string; group: string; startId: string }
+  /** `XGROUP CREATE … MKSTREAM`; `start` as in the transport's declaration plan. */
+  | { op: "create-group"; key: string; group: string; start: "0" | "0-if-first-group-else-$" }
   | { op: "destroy-group"; key: string; group: string }
   /** Record (or with `retention: null`, forget) a stream's declared retention in the metadata hash. */
-  | { op: "set-retention"; metaKey: string; key: string; retention: RetentionRecord | null };
+  | { op: "set-retention"; metaKey: string; key: string; retention: NonNullable<TrimPolicy> | null };
 
-/** KEYS[1] stream. Creates an empty stream when the key does not exist. Returns 1 if created, 0 if it existed. */
-const CREATE_EMPTY_STREAM = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('XADD', KEYS[1], 'MAXLEN', '0', '*', 'mqa', 'init')
+/**
+ * KEYS[1] stream; ARGV[1] group; ARGV[2] `0` or `0-if-first-group-else-$`. Creates the group (and the stream)
+ * unless it exists; the start rule is decided here, atomically, as the transport decides it. Returns 1 if
+ * created, 0 if the group existed.
+ */
+const CREATE_GROUP = `local start = '0'
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local groups = redis.call('XINFO', 'GROUPS', KEYS[1])
+  for _, g in ipairs(groups) do
+    for i = 1, #g, 2 do
+      if g[i] == 'name' and g[i + 1] == ARGV[1] then return 0 end
+    end
+  end
+  if ARGV[2] ~= '0' and #groups > 0 then start = '$' end
+end
+redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], start, 'MKSTREAM')
 return 1`;
 
 /** KEYS[1] stream. Deletes it only when it is a stream with no entries and no groups. Returns 1 if deleted. */
@@ -32,18 +42,11 @@ return redis.call('DEL', KEYS[1])`;
 /** Carry out one operation. Idempotent: an existing group or a missing one is not an error. */
 export async function runRedisOp(redis: TopologyRedis, op: RedisOp): Promise<void> {
   switch (op.op) {
-    case "create-stream":
-      await redis.command("EVAL", CREATE_EMPTY_STREAM, 1, op.key);
-      return;
     case "delete-stream-if-empty":
       await redis.command("EVAL", DELETE_EMPTY_STREAM, 1, op.key);
       return;
     case "create-group":
-      try {
-        await redis.command("XGROUP", "CREATE", op.key, op.group, op.startId, "MKSTREAM");
-      } catch (err) {
-        if (!/BUSYGROUP/.test((err as Error).message)) throw err;
-      }
+      await redis.command("EVAL", CREATE_GROUP, 1, op.key, op.group, op.start);
       return;
     case "destroy-group":
       try {
@@ -59,3 +62,6 @@ export async function runRedisOp(redis: TopologyRedis, op: RedisOp): Promise<voi
       return;
   }
 }
+
+/** The group-creation script, for the exported Redis command script. */
+export const CREATE_GROUP_SCRIPT = CREATE_GROUP;

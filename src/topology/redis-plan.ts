@@ -2,7 +2,8 @@
 import { stableJson } from "./expand-rabbit.js";
 import type { RedisModel } from "./expand-redis.js";
 import type { RedisChange } from "./plan-types.js";
-import { RETENTION_META_KEY, type RedisLiveState } from "./redis-live.js";
+import { retentionMetaKey, type RedisLiveState } from "./redis-live.js";
+import type { RedisOp } from "./redis-ops.js";
 
 /** The changes that bring Redis to the model. */
 export function planRedis(
@@ -11,7 +12,7 @@ export function planRedis(
 ): { changes: RedisChange[]; unchanged: number } {
   const changes: RedisChange[] = [];
   let unchanged = 0;
-  const metaKey = model.keyPrefix + RETENTION_META_KEY;
+  const metaKey = retentionMetaKey(model.keyPrefix);
   for (const s of model.streams) {
     const actual = live.streams.get(s.key);
     if (actual && actual.type !== "stream") {
@@ -29,36 +30,44 @@ export function planRedis(
       });
       continue;
     }
+    const create = (g: RedisModel["streams"][number]["groups"][number]): RedisOp => ({
+      op: "create-group",
+      key: s.key,
+      group: g.name,
+      start: g.start,
+    });
+    const destroy = (group: string): RedisOp => ({ op: "destroy-group", key: s.key, group });
     if (!actual) {
+      // XGROUP CREATE … MKSTREAM makes the stream; undo removes it only while it is still empty.
       changes.push({
         broker: "redis",
         action: "create",
-        kind: "stream",
+        kind: s.role === "retry" ? "retry stream" : "stream",
         name: s.key,
-        fields: [],
-        ops: [{ op: "create-stream", key: s.key }],
-        undo: [{ op: "delete-stream-if-empty", key: s.key }],
+        fields: [{ field: "groups", from: undefined, to: s.groups.map((g) => g.name) }],
+        ops: s.groups.map(create),
+        undo: [...s.groups.map((g) => destroy(g.name)), { op: "delete-stream-if-empty", key: s.key }],
       });
-    } else unchanged++;
-    const liveGroups = new Set(actual?.groups.map((g) => g.name) ?? []);
-    for (const g of s.groups) {
-      if (liveGroups.has(g.name)) {
-        unchanged++;
-        continue;
+    } else {
+      unchanged++;
+      const liveGroups = new Set(actual.groups.map((g) => g.name));
+      for (const g of s.groups) {
+        if (liveGroups.has(g.name)) {
+          unchanged++;
+          continue;
+        }
+        changes.push({
+          broker: "redis",
+          action: "create",
+          kind: "group",
+          name: `${s.key} ${g.name}`,
+          fields: [],
+          ops: [create(g)],
+          undo: [destroy(g.name)],
+        });
       }
-      changes.push({
-        broker: "redis",
-        action: "create",
-        kind: "group",
-        name: `${s.key} ${g.name}`,
-        fields: [{ field: "startId", from: undefined, to: g.startId }],
-        ops: [{ op: "create-group", key: s.key, group: g.name, startId: g.startId }],
-        undo: [{ op: "destroy-group", key: s.key, group: g.name }],
-      });
-    }
-    if (s.role === "partition") {
       const wanted = new Set(s.groups.map((g) => g.name));
-      for (const g of actual?.groups ?? []) {
+      for (const g of actual.groups) {
         if (wanted.has(g.name)) continue;
         changes.push({
           broker: "redis",
@@ -66,27 +75,28 @@ export function planRedis(
           kind: "group",
           name: `${s.key} ${g.name}`,
           fields: [{ field: "pending", from: g.pending, to: undefined }],
-          ops: [{ op: "destroy-group", key: s.key, group: g.name }],
-          // The group comes back reading from the end; its pending entries are gone for good.
-          undo: [{ op: "create-group", key: s.key, group: g.name, startId: "$" }],
+          ops: [destroy(g.name)],
+          // The group comes back reading only new entries; what it had pending is gone for good.
+          undo: [{ op: "create-group", key: s.key, group: g.name, start: "0-if-first-group-else-$" }],
         });
       }
-      const want = Object.keys(s.retention).length === 0 ? undefined : s.retention;
-      const have = live.retention.get(s.key);
-      if (stableJson(want ?? null) === stableJson(have ?? null)) {
-        if (want) unchanged++;
-        continue;
-      }
-      changes.push({
-        broker: "redis",
-        action: have ? "update" : "create",
-        kind: "retention",
-        name: s.key,
-        fields: [{ field: "retention", from: have, to: want }],
-        ops: [{ op: "set-retention", metaKey, key: s.key, retention: want ?? null }],
-        undo: [{ op: "set-retention", metaKey, key: s.key, retention: have ?? null }],
-      });
     }
+    if (s.role !== "partition") continue;
+    const want = s.trim;
+    const have = live.retention.get(s.key);
+    if (stableJson(want ?? null) === stableJson(have ?? null)) {
+      if (want) unchanged++;
+      continue;
+    }
+    changes.push({
+      broker: "redis",
+      action: have ? "update" : "create",
+      kind: "retention",
+      name: s.key,
+      fields: [{ field: "trim", from: have, to: want }],
+      ops: [{ op: "set-retention", metaKey, key: s.key, retention: want ?? null }],
+      undo: [{ op: "set-retention", metaKey, key: s.key, retention: have ?? null }],
+    });
   }
   return { changes, unchanged };
 }

@@ -1,6 +1,6 @@
 /** The RabbitMQ part of the topology spec. Lists are flat (each item names its vhost), as in definitions.json. */
 import { z } from "zod";
-import { actors, name, retry } from "./common.js";
+import { actors, duration, name, retry } from "./common.js";
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -161,17 +161,25 @@ export const permission = z.strictObject({
   read: z.string(),
 });
 
-/** A group of a topic: one queue `<topic>.<group>` bound to the topic exchange. */
+/** Quorum queues dead-letter a message after this many deliveries (the crash-loop guard). */
+const deliveryLimit = z.union([z.number().int().min(1), z.literal("unlimited")]);
+
+/** A group of a topic: queue `<topic>.<group>` bound to the topic exchange, built as the transport builds it. */
 export const topicGroup = z.strictObject({
   name,
   /** @defaultValue "quorum" */
-  queueType: z.enum(["quorum", "classic"]).optional(),
-  /** @defaultValue "#" */
-  bindingKey: z.string().optional(),
+  queueType: z.enum(["quorum", "classic", "stream"]).optional(),
+  /** Extra queue arguments; they win over the transport's. */
   arguments: queueArguments.optional(),
-  retry: retry.optional(),
+  /**
+   * The retry policy the consumers use. The broker side (shared delay levels, sized to the longest delay) is
+   * built unless `false`, as the transport does. @defaultValue the transport's retry infrastructure
+   */
+  retry: z.union([retry, z.literal(false)]).optional(),
   /** @defaultValue true */
   deadLetter: z.boolean().optional(),
+  /** @defaultValue 20 (the transport's) */
+  deliveryLimit: deliveryLimit.optional(),
   consumers: actors.optional(),
 });
 
@@ -185,6 +193,12 @@ export const topic = z.strictObject({
 });
 
 export const rabbitmq = z.strictObject({
+  /**
+   * Longest retry delay the shared delay levels must hold: the same value as the RabbitMQ transport's
+   * `maxDelayMs`, so both declare the same levels. Raised automatically to the longest delay a retry policy
+   * in the spec uses. @defaultValue 24h (the transport's default)
+   */
+  maxRetryDelay: duration.optional(),
   vhosts: z.array(vhost).optional(),
   exchanges: z.array(exchange).optional(),
   queues: z.array(queue).optional(),

@@ -4,15 +4,16 @@ import { actors, duration, name, retry } from "./common.js";
 
 export const streamGroup = z.strictObject({
   name,
-  /** Where a new group starts reading: `$` (new entries only) or `0` (the whole stream). @defaultValue "$" */
-  startId: z.union([z.literal("$"), z.literal("0"), z.string().regex(/^\d+-\d+$/)]).optional(),
   retry: retry.optional(),
-  /** Entries past their attempts go to `<stream>:dlq`. @defaultValue true */
+  /** Entries past their attempts go to the group's dead-letter stream. @defaultValue true */
   deadLetter: z.boolean().optional(),
   consumers: actors.optional(),
 });
 
-/** Bounds on a stream; trimming never removes entries a group has not acknowledged (the transport's rule). */
+/**
+ * Bounds on a stream, one of the two (the transport trims by one policy); trimming never removes entries a
+ * group has not acknowledged (the transport's rule).
+ */
 export const retention = z.strictObject({
   /** Keep about this many entries (`MAXLEN ~`). */
   maxLength: z.number().int().positive().optional(),
@@ -31,7 +32,7 @@ export const stream = z.strictObject({
 });
 
 export const redis = z.strictObject({
-  /** Prefix of every key mqa creates. @defaultValue "" */
+  /** Prefix of every key, as the transport's `keyPrefix` (`<prefix>:{topic}`). @defaultValue "mqa" */
   keyPrefix: z.string().optional(),
   streams: z.array(stream).optional(),
 });

@@ -40,8 +40,23 @@ function checkRabbitReferences(r: RabbitPart, ctx: Ctx): void {
       report(ctx, [...base, "exchanges", i, "name"], `names starting with "amq." are reserved by RabbitMQ`);
     exchanges.add(key);
   });
+  const badWord = (n: string): boolean => n.split(".").some((w) => w === "" || w === "*" || w === "#");
   (r.topics ?? []).forEach((t, i) => {
     needVhost(t.vhost, [...base, "topics", i, "vhost"]);
+    if (badWord(t.name) || t.name.startsWith("amq."))
+      report(
+        ctx,
+        [...base, "topics", i, "name"],
+        "topic names must not start with amq. or contain empty, * or # words",
+      );
+    t.groups.forEach((g, j) => {
+      if (badWord(g.name))
+        report(
+          ctx,
+          [...base, "topics", i, "groups", j, "name"],
+          "group names must not contain empty, * or # words",
+        );
+    });
     const key = `${t.vhost ?? "/"}\u0000${t.name}`;
     if (exchanges.has(key))
       report(
@@ -115,7 +130,15 @@ export const topologySpec = z
   .superRefine((spec, ctx) => {
     if (spec.rabbitmq) checkRabbitReferences(spec.rabbitmq, ctx);
     const seen = new Set<string>();
+    if (spec.redis?.keyPrefix !== undefined && /[{}]/.test(spec.redis.keyPrefix))
+      report(ctx, ["redis", "keyPrefix"], "must not contain { or } (they are hash tag braces)");
     (spec.redis?.streams ?? []).forEach((s, i) => {
+      if (s.retention?.maxLength !== undefined && s.retention.maxAge !== undefined)
+        report(
+          ctx,
+          ["redis", "streams", i, "retention"],
+          "give maxLength or maxAge, not both (streams are trimmed by one policy)",
+        );
       if (seen.has(s.name))
         report(ctx, ["redis", "streams", i, "name"], `stream "${s.name}" is declared twice`);
       seen.add(s.name);
