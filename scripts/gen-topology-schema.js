@@ -5,6 +5,7 @@ import prettier from "prettier";
 import { TOPOLOGY_SCHEMA_PATH, topologyJsonSchema } from "../dist/topology/json-schema.js";
 
 const target = fileURLToPath(new URL(`../${TOPOLOGY_SCHEMA_PATH}`, import.meta.url));
-const text = await prettier.format(JSON.stringify(topologyJsonSchema()), { parser: "json" });
+const config = (await prettier.resolveConfig(target)) ?? {};
+const text = await prettier.format(JSON.stringify(topologyJsonSchema()), { ...config, parser: "json" });
 await writeFile(target, text);
 console.log(`wrote ${TOPOLOGY_SCHEMA_PATH}`);
