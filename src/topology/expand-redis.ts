@@ -42,9 +42,17 @@ export interface RedisLazyKey {
   group?: string;
 }
 
+/** The transport's per-topic meta hash, which records the partition count. */
+export interface RedisTopicMeta {
+  key: string;
+  topic: string;
+  partitions: number;
+}
+
 /** What a spec asks of Redis. */
 export interface RedisModel {
   keyPrefix: string;
+  topics: RedisTopicMeta[];
   streams: RedisStreamModel[];
   lazyKeys: RedisLazyKey[];
 }
@@ -61,6 +69,7 @@ export function specToRedisModel(spec: TopologySpec): RedisModel {
   const names = new RedisKeyNames(keyPrefix);
   const streams = new Map<string, RedisStreamModel>();
   const lazyKeys: RedisLazyKey[] = [];
+  const topics: RedisTopicMeta[] = [];
   for (const s of spec.redis?.streams ?? []) {
     const partitions = s.partitions ?? 1;
     const trim = trimOf(s.retention);
@@ -98,6 +107,9 @@ export function specToRedisModel(spec: TopologySpec): RedisModel {
           const stream = streams.get(step.stream);
           if (stream && !stream.groups.some((x) => x.name === step.group))
             stream.groups.push({ name: step.group, start: step.start });
+        } else if (step.kind === "meta") {
+          if (!topics.some((t) => t.key === step.key))
+            topics.push({ key: step.key, topic: s.name, partitions: step.partitions });
         } else if (step.kind === "lazy") {
           if (!lazyKeys.some((k) => k.key === step.key))
             lazyKeys.push({
@@ -111,5 +123,5 @@ export function specToRedisModel(spec: TopologySpec): RedisModel {
       }
     }
   }
-  return { keyPrefix, streams: [...streams.values()], lazyKeys };
+  return { keyPrefix, topics, streams: [...streams.values()], lazyKeys };
 }

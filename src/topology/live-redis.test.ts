@@ -15,7 +15,9 @@ const prefix = uniqueName("mqa-topo");
 let redis: TopologyRedis;
 let dir: string;
 
-function spec(options: { groups?: string[]; maxLength?: number; prefix?: string } = {}): TopologySpec {
+function spec(
+  options: { groups?: string[]; maxLength?: number; prefix?: string; partitions?: number } = {},
+): TopologySpec {
   return validateSpec({
     version: 1,
     redis: {
@@ -23,7 +25,7 @@ function spec(options: { groups?: string[]; maxLength?: number; prefix?: string 
       streams: [
         {
           name: "payments",
-          partitions: 2,
+          partitions: options.partitions ?? 2,
           retention: { maxLength: options.maxLength ?? 1000 },
           groups: (options.groups ?? ["ledger", "fraud"]).map((name) => ({ name })),
         },
@@ -47,6 +49,8 @@ describe("topology against the real Redis", () => {
   it("plans creates, applies, and a second apply changes nothing", async () => {
     const plan = await planTopology(spec(), REDIS_URL);
     expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+      "create partitions payments",
+      "create partitions audit",
       `create stream ${prefix}:{payments#0}`,
       `create retention ${prefix}:{payments#0}`,
       `create stream ${prefix}:{payments#1}`,
@@ -92,6 +96,12 @@ describe("topology against the real Redis", () => {
     await rollbackTopology(file, REDIS_URL);
     expect((await planTopology(spec(), REDIS_URL)).changes).toEqual([]);
     expect(await redis.command("XLEN", `${prefix}:{payments#0}`)).toBe(1);
+
+    // Another partition count cannot be applied: the transport refuses it, so the plan shows a migration.
+    const repartitioned = await planTopology(spec({ partitions: 3 }), REDIS_URL);
+    const change = repartitioned.changes.find((c) => c.kind === "partitions");
+    expect(change).toMatchObject({ action: "replace", fields: [{ field: "partitions", from: 2, to: 3 }] });
+    expect(change?.migration?.join("\n")).toMatch(/payments-v2/);
   });
 
   it("the exported Redis script, run by redis-cli, builds the same topology", async () => {

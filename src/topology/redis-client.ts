@@ -1,5 +1,5 @@
 /**
- * The one file that knows which Redis client topology uses (ioredis, see docs/decisions/0030). Everything else
+ * The one file that knows which Redis client topology uses (ioredis, the client the Redis transport chose: docs/decisions/0020-redis-client.md). Everything else
  * speaks raw commands through {@link TopologyRedis}, so switching clients touches only this file.
  */
 import { Redis } from "ioredis";

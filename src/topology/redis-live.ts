@@ -19,6 +19,8 @@ export interface RedisLiveState {
   /** Only the keys the model names; absent keys are missing. */
   streams: Map<string, LiveStream>;
   retention: Map<string, NonNullable<TrimPolicy>>;
+  /** meta hash key → recorded partition count (absent when never declared). */
+  partitions: Map<string, number>;
 }
 
 function pairs(reply: unknown): Record<string, unknown> {
@@ -59,5 +61,10 @@ export async function readRedisState(redis: TopologyRedis, model: RedisModel): P
       // A hand-edited entry: treat it as absent so the plan rewrites it.
     }
   }
-  return { streams, retention };
+  const partitions = new Map<string, number>();
+  for (const t of model.topics) {
+    const stored = await redis.command("HGET", t.key, "partitions");
+    if (stored !== null && stored !== undefined) partitions.set(t.key, Number(stored));
+  }
+  return { streams, retention, partitions };
 }

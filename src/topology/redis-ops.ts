@@ -5,6 +5,7 @@
  */
 import type { TopologyRedis } from "./redis-client.js";
 
+import { declareGroupLua } from "../transports/redis/lua/declare-group.js";
 import type { TrimPolicy } from "../transports/redis/naming.js";
 
 export type RedisOp =
@@ -12,32 +13,24 @@ export type RedisOp =
   /** `XGROUP CREATE … MKSTREAM`; `start` as in the transport's declaration plan. */
   | { op: "create-group"; key: string; group: string; start: "0" | "0-if-first-group-else-$" }
   | { op: "destroy-group"; key: string; group: string }
+  /** The topic's partition count in the transport's meta hash (set once; the transport refuses other counts). */
+  | { op: "set-partitions"; metaKey: string; partitions: number }
+  /** Undo of set-partitions: remove the meta hash while it still says `partitions` and holds nothing else. */
+  | { op: "delete-meta-if-unused"; metaKey: string; partitions: number }
   /** Record (or with `retention: null`, forget) a stream's declared retention in the metadata hash. */
   | { op: "set-retention"; metaKey: string; key: string; retention: NonNullable<TrimPolicy> | null };
-
-/**
- * KEYS[1] stream; ARGV[1] group; ARGV[2] `0` or `0-if-first-group-else-$`. Creates the group (and the stream)
- * unless it exists; the start rule is decided here, atomically, as the transport decides it. Returns 1 if
- * created, 0 if the group existed.
- */
-const CREATE_GROUP = `local start = '0'
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  local groups = redis.call('XINFO', 'GROUPS', KEYS[1])
-  for _, g in ipairs(groups) do
-    for i = 1, #g, 2 do
-      if g[i] == 'name' and g[i + 1] == ARGV[1] then return 0 end
-    end
-  end
-  if ARGV[2] ~= '0' and #groups > 0 then start = '$' end
-end
-redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], start, 'MKSTREAM')
-return 1`;
 
 /** KEYS[1] stream. Deletes it only when it is a stream with no entries and no groups. Returns 1 if deleted. */
 const DELETE_EMPTY_STREAM = `if redis.call('TYPE', KEYS[1])['ok'] ~= 'stream' then return 0 end
 if redis.call('XLEN', KEYS[1]) ~= 0 then return 0 end
 if #redis.call('XINFO', 'GROUPS', KEYS[1]) ~= 0 then return 0 end
 return redis.call('DEL', KEYS[1])`;
+
+/** KEYS[1] meta hash; ARGV[1] partitions. Deletes it only when it holds exactly that partition count. */
+const DELETE_UNUSED_META = `if redis.call('HLEN', KEYS[1]) == 1 and redis.call('HGET', KEYS[1], 'partitions') == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
 
 /** Carry out one operation. Idempotent: an existing group or a missing one is not an error. */
 export async function runRedisOp(redis: TopologyRedis, op: RedisOp): Promise<void> {
@@ -46,7 +39,14 @@ export async function runRedisOp(redis: TopologyRedis, op: RedisOp): Promise<voi
       await redis.command("EVAL", DELETE_EMPTY_STREAM, 1, op.key);
       return;
     case "create-group":
-      await redis.command("EVAL", CREATE_GROUP, 1, op.key, op.group, op.start);
+      // The transport's own script, so the start rule is decided exactly as a running consumer decides it.
+      await redis.command("EVAL", declareGroupLua, 1, op.key, op.group, op.start === "0" ? "0" : "auto");
+      return;
+    case "set-partitions":
+      await redis.command("HSETNX", op.metaKey, "partitions", op.partitions);
+      return;
+    case "delete-meta-if-unused":
+      await redis.command("EVAL", DELETE_UNUSED_META, 1, op.metaKey, op.partitions);
       return;
     case "destroy-group":
       try {
@@ -62,6 +62,3 @@ export async function runRedisOp(redis: TopologyRedis, op: RedisOp): Promise<voi
       return;
   }
 }
-
-/** The group-creation script, for the exported Redis command script. */
-export const CREATE_GROUP_SCRIPT = CREATE_GROUP;

@@ -13,6 +13,38 @@ export function planRedis(
   const changes: RedisChange[] = [];
   let unchanged = 0;
   const metaKey = retentionMetaKey(model.keyPrefix);
+  for (const t of model.topics) {
+    const stored = live.partitions.get(t.key);
+    if (stored === t.partitions) {
+      unchanged++;
+    } else if (stored === undefined) {
+      changes.push({
+        broker: "redis",
+        action: "create",
+        kind: "partitions",
+        name: t.topic,
+        fields: [{ field: "partitions", from: undefined, to: t.partitions }],
+        ops: [{ op: "set-partitions", metaKey: t.key, partitions: t.partitions }],
+        undo: [{ op: "delete-meta-if-unused", metaKey: t.key, partitions: t.partitions }],
+      });
+    } else {
+      changes.push({
+        broker: "redis",
+        action: "replace",
+        kind: "partitions",
+        name: t.topic,
+        fields: [{ field: "partitions", from: stored, to: t.partitions }],
+        migration: [
+          `topic "${t.topic}" has ${stored} partition(s) on the server; every process refuses another count, so changing it is a migration:`,
+          `1. create a new topic (e.g. "${t.topic}-v2") with ${t.partitions} partitions and its groups`,
+          `2. move publishers to it, then let the consumers drain "${t.topic}" (its pending entries and lag reach 0)`,
+          `3. move consumers to the new topic and remove the old keys (pattern ${t.key.replace(/:meta$/, "*")})`,
+        ],
+        ops: [],
+        undo: [],
+      });
+    }
+  }
   for (const s of model.streams) {
     const actual = live.streams.get(s.key);
     if (actual && actual.type !== "stream") {
