@@ -106,3 +106,14 @@ rabbitmq:
     await rm(dir, { recursive: true, force: true });
   });
 });
+
+describe("docs/topology.md", () => {
+  it("its quick-start spec is valid", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const doc = await readFile(join(import.meta.dirname, "../../docs/topology.md"), "utf8");
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(yaml).toBeDefined();
+    const spec = parseSpecText(yaml ?? "", "yaml", "docs/topology.md");
+    expect(spec.rabbitmq?.topics?.[0]?.name).toBe("orders");
+  });
+});

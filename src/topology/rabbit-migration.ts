@@ -40,8 +40,12 @@ export function queueMigration(
     .map((f) => f.replace(/^arguments\./, ""))
     .filter((a) => POLICY_KEY_OF_ARGUMENT[a] !== undefined && desired.arguments[a] !== undefined);
   if (policyable.length > 0) {
+    const keys = policyable.map((a) => POLICY_KEY_OF_ARGUMENT[a]).join(", ");
+    const fresh = policyable.every((a) => actual.arguments[a] === undefined);
     steps.push(
-      `tip: ${policyable.join(", ")} can be set by a policy (${policyable.map((a) => POLICY_KEY_OF_ARGUMENT[a]).join(", ")}), which changes in place; after this migration, keep them out of the queue's arguments`,
+      fresh
+        ? `simpler: leave ${policyable.join(", ")} out of the queue's arguments and set ${keys} with a policy instead: policies apply in place, no migration needed`
+        : `tip: ${policyable.join(", ")} can be set by a policy (${keys}), which changes in place; after this migration, keep them out of the queue's arguments`,
     );
   }
   return steps;

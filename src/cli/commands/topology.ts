@@ -51,7 +51,17 @@ export function formatPlan(plan: Plan, options: { prune?: boolean } = {}): strin
   const lines = [
     `${plan.broker} at ${plan.target}: ${count("create")} to create, ${count("update")} to update, ${count("replace")} to replace, ${count("delete")} to delete; ${plan.unchanged} unchanged`,
   ];
+  // The shared delay levels are dozens of resources made the same way: one line per action says enough.
+  const isDelay = (c: Change): boolean => c.broker === "rabbitmq" && /(^|\/|: )mqa\.delay\./.test(c.name);
+  for (const action of ["create", "delete"] as const) {
+    const levels = plan.changes.filter((c) => c.action === action && isDelay(c));
+    if (levels.length > 0)
+      lines.push(
+        `  ${SIGN[action]} ${levels.length} resources of the shared delay levels (mqa.delay.*; listed by --json)`,
+      );
+  }
   for (const c of plan.changes) {
+    if ((c.action === "create" || c.action === "delete") && isDelay(c)) continue;
     const note =
       c.action === "replace"
         ? "  (cannot change in place: migrate)"
@@ -71,7 +81,9 @@ function formatApply(r: ApplyResult, prune: boolean): string {
   const lines = [
     `${r.plan.broker} at ${r.plan.target}: ${verb} ${r.applied.length} changes; ${r.plan.unchanged} unchanged`,
   ];
-  for (const c of r.applied) lines.push(`  ${SIGN[c.action]} ${c.kind} ${c.name}`);
+  const delay = r.applied.filter((c) => c.broker === "rabbitmq" && /(^|\/|: )mqa\.delay\./.test(c.name));
+  if (delay.length > 0) lines.push(`  ${delay.length} changes to the shared delay levels (mqa.delay.*)`);
+  for (const c of r.applied) if (!delay.includes(c)) lines.push(`  ${SIGN[c.action]} ${c.kind} ${c.name}`);
   for (const c of r.skipped) {
     lines.push(
       `  ${SIGN[c.action]} ${c.kind} ${c.name}  (skipped: ${c.action === "replace" ? "cannot change in place, see `mqa topology plan`" : prune ? "" : "use --prune to delete"})`,
