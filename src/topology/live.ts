@@ -86,6 +86,8 @@ export interface ApplyOptions extends LiveOptions {
   prune?: boolean;
   /** Where to write the rollback file. Required unless `dryRun`. */
   rollbackFile?: string;
+  /** Called after each operation, for progress displays. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ApplyResult {
@@ -150,22 +152,35 @@ async function runOps(
   brokerUrl: string,
   ops: (RabbitOp | RedisOp)[],
   env: ExpandOptions["env"],
+  onProgress?: (done: number, total: number) => void,
 ): Promise<void> {
+  let done = 0;
+  const step = (): void => onProgress?.(++done, ops.length);
   if (broker === "rabbitmq") {
     const api = new RabbitManagementApi(brokerUrl);
-    for (const op of ops) await runRabbitOp(api, op as RabbitOp, env ?? process.env);
+    for (const op of ops) {
+      await runRabbitOp(api, op as RabbitOp, env ?? process.env);
+      step();
+    }
     return;
   }
   const redis = await connectRedis(brokerUrl);
   try {
-    for (const op of ops) await runRedisOp(redis, op as RedisOp);
+    for (const op of ops) {
+      await runRedisOp(redis, op as RedisOp);
+      step();
+    }
   } finally {
     await redis.close();
   }
 }
 
 /** Read a rollback file and run its steps. `brokerUrl` defaults to the file's target (whose password is masked). */
-export async function rollbackTopology(path: string, brokerUrl?: string): Promise<RollbackFile> {
+export async function rollbackTopology(
+  path: string,
+  brokerUrl?: string,
+  onProgress?: (done: number, total: number) => void,
+): Promise<RollbackFile> {
   let file: RollbackFile;
   try {
     file = JSON.parse(await readFile(path, "utf8")) as RollbackFile;
@@ -185,6 +200,6 @@ export async function rollbackTopology(path: string, brokerUrl?: string): Promis
     throw new InvalidSpecError(path, [
       { path: "broker", message: `the file undoes a ${file.broker} apply; --broker is not one` },
     ]);
-  await runOps(file.broker, url, file.steps, undefined);
+  await runOps(file.broker, url, file.steps, undefined, onProgress);
   return file;
 }

@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { stringify } from "yaml";
 import { maskUrl } from "../../core/redact.js";
+import { bar, ProgressLine } from "../progress.js";
 import {
   InvalidSpecError,
   RabbitManagementApi,
@@ -229,13 +230,20 @@ export function registerTopologyCommand(program: Command): void {
                   `rollback-${new Date().toISOString().replace(/[:.]/g, "-")}-${kind}.json`,
                 );
           if (!opts.dryRun) await mkdir(dirname(rollbackFile), { recursive: true });
-          results.push(
-            await applyTopology(spec, url, {
-              dryRun: opts.dryRun === true,
-              prune: opts.prune === true,
-              rollbackFile,
-            }),
-          );
+          const progress = new ProgressLine(process.stderr, opts.json ? false : undefined);
+          try {
+            results.push(
+              await applyTopology(spec, url, {
+                dryRun: opts.dryRun === true,
+                prune: opts.prune === true,
+                rollbackFile,
+                onProgress: (done, total) =>
+                  progress.update(`${bar(done, total)} ${kind}: ${done}/${total} operations`),
+              }),
+            );
+          } finally {
+            progress.done();
+          }
         }
         if (opts.json)
           json({
