@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maskUrl } from "../src/core/redact.js";
 import { RabbitManagementApi } from "../src/topology/rabbit-api.js";
-import { RABBIT_MANAGEMENT_URL, cleanupRabbit, uniqueName } from "../src/topology/test-support.js";
+import { RABBIT_MANAGEMENT_URL, cleanupRabbit, uniqueName } from "./support/topology.js";
 
 const run = promisify(execFile);
 const bin = new URL("../bin/mqa.js", import.meta.url).pathname;

@@ -6,7 +6,7 @@ import { definitionsToSpec } from "./import-definitions.js";
 import { planTopology } from "./live.js";
 import { loadSpecFile, validateSpec } from "./parse-spec.js";
 import { RabbitManagementApi } from "./rabbit-api.js";
-import { RABBIT_MANAGEMENT_URL, cleanupRabbit, uniqueName } from "./test-support.js";
+import { RABBIT_MANAGEMENT_URL, cleanupRabbit, uniqueName } from "../../test/support/topology.js";
 
 /** `rabbitmqctl import_definitions` with the JSON on stdin (rabbitmqctl may run as another user, who cannot read our temp files). */
 function importDefinitions(json: string): Promise<string> {

@@ -7,7 +7,7 @@ import { applyTopology, planTopology, rollbackTopology } from "./live.js";
 import { RabbitManagementApi } from "./rabbit-api.js";
 import { validateSpec } from "./parse-spec.js";
 import type { TopologySpec } from "./schema/spec.js";
-import { RABBIT_MANAGEMENT_URL, cleanupRabbit, uniqueName } from "./test-support.js";
+import { RABBIT_MANAGEMENT_URL, cleanupRabbit, uniqueName } from "../../test/support/topology.js";
 
 const vhost = uniqueName("mqa-topo");
 const user = uniqueName("mqa-topo-user");

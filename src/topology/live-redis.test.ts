@@ -9,7 +9,7 @@ import { applyTopology, planTopology, rollbackTopology } from "./live.js";
 import { validateSpec } from "./parse-spec.js";
 import { connectRedis, type TopologyRedis } from "./redis-client.js";
 import type { TopologySpec } from "./schema/spec.js";
-import { REDIS_URL, cleanupRedis, uniqueName } from "./test-support.js";
+import { REDIS_URL, cleanupRedis, uniqueName } from "../../test/support/topology.js";
 
 const prefix = uniqueName("mqa-topo");
 let redis: TopologyRedis;

@@ -6,7 +6,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { maskUrl } from "../core/redact.js";
 import { brokerKindOf, type BrokerKind } from "./broker-url.js";
 import { InvalidSpecError } from "./errors.js";
-import { expandRabbit, identity, type ExpandOptions } from "./expand-rabbit.js";
+import { expandRabbit, type ExpandOptions } from "./expand-rabbit.js";
 import { specToRedisModel } from "./expand-redis.js";
 import type { Change, Plan } from "./plan-types.js";
 import { RabbitManagementApi } from "./rabbit-api.js";
@@ -38,14 +38,8 @@ export async function planTopology(
       ...(brokerVersion ? { brokerVersion } : {}),
     });
     const actual = await api.definitions();
-    // Message counts only for queues that would need a migration, to size the advice.
-    const queueMessages = new Map<string, number>();
-    const liveQueues = new Set(actual.queues.map(identity.queue));
-    for (const q of desired.definitions.queues) {
-      if (!liveQueues.has(identity.queue(q))) continue;
-      const state = await api.queueState(q.vhost, q.name);
-      if (state) queueMessages.set(identity.queue(q), state.messages);
-    }
+    // Message counts size the migration advice of queues that cannot change in place.
+    const queueMessages = await api.queueMessageCounts();
     const env = options.env ?? process.env;
     const { changes, unchanged } = planRabbit({ desired, actual, queueMessages, env });
     return { broker, target, changes, unchanged };
@@ -60,7 +54,10 @@ export async function planTopology(
   }
 }
 
-/** What a rollback file holds: the operations that undo an apply, in the order to run them. No secrets. */
+/**
+ * What a rollback file holds: the operations that undo an apply, in the order to run them. No passwords or
+ * credentials; the previous password hashes of users the apply changed (to restore them).
+ */
 export type RollbackFile =
   | {
       kind: "mqa-topology-rollback";

@@ -55,11 +55,6 @@ export interface Plan {
   unchanged: number;
 }
 
-/** Changes that count as drift for `diff` (everything but deletions outside `prune`). */
-export function hasChanges(plan: Plan): boolean {
-  return plan.changes.length > 0;
-}
-
 /** The plan without operations: what `plan --json` prints (no password hashes). */
 export function publicPlan(plan: Plan): {
   broker: string;

@@ -4,6 +4,7 @@
  */
 import { maskUrl } from "../core/redact.js";
 import { BrokerApiError, UnsafeChangeError } from "./errors.js";
+import { stableJson } from "./expand-rabbit.js";
 import type {
   BindingDefinition,
   ExchangeDefinition,
@@ -100,6 +101,16 @@ export class RabbitManagementApi {
 
   async overview(): Promise<{ rabbitmq_version?: string; management_version?: string }> {
     return (await this.#call("GET", "/overview")) as { rabbitmq_version?: string };
+  }
+
+  /** Messages per queue (`vhost\0name`) on the whole broker, in one call. */
+  async queueMessageCounts(): Promise<Map<string, number>> {
+    const list = (await this.#call("GET", "/queues?columns=vhost,name,messages")) as {
+      vhost: string;
+      name: string;
+      messages?: number;
+    }[];
+    return new Map(list.map((q) => [`${q.vhost}\u0000${q.name}`, q.messages ?? 0]));
   }
 
   async queueState(vhost: string, name: string): Promise<QueueState | undefined> {
@@ -212,10 +223,11 @@ export class RabbitManagementApi {
       if (err instanceof BrokerApiError && err.details?.status === 404) return;
       throw err;
     }
-    const same = (a: Record<string, unknown>, c: Record<string, unknown>): boolean =>
-      JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(c).sort());
     for (const found of list) {
-      if (found.routing_key === b.routing_key && same(found.arguments ?? {}, b.arguments)) {
+      if (
+        found.routing_key === b.routing_key &&
+        stableJson(found.arguments ?? {}) === stableJson(b.arguments)
+      ) {
         await this.#call("DELETE", `${path}/${enc(found.properties_key)}`);
       }
     }

@@ -77,7 +77,7 @@ export function formatPlan(plan: Plan, options: { prune?: boolean } = {}): strin
   return `${lines.join("\n")}\n`;
 }
 
-function formatApply(r: ApplyResult, prune: boolean): string {
+function formatApply(r: ApplyResult): string {
   const verb = r.dryRun ? "would apply" : "applied";
   const lines = [
     `${r.plan.broker} at ${r.plan.target}: ${verb} ${r.applied.length} changes; ${r.plan.unchanged} unchanged`,
@@ -87,7 +87,7 @@ function formatApply(r: ApplyResult, prune: boolean): string {
   for (const c of r.applied) if (!delay.includes(c)) lines.push(`  ${SIGN[c.action]} ${c.kind} ${c.name}`);
   for (const c of r.skipped) {
     lines.push(
-      `  ${SIGN[c.action]} ${c.kind} ${c.name}  (skipped: ${c.action === "replace" ? "cannot change in place, see `mqa topology plan`" : prune ? "" : "use --prune to delete"})`,
+      `  ${SIGN[c.action]} ${c.kind} ${c.name}  (skipped: ${c.action === "replace" ? "cannot change in place, see `mqa topology plan`" : "use --prune to delete"})`,
     );
   }
   if (r.rollbackFile)
@@ -254,7 +254,7 @@ export function registerTopologyCommand(program: Command): void {
               rollbackFile: r.rollbackFile ?? null,
             })),
           });
-        else for (const r of results) out(formatApply(r, opts.prune === true));
+        else for (const r of results) out(formatApply(r));
         // Work left undone (a replacement needs a person) is not success for CI.
         if (results.some((r) => r.skipped.some((c) => c.action === "replace"))) process.exitCode = 1;
       },

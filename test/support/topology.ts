@@ -1,6 +1,6 @@
 /** Helpers for topology tests against the real brokers (not exported from the package). */
 import { randomBytes } from "node:crypto";
-import { RabbitManagementApi } from "./rabbit-api.js";
+import { RabbitManagementApi } from "../../src/topology/rabbit-api.js";
 
 export const RABBIT_MANAGEMENT_URL =
   process.env["MQA_RABBITMQ_MANAGEMENT_URL"] ?? "http://guest:guest@127.0.0.1:15672";
@@ -20,7 +20,7 @@ export async function cleanupRabbit(vhosts: string[], users: string[] = []): Pro
 
 /** Delete every key under `prefix` (tests use a unique prefix, so this touches nothing else). */
 export async function cleanupRedis(prefix: string): Promise<void> {
-  const { connectRedis } = await import("./redis-client.js");
+  const { connectRedis } = await import("../../src/topology/redis-client.js");
   const redis = await connectRedis(REDIS_URL);
   try {
     let cursor = "0";
