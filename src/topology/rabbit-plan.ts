@@ -5,9 +5,12 @@
 import type {
   BindingDefinition,
   ExchangeDefinition,
+  PermissionDefinition,
+  PolicyDefinition,
   QueueDefinition,
   RabbitDefinitions,
   UserDefinition,
+  VhostDefinition,
 } from "./definitions.js";
 import { queueType } from "./definitions.js";
 import { identity, stableJson, type ExpandedRabbit } from "./expand-rabbit.js";
@@ -72,294 +75,236 @@ function isBuiltIn(name: string): boolean {
   return name === "" || name.startsWith("amq.");
 }
 
-/** The changes that bring the broker to the desired state. */
+/** How one kind of resource is compared, changed and undone. */
+interface KindRules<T> {
+  kind: string;
+  key: (t: T) => string;
+  name: (t: T) => string;
+  /** Operation that makes the desired resource. */
+  put: (want: T) => RabbitOp;
+  /** Operation that brings back the live resource as it was. @defaultValue put */
+  restore?: (live: T) => RabbitOp;
+  remove: (t: T) => RabbitOp;
+  /** Differences that matter; none means unchanged. */
+  fields: (live: T, want: T) => FieldChange[];
+  /** Set for kinds RabbitMQ cannot change in place: a difference becomes a `replace` with these steps. */
+  migration?: (live: T, want: T, fields: FieldChange[]) => string[];
+  /** Live resources the spec no longer declares that are in its scope (deleted with prune). */
+  deletable: (live: T) => boolean;
+}
+
+function planKind<T>(
+  rules: KindRules<T>,
+  want: readonly T[],
+  live: readonly T[],
+): { changes: RabbitChange[]; unchanged: number } {
+  const changes: RabbitChange[] = [];
+  let unchanged = 0;
+  const restore = rules.restore ?? rules.put;
+  const liveByKey = new Map(live.map((t) => [rules.key(t), t]));
+  const wanted = new Set(want.map(rules.key));
+  const change = (c: Omit<RabbitChange, "broker" | "kind">): void => {
+    changes.push({ broker: "rabbitmq", kind: rules.kind, ...c });
+  };
+  for (const w of want) {
+    const l = liveByKey.get(rules.key(w));
+    if (!l) {
+      change({
+        action: "create",
+        name: rules.name(w),
+        fields: [],
+        ops: [rules.put(w)],
+        undo: [rules.remove(w)],
+      });
+      continue;
+    }
+    const fields = rules.fields(l, w);
+    if (fields.length === 0) unchanged++;
+    else if (rules.migration)
+      change({
+        action: "replace",
+        name: rules.name(w),
+        fields,
+        migration: rules.migration(l, w, fields),
+        ops: [],
+        undo: [],
+      });
+    else change({ action: "update", name: rules.name(w), fields, ops: [rules.put(w)], undo: [restore(l)] });
+  }
+  for (const l of live) {
+    if (!wanted.has(rules.key(l)) && rules.deletable(l))
+      change({
+        action: "delete",
+        name: rules.name(l),
+        fields: [],
+        ops: [rules.remove(l)],
+        undo: [restore(l)],
+      });
+  }
+  return { changes, unchanged };
+}
+
+const allFields = (a: Record<string, unknown>, d: Record<string, unknown>): FieldChange[] =>
+  fieldChanges(a, d, [...new Set([...Object.keys(a), ...Object.keys(d)])]);
+
+/** The changes that bring the broker to the desired state, kinds in an order that is safe to apply. */
 export function planRabbit(input: RabbitPlanInput): { changes: RabbitChange[]; unchanged: number } {
   const { desired, actual } = input;
   const want = desired.definitions;
   const env = input.env ?? process.env;
   const managed = new Set(want.vhosts.map((v) => v.name));
-  const changes: RabbitChange[] = [];
-  let unchanged = 0;
-  const add = (c: Omit<RabbitChange, "broker">): void => {
-    changes.push({ broker: "rabbitmq", ...c });
+  const specUsers = new Set(want.users.map((u) => u.name));
+  const byVhostName = (t: { vhost: string; name: string }): string => `${t.vhost}\u0000${t.name}`;
+  const userPut = (u: UserDefinition): RabbitOp => {
+    const passwordEnv = desired.passwordEnv.get(u.name);
+    return passwordEnv !== undefined
+      ? { op: "put-user", name: u.name, tags: tagsOf(u), passwordEnv }
+      : {
+          op: "put-user",
+          name: u.name,
+          tags: tagsOf(u),
+          passwordHash: u.password_hash,
+          hashingAlgorithm: u.hashing_algorithm,
+        };
   };
 
-  // vhosts: created, never deleted (a spec that stops listing a vhost has not asked to wipe it).
-  const liveVhosts = new Set(actual.vhosts.map((v) => v.name));
-  for (const v of want.vhosts) {
-    if (liveVhosts.has(v.name)) unchanged++;
-    else
-      add({
-        action: "create",
+  const results = [
+    // vhosts: created, never deleted (a spec that stops listing a vhost has not asked to wipe it).
+    planKind<VhostDefinition>(
+      {
         kind: "vhost",
-        name: v.name,
-        fields: [],
-        ops: [{ op: "put-vhost", vhost: v }],
-        undo: [{ op: "delete-vhost", name: v.name }],
-      });
-  }
-
-  // users: created or updated, never deleted. Passwords are compared by hash check, never shown.
-  const liveUsers = new Map(actual.users.map((u) => [u.name, u]));
-  for (const u of want.users) {
-    const live = liveUsers.get(u.name);
-    const passwordEnv = desired.passwordEnv.get(u.name);
-    const put: RabbitOp =
-      passwordEnv !== undefined
-        ? { op: "put-user", name: u.name, tags: tagsOf(u), passwordEnv }
-        : {
-            op: "put-user",
-            name: u.name,
-            tags: tagsOf(u),
-            passwordHash: u.password_hash,
-            hashingAlgorithm: u.hashing_algorithm,
-          };
-    if (!live) {
-      add({
-        action: "create",
+        key: (v) => v.name,
+        name: (v) => v.name,
+        put: (v) => ({ op: "put-vhost", vhost: v }),
+        remove: (v) => ({ op: "delete-vhost", name: v.name }),
+        fields: () => [],
+        deletable: () => false,
+      },
+      want.vhosts,
+      actual.vhosts,
+    ),
+    // users: created or updated, never deleted. Passwords are compared by hash check, never shown.
+    planKind<UserDefinition>(
+      {
         kind: "user",
-        name: u.name,
-        fields: [],
-        ops: [put],
-        undo: [{ op: "delete-user", name: u.name }],
-      });
-      continue;
-    }
-    const fields: FieldChange[] = [];
-    if (!same(tagsOf(live), tagsOf(u))) fields.push({ field: "tags", from: tagsOf(live), to: tagsOf(u) });
-    if (passwordEnv !== undefined) {
-      const password = env[passwordEnv];
-      if (password && !rabbitPasswordMatches(password, live.password_hash, live.hashing_algorithm))
-        fields.push({ field: "password", from: "(another password)", to: `(from $${passwordEnv})` });
-    } else if (live.password_hash !== u.password_hash || live.hashing_algorithm !== u.hashing_algorithm) {
-      fields.push({ field: "password", from: "(another hash)", to: "(hash from the spec)" });
-    }
-    if (fields.length === 0) unchanged++;
-    else
-      add({
-        action: "update",
-        kind: "user",
-        name: u.name,
-        fields,
-        ops: [put],
-        undo: [
-          {
-            op: "put-user",
-            name: live.name,
-            tags: tagsOf(live),
-            passwordHash: live.password_hash,
-            hashingAlgorithm: live.hashing_algorithm,
-          },
-        ],
-      });
-  }
-
-  // permissions: per (vhost, user); deleted only for the spec's users in the spec's vhosts.
-  const permKey = (p: { vhost: string; user: string }): string => `${p.vhost}\u0000${p.user}`;
-  const livePerms = new Map(actual.permissions.map((p) => [permKey(p), p]));
-  const wantPerms = new Set(want.permissions.map(permKey));
-  for (const p of want.permissions) {
-    const live = livePerms.get(permKey(p));
-    const name = `${p.vhost}: ${p.user}`;
-    if (!live) {
-      add({
-        action: "create",
+        key: (u) => u.name,
+        name: (u) => u.name,
+        put: userPut,
+        restore: (u) => ({
+          op: "put-user",
+          name: u.name,
+          tags: tagsOf(u),
+          passwordHash: u.password_hash,
+          hashingAlgorithm: u.hashing_algorithm,
+        }),
+        remove: (u) => ({ op: "delete-user", name: u.name }),
+        fields: (live, u) => {
+          const fields: FieldChange[] = [];
+          if (!same(tagsOf(live), tagsOf(u)))
+            fields.push({ field: "tags", from: tagsOf(live), to: tagsOf(u) });
+          const passwordEnv = desired.passwordEnv.get(u.name);
+          if (passwordEnv !== undefined) {
+            const password = env[passwordEnv];
+            if (password && !rabbitPasswordMatches(password, live.password_hash, live.hashing_algorithm))
+              fields.push({ field: "password", from: "(another password)", to: `(from $${passwordEnv})` });
+          } else if (
+            live.password_hash !== u.password_hash ||
+            live.hashing_algorithm !== u.hashing_algorithm
+          ) {
+            fields.push({ field: "password", from: "(another hash)", to: "(hash from the spec)" });
+          }
+          return fields;
+        },
+        deletable: () => false,
+      },
+      want.users,
+      actual.users,
+    ),
+    // permissions: per (vhost, user); deleted only for the spec's users in the spec's vhosts.
+    planKind<PermissionDefinition>(
+      {
         kind: "permission",
-        name,
-        fields: [],
-        ops: [{ op: "put-permission", permission: p }],
-        undo: [{ op: "delete-permission", vhost: p.vhost, user: p.user }],
-      });
-      continue;
-    }
-    const fields = fieldChanges({ ...live }, { ...p }, ["configure", "write", "read"]);
-    if (fields.length === 0) unchanged++;
-    else
-      add({
-        action: "update",
-        kind: "permission",
-        name,
-        fields,
-        ops: [{ op: "put-permission", permission: p }],
-        undo: [{ op: "put-permission", permission: live }],
-      });
-  }
-  const specUsers = new Set(want.users.map((u) => u.name));
-  for (const live of actual.permissions) {
-    if (managed.has(live.vhost) && specUsers.has(live.user) && !wantPerms.has(permKey(live)))
-      add({
-        action: "delete",
-        kind: "permission",
-        name: `${live.vhost}: ${live.user}`,
-        fields: [],
-        ops: [{ op: "delete-permission", vhost: live.vhost, user: live.user }],
-        undo: [{ op: "put-permission", permission: live }],
-      });
-  }
-
-  // policies: changed in place.
-  const polKey = (p: { vhost: string; name: string }): string => `${p.vhost}\u0000${p.name}`;
-  const livePolicies = new Map(actual.policies.map((p) => [polKey(p), p]));
-  const wantPolicies = new Set(want.policies.map(polKey));
-  for (const p of want.policies) {
-    const live = livePolicies.get(polKey(p));
-    const name = `${p.vhost}/${p.name}`;
-    if (!live) {
-      add({
-        action: "create",
+        key: (p) => `${p.vhost}\u0000${p.user}`,
+        name: (p) => `${p.vhost}: ${p.user}`,
+        put: (p) => ({ op: "put-permission", permission: p }),
+        remove: (p) => ({ op: "delete-permission", vhost: p.vhost, user: p.user }),
+        fields: (l, p) => fieldChanges({ ...l }, { ...p }, ["configure", "write", "read"]),
+        deletable: (l) => managed.has(l.vhost) && specUsers.has(l.user),
+      },
+      want.permissions,
+      actual.permissions,
+    ),
+    // policies: changed in place.
+    planKind<PolicyDefinition>(
+      {
         kind: "policy",
-        name,
-        fields: [],
-        ops: [{ op: "put-policy", policy: p }],
-        undo: [{ op: "delete-policy", vhost: p.vhost, name: p.name }],
-      });
-      continue;
-    }
-    const fields = fieldChanges({ ...live }, { ...p }, ["pattern", "apply-to", "priority", "definition"]);
-    if (fields.length === 0) unchanged++;
-    else
-      add({
-        action: "update",
-        kind: "policy",
-        name,
-        fields,
-        ops: [{ op: "put-policy", policy: p }],
-        undo: [{ op: "put-policy", policy: live }],
-      });
-  }
-  for (const live of actual.policies) {
-    if (managed.has(live.vhost) && !wantPolicies.has(polKey(live)))
-      add({
-        action: "delete",
-        kind: "policy",
-        name: `${live.vhost}/${live.name}`,
-        fields: [],
-        ops: [{ op: "delete-policy", vhost: live.vhost, name: live.name }],
-        undo: [{ op: "put-policy", policy: live }],
-      });
-  }
-
-  // exchanges: immutable once declared, so a difference is a replace.
-  const liveExchanges = new Map(actual.exchanges.map((e) => [identity.exchange(e), e]));
-  const wantExchanges = new Set(want.exchanges.map(identity.exchange));
-  for (const e of want.exchanges) {
-    const live = liveExchanges.get(identity.exchange(e));
-    const name = `${e.vhost}/${e.name}`;
-    if (!live) {
-      add({
-        action: "create",
+        key: byVhostName,
+        name: (p) => `${p.vhost}/${p.name}`,
+        put: (p) => ({ op: "put-policy", policy: p }),
+        remove: (p) => ({ op: "delete-policy", vhost: p.vhost, name: p.name }),
+        fields: (l, p) => fieldChanges({ ...l }, { ...p }, ["pattern", "apply-to", "priority", "definition"]),
+        deletable: (l) => managed.has(l.vhost),
+      },
+      want.policies,
+      actual.policies,
+    ),
+    // exchanges: immutable once declared, so a difference is a replace.
+    planKind<ExchangeDefinition>(
+      {
         kind: "exchange",
-        name,
-        fields: [],
-        ops: [{ op: "put-exchange", exchange: e }],
-        undo: [{ op: "delete-exchange", vhost: e.vhost, name: e.name }],
-      });
-      continue;
-    }
-    const a = exchangeView(live);
-    const d = exchangeView(e);
-    const fields = fieldChanges(a, d, [...new Set([...Object.keys(a), ...Object.keys(d)])]);
-    if (fields.length === 0) unchanged++;
-    else
-      add({
-        action: "replace",
-        kind: "exchange",
-        name,
-        fields,
-        migration: exchangeMigration(
-          live,
-          fields.map((f) => f.field),
-        ),
-        ops: [],
-        undo: [],
-      });
-  }
-  for (const live of actual.exchanges) {
-    if (managed.has(live.vhost) && !isBuiltIn(live.name) && !wantExchanges.has(identity.exchange(live)))
-      add({
-        action: "delete",
-        kind: "exchange",
-        name: `${live.vhost}/${live.name}`,
-        fields: [],
-        ops: [{ op: "delete-exchange", vhost: live.vhost, name: live.name }],
-        undo: [{ op: "put-exchange", exchange: live }],
-      });
-  }
-
-  // queues: immutable too; deletes only remove empty queues (if-empty), so prune never drops messages.
-  const liveQueues = new Map(actual.queues.map((q) => [identity.queue(q), q]));
-  const wantQueues = new Set(want.queues.map(identity.queue));
-  for (const q of want.queues) {
-    const live = liveQueues.get(identity.queue(q));
-    const name = `${q.vhost}/${q.name}`;
-    if (!live) {
-      add({
-        action: "create",
+        key: identity.exchange,
+        name: (e) => `${e.vhost}/${e.name}`,
+        put: (e) => ({ op: "put-exchange", exchange: e }),
+        remove: (e) => ({ op: "delete-exchange", vhost: e.vhost, name: e.name }),
+        fields: (l, e) => allFields(exchangeView(l), exchangeView(e)),
+        migration: (l, _e, fields) =>
+          exchangeMigration(
+            l,
+            fields.map((f) => f.field),
+          ),
+        deletable: (l) => managed.has(l.vhost) && !isBuiltIn(l.name),
+      },
+      want.exchanges,
+      actual.exchanges,
+    ),
+    // queues: immutable too; deletes only remove empty queues (if-empty), so prune never drops messages.
+    planKind<QueueDefinition>(
+      {
         kind: "queue",
-        name,
-        fields: [],
-        ops: [{ op: "put-queue", queue: q }],
-        undo: [{ op: "delete-queue", vhost: q.vhost, name: q.name, ifEmpty: true }],
-      });
-      continue;
-    }
-    const a = queueView(live);
-    const d = queueView(q);
-    const fields = fieldChanges(a, d, [...new Set([...Object.keys(a), ...Object.keys(d)])]);
-    if (fields.length === 0) unchanged++;
-    else
-      add({
-        action: "replace",
-        kind: "queue",
-        name,
-        fields,
-        migration: queueMigration(
-          live,
-          q,
-          fields.map((f) => f.field),
-          input.queueMessages?.get(identity.queue(q)),
-        ),
-        ops: [],
-        undo: [],
-      });
-  }
-  for (const live of actual.queues) {
-    if (managed.has(live.vhost) && !isBuiltIn(live.name) && !wantQueues.has(identity.queue(live)))
-      add({
-        action: "delete",
-        kind: "queue",
-        name: `${live.vhost}/${live.name}`,
-        fields: [],
-        ops: [{ op: "delete-queue", vhost: live.vhost, name: live.name, ifEmpty: true }],
-        undo: [{ op: "put-queue", queue: live }],
-      });
-  }
-
-  // bindings: identity is the whole binding, so they are only created or deleted.
-  const liveBindings = new Set(actual.bindings.map(identity.binding));
-  const wantBindings = new Set(want.bindings.map(identity.binding));
-  for (const b of want.bindings) {
-    if (liveBindings.has(identity.binding(b))) unchanged++;
-    else
-      add({
-        action: "create",
+        key: identity.queue,
+        name: (q) => `${q.vhost}/${q.name}`,
+        put: (q) => ({ op: "put-queue", queue: q }),
+        remove: (q) => ({ op: "delete-queue", vhost: q.vhost, name: q.name, ifEmpty: true }),
+        fields: (l, q) => allFields(queueView(l), queueView(q)),
+        migration: (l, q, fields) =>
+          queueMigration(
+            l,
+            q,
+            fields.map((f) => f.field),
+            input.queueMessages?.get(identity.queue(q)),
+          ),
+        deletable: (l) => managed.has(l.vhost) && !isBuiltIn(l.name),
+      },
+      want.queues,
+      actual.queues,
+    ),
+    // bindings: identity is the whole binding, so they are only created or deleted.
+    planKind<BindingDefinition>(
+      {
         kind: "binding",
-        name: bindingName(b),
-        fields: [],
-        ops: [{ op: "put-binding", binding: b }],
-        undo: [{ op: "delete-binding", binding: b }],
-      });
-  }
-  for (const live of actual.bindings) {
-    if (managed.has(live.vhost) && live.source !== "" && !wantBindings.has(identity.binding(live)))
-      add({
-        action: "delete",
-        kind: "binding",
-        name: bindingName(live),
-        fields: [],
-        ops: [{ op: "delete-binding", binding: live }],
-        undo: [{ op: "put-binding", binding: live }],
-      });
-  }
-  return { changes, unchanged };
+        key: identity.binding,
+        name: bindingName,
+        put: (b) => ({ op: "put-binding", binding: b }),
+        remove: (b) => ({ op: "delete-binding", binding: b }),
+        fields: () => [],
+        deletable: (l) => managed.has(l.vhost) && l.source !== "",
+      },
+      want.bindings,
+      actual.bindings,
+    ),
+  ];
+  return {
+    changes: results.flatMap((r) => r.changes),
+    unchanged: results.reduce((n, r) => n + r.unchanged, 0),
+  };
 }
