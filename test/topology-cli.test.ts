@@ -106,6 +106,30 @@ describe("mqa topology (built bin)", () => {
     expect(diagram.stdout.startsWith("flowchart LR")).toBe(true);
   });
 
+  it("a malformed spec, or a missing password variable, applies nothing", async () => {
+    const ghost = uniqueName("mqa-cli-ghost");
+    const api = new RabbitManagementApi(RABBIT_MANAGEMENT_URL);
+    const vhostExists = async (): Promise<boolean> =>
+      (await api.definitions()).vhosts.some((v) => v.name === ghost);
+    const bad = join(dir, "malformed.yaml");
+    await writeFile(
+      bad,
+      `version: 1\nrabbitmq:\n  vhosts: [{ name: ${ghost} }]\n  queues: [{ name: q, vhost: ${ghost}, typo: 1 }]\n`,
+    );
+    const r = await mqa("topology", "apply", bad, "--broker", RABBIT_MANAGEMENT_URL);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("rabbitmq.queues[0].typo (line 4): unknown key");
+    const noPassword = join(dir, "no-password.yaml");
+    await writeFile(
+      noPassword,
+      `version: 1\nrabbitmq:\n  vhosts: [{ name: ${ghost} }]\n  users: [{ name: ${ghost}, passwordFromEnv: MQA_TEST_UNSET_PASSWORD_VAR }]\n`,
+    );
+    const p = await mqa("topology", "apply", noPassword, "--broker", RABBIT_MANAGEMENT_URL);
+    expect(p.code).not.toBe(0);
+    expect(p.stderr).toContain("MQA_TEST_UNSET_PASSWORD_VAR is not set");
+    expect(await vhostExists()).toBe(false);
+  });
+
   it("an AMQP URL gets a hint, and its password is never printed", async () => {
     const r = await mqa("topology", "plan", specFile, "--broker", "amqp://app:topsecret@127.0.0.1:5672");
     expect(r.code).toBe(2);
