@@ -66,9 +66,12 @@ export const queue = z.strictObject({
   autoDelete: z.boolean().optional(),
   arguments: queueArguments.optional(),
   /** Broker-side delayed retries: expands to delay queues. */
-  retry: retry.optional(),
+  retry: retry.optional().describe("Broker-side delayed retries through the shared delay levels"),
   /** Expands to a dead-letter queue `<name>.dlq` wired by the `mqa.dlx` exchange. @defaultValue false */
-  deadLetter: z.boolean().optional(),
+  deadLetter: z
+    .boolean()
+    .optional()
+    .describe("Build <name>.dlq wired through the mqa.dlx exchange (default false)"),
   /** Services consuming here (diagram only). */
   consumers: actors.optional(),
 });
@@ -139,14 +142,18 @@ export const user = z.strictObject({
   /** @defaultValue [] */
   tags: z.array(z.string()).optional(),
   /** Base64 salted hash as in definitions.json. */
-  passwordHash: z.string().optional(),
+  passwordHash: z
+    .string()
+    .optional()
+    .describe("Salted hash as in definitions.json (rabbitmqctl hash_password)"),
   /** @defaultValue "rabbit_password_hashing_sha256" */
   hashingAlgorithm: hashingAlgorithm.optional(),
   /** Name of the environment variable holding the password at apply/export time. */
   passwordFromEnv: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" })
-    .optional(),
+    .optional()
+    .describe("Name of the environment variable holding the password (read at apply/export time)"),
   password: z
     .never({ error: "plaintext passwords are not allowed in a spec: use passwordHash or passwordFromEnv" })
     .optional(),
@@ -198,7 +205,11 @@ export const rabbitmq = z.strictObject({
    * `maxDelayMs`, so both declare the same levels. Raised automatically to the longest delay a retry policy
    * in the spec uses. @defaultValue 24h (the transport's default)
    */
-  maxRetryDelay: duration.optional(),
+  maxRetryDelay: duration
+    .optional()
+    .describe(
+      "Longest retry delay the shared delay levels hold; the RabbitMQ transport's maxDelayMs (default 24h)",
+    ),
   vhosts: z.array(vhost).optional(),
   exchanges: z.array(exchange).optional(),
   queues: z.array(queue).optional(),
@@ -206,5 +217,10 @@ export const rabbitmq = z.strictObject({
   policies: z.array(policy).optional(),
   users: z.array(user).optional(),
   permissions: z.array(permission).optional(),
-  topics: z.array(topic).optional(),
+  topics: z
+    .array(topic)
+    .optional()
+    .describe(
+      "mqa topics: a topic exchange and one queue per group, with dead-letter queue and retry delay levels, as the transport declares them",
+    ),
 });

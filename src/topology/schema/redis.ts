@@ -25,8 +25,16 @@ export const stream = z.strictObject({
   /** The topic; partition streams are named from it. */
   name,
   /** @defaultValue 1 */
-  partitions: z.number().int().min(1).max(1024).optional(),
-  retention: retention.optional(),
+  partitions: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .optional()
+    .describe("Partition streams, one hash tag each (default 1)"),
+  retention: retention
+    .optional()
+    .describe("maxLength or maxAge; trimming never drops unacknowledged entries"),
   groups: z.array(streamGroup).optional(),
   publishers: actors.optional(),
 });

@@ -123,9 +123,11 @@ export const topologySpec = z
   .strictObject({
     /** Editors use this to find the JSON Schema. */
     $schema: z.string().optional(),
-    version: z.literal(1),
-    rabbitmq: rabbitmq.optional(),
-    redis: redis.optional(),
+    version: z.literal(1).describe("Spec format version"),
+    rabbitmq: rabbitmq
+      .optional()
+      .describe("RabbitMQ resources (flat lists, each item names its vhost, as in definitions.json)"),
+    redis: redis.optional().describe("Redis Streams topics, partitions, consumer groups and retention"),
   })
   .superRefine((spec, ctx) => {
     if (spec.rabbitmq) checkRabbitReferences(spec.rabbitmq, ctx);
