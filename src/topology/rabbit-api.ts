@@ -33,7 +33,10 @@ export class RabbitManagementApi {
   readonly #authorization: string;
   readonly #timeoutMs: number;
 
-  /** `url`: `http(s)://user:pass@host:15672` (a path prefix is kept). */
+  /**
+   * `url`: `http(s)://user:pass@host:15672` (a path prefix is kept). `timeoutMs` bounds each call; declaring a
+   * quorum queue on a busy broker can take seconds. @defaultValue 30_000
+   */
   constructor(url: string, options: { timeoutMs?: number } = {}) {
     let parsed: URL;
     try {
@@ -55,7 +58,7 @@ export class RabbitManagementApi {
     parsed.username = "";
     parsed.password = "";
     this.baseUrl = parsed.toString().replace(/\/+$/, "");
-    this.#timeoutMs = options.timeoutMs ?? 15_000;
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
   }
 
   async #call(method: string, path: string, body?: unknown): Promise<unknown> {
