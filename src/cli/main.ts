@@ -7,6 +7,7 @@ import { Command } from "commander";
 import { MqaError } from "../core/errors.js";
 import { maskSecretsInText } from "../core/redact.js";
 import { registerDemoCommand } from "./commands/demo.js";
+import { registerTopologyCommand } from "./commands/topology.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .version(pkg.version, "-v, --version")
     .showHelpAfterError();
   registerDemoCommand(program);
+  registerTopologyCommand(program);
   return program;
 }
 

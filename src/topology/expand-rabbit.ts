@@ -1,0 +1,241 @@
+/**
+ * Spec → concrete RabbitMQ resources in definitions.json shape: defaults filled in, patterns (topics, retry,
+ * dead letters) expanded through the {@link RabbitConventions}, shared resources (`mqa.dlx`) listed once.
+ */
+import { InvalidSpecError, type SpecIssue } from "./errors.js";
+import type {
+  Arguments,
+  BindingDefinition,
+  ExchangeDefinition,
+  QueueDefinition,
+  RabbitDefinitions,
+  UserDefinition,
+} from "./definitions.js";
+import { emptyDefinitions } from "./definitions.js";
+import { durationMs } from "./duration.js";
+import { rabbitPasswordHash } from "./password-hash.js";
+import { DEFAULT_MAX_DELAY_MS } from "../transports/amqp/topology-plan.js";
+import {
+  defaultRabbitConventions,
+  type RabbitConventions,
+  type RabbitResources,
+} from "./rabbit-conventions.js";
+import { retryDelaysMs } from "./retry-schedule.js";
+import type { RabbitSpec, TopologySpec } from "./schema/spec.js";
+
+export interface ExpandOptions {
+  /** @defaultValue the transport's convention */
+  conventions?: RabbitConventions;
+  /** Where `passwordFromEnv` variables are read. @defaultValue process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Broker version (`3.10.8`): arguments adapt to it as the transport's do. @defaultValue newest */
+  brokerVersion?: string;
+  /** Fail when a `passwordFromEnv` variable is unset; plans pass false and check passwords by hash instead. @defaultValue true */
+  requirePasswords?: boolean;
+}
+
+/** The expansion, plus which users take their password from the environment (plans compare those by hash check). */
+export interface ExpandedRabbit {
+  definitions: RabbitDefinitions;
+  /** user name → environment variable holding the password */
+  passwordEnv: Map<string, string>;
+}
+
+export const DEFAULT_VHOST = "/";
+
+const key = (...parts: string[]): string => parts.join("\u0000");
+
+/** Identity of each resource kind, as RabbitMQ sees it. */
+export const identity = {
+  exchange: (e: Pick<ExchangeDefinition, "vhost" | "name">) => key(e.vhost, e.name),
+  queue: (q: Pick<QueueDefinition, "vhost" | "name">) => key(q.vhost, q.name),
+  binding: (b: BindingDefinition) =>
+    key(b.vhost, b.source, b.destination_type, b.destination, b.routing_key, stableJson(b.arguments)),
+};
+
+/** JSON with sorted keys, so equal objects give equal strings. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
+
+function addUnique<T>(list: T[], item: T, id: (t: T) => string): void {
+  if (!list.some((x) => id(x) === id(item))) list.push(item);
+}
+
+function cleanArguments(args: Record<string, unknown> | undefined): Arguments {
+  const out: Arguments = {};
+  for (const [k, v] of Object.entries(args ?? {})) {
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = v;
+  }
+  return out;
+}
+
+function expandUsers(
+  r: RabbitSpec,
+  env: ExpandOptions["env"],
+  requirePasswords: boolean,
+  passwordEnv: Map<string, string>,
+): UserDefinition[] {
+  const issues: SpecIssue[] = [];
+  const users = (r.users ?? []).map((u, i): UserDefinition => {
+    const algorithm = u.hashingAlgorithm ?? "rabbit_password_hashing_sha256";
+    let hash = u.passwordHash ?? "";
+    if (u.passwordFromEnv !== undefined) {
+      passwordEnv.set(u.name, u.passwordFromEnv);
+      const password = env?.[u.passwordFromEnv];
+      if (password === undefined || password === "") {
+        if (requirePasswords)
+          issues.push({
+            path: `rabbitmq.users[${i}].passwordFromEnv`,
+            message: `environment variable ${u.passwordFromEnv} is not set`,
+          });
+      } else hash = rabbitPasswordHash(password, algorithm);
+    }
+    return {
+      name: u.name,
+      password_hash: hash,
+      hashing_algorithm: algorithm,
+      tags: u.tags ?? [],
+      limits: {},
+    };
+  });
+  if (issues.length > 0) throw new InvalidSpecError("(environment)", issues);
+  return users;
+}
+
+/** Expand the RabbitMQ part of a spec. Throws {@link InvalidSpecError} when a password variable is missing. */
+export function expandRabbit(spec: TopologySpec, options: ExpandOptions = {}): ExpandedRabbit {
+  const conventions = options.conventions ?? defaultRabbitConventions;
+  const defs = emptyDefinitions();
+  const passwordEnv = new Map<string, string>();
+  const r = spec.rabbitmq;
+  if (!r) return { definitions: defs, passwordEnv };
+
+  defs.vhosts = (r.vhosts ?? []).map((v) =>
+    v.description ? { name: v.name, description: v.description } : { name: v.name },
+  );
+  defs.users = expandUsers(r, options.env ?? process.env, options.requirePasswords ?? true, passwordEnv);
+  defs.permissions = (r.permissions ?? []).map((p) => ({
+    user: p.user,
+    vhost: p.vhost ?? DEFAULT_VHOST,
+    configure: p.configure,
+    write: p.write,
+    read: p.read,
+  }));
+  defs.policies = (r.policies ?? []).map((p) => ({
+    vhost: p.vhost ?? DEFAULT_VHOST,
+    name: p.name,
+    pattern: p.pattern,
+    "apply-to": p.applyTo ?? "queues",
+    definition: { ...p.definition },
+    priority: p.priority ?? 0,
+  }));
+  for (const e of r.exchanges ?? []) {
+    defs.exchanges.push({
+      name: e.name,
+      vhost: e.vhost ?? DEFAULT_VHOST,
+      type: e.type,
+      durable: e.durable ?? true,
+      auto_delete: e.autoDelete ?? false,
+      internal: e.internal ?? false,
+      arguments: cleanArguments(e.arguments),
+    });
+  }
+
+  const addResources = (extra: RabbitResources): void => {
+    extra.exchanges.forEach((x) => addUnique(defs.exchanges, x, identity.exchange));
+    extra.queues.forEach((x) => addUnique(defs.queues, x, identity.queue));
+    extra.bindings.forEach((x) => addUnique(defs.bindings, x, identity.binding));
+  };
+  // Delay levels are shared, so they are sized once for the longest delay any retry policy asks for.
+  const retries = [
+    ...(r.topics ?? []).flatMap((t) => t.groups.map((g) => g.retry)),
+    ...(r.queues ?? []).map((q) => q.retry),
+  ];
+  const longest = Math.max(0, ...retries.flatMap((x) => (x ? retryDelaysMs(x) : [])));
+  const maxDelayMs = Math.max(
+    r.maxRetryDelay === undefined ? DEFAULT_MAX_DELAY_MS : durationMs(r.maxRetryDelay),
+    longest,
+  );
+  const shared = {
+    maxDelayMs,
+    ...(options.brokerVersion === undefined ? {} : { brokerVersion: options.brokerVersion }),
+  };
+
+  for (const t of r.topics ?? []) {
+    const vhost = t.vhost ?? DEFAULT_VHOST;
+    for (const g of t.groups) {
+      const resources = conventions.group({
+        ...shared,
+        vhost,
+        topic: t.name,
+        group: g.name,
+        queueType: g.queueType ?? "quorum",
+        deadLetter: g.deadLetter ?? true,
+        retry: g.retry !== false,
+        ...(g.deliveryLimit === undefined ? {} : { deliveryLimit: g.deliveryLimit }),
+      });
+      // The spec's own arguments win, so a convention can be overridden on purpose.
+      const own = cleanArguments(g.arguments);
+      for (const q of resources.queues)
+        if (q.name === `${t.name}.${g.name}`) q.arguments = { ...q.arguments, ...own };
+      addResources(resources);
+    }
+  }
+  for (const q of r.queues ?? []) {
+    const vhost = q.vhost ?? DEFAULT_VHOST;
+    const type = q.type ?? "quorum";
+    let patternArgs: Arguments = {};
+    if (type !== "stream" && (q.retry !== undefined || q.deadLetter === true)) {
+      const pattern = conventions.queue({
+        ...shared,
+        vhost,
+        queue: q.name,
+        queueType: type,
+        deadLetter: q.deadLetter ?? false,
+        retry: q.retry !== undefined,
+      });
+      patternArgs = pattern.queueArguments;
+      addResources(pattern.resources);
+    }
+    addUnique(
+      defs.queues,
+      {
+        name: q.name,
+        vhost,
+        durable: q.durable ?? true,
+        auto_delete: q.autoDelete ?? false,
+        arguments: { ...patternArgs, "x-queue-type": type, ...cleanArguments(q.arguments) },
+      },
+      identity.queue,
+    );
+  }
+  for (const b of r.bindings ?? []) {
+    addUnique(
+      defs.bindings,
+      {
+        source: b.source,
+        vhost: b.vhost ?? DEFAULT_VHOST,
+        destination: b.destination,
+        destination_type: b.destinationType ?? "queue",
+        routing_key: b.routingKey ?? "",
+        arguments: cleanArguments(b.arguments),
+      },
+      identity.binding,
+    );
+  }
+  return { definitions: defs, passwordEnv };
+}
+
+/**
+ * The spec as a RabbitMQ definitions.json document, ready for `rabbitmqctl import_definitions` or the
+ * management API's `POST /api/definitions`. Passwords given by environment variable are hashed with a fresh
+ * salt. Throws {@link InvalidSpecError} when such a variable is missing.
+ */
+export function specToDefinitions(spec: TopologySpec, options: ExpandOptions = {}): RabbitDefinitions {
+  return expandRabbit(spec, options).definitions;
+}

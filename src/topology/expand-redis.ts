@@ -1,0 +1,127 @@
+/**
+ * Spec → concrete Redis keys, through the Redis transport's own pure naming and declaration plan
+ * (src/transports/redis/naming.ts), so a spec expands to exactly what the transport creates.
+ */
+import {
+  DEFAULT_KEY_PREFIX,
+  RedisKeyNames,
+  planDeclaration,
+  type TrimPolicy,
+} from "../transports/redis/naming.js";
+import { durationMs } from "./duration.js";
+import type { TopologySpec } from "./schema/spec.js";
+
+export interface RedisGroupModel {
+  name: string;
+  /**
+   * Where a new group starts: `0`, or the transport's rule `0-if-first-group-else-$` (the whole stream for
+   * the first group, so nothing published before it is lost; only new entries for later groups).
+   */
+  start: "0" | "0-if-first-group-else-$";
+}
+
+export interface RedisStreamModel {
+  /** Full key, prefix included. */
+  key: string;
+  /** The spec stream (topic) it belongs to. */
+  topic: string;
+  partition: number;
+  /** `partition`: where messages are published; `retry`: a group's retries, read with the topic. */
+  role: "partition" | "retry";
+  groups: RedisGroupModel[];
+  /** Declared trimming (partition streams only). */
+  trim?: NonNullable<TrimPolicy>;
+}
+
+/** A key the transport creates on first use (delayed retries, dead letters, leases), listed for audits and diagrams. */
+export interface RedisLazyKey {
+  key: string;
+  type: "zset" | "stream" | "string";
+  purpose: "delayed-retries" | "dead-letters" | "partition-lease" | "members" | "topic";
+  topic: string;
+  group?: string;
+}
+
+/** The transport's per-topic meta hash, which records the partition count. */
+export interface RedisTopicMeta {
+  key: string;
+  topic: string;
+  partitions: number;
+}
+
+/** What a spec asks of Redis. */
+export interface RedisModel {
+  keyPrefix: string;
+  topics: RedisTopicMeta[];
+  streams: RedisStreamModel[];
+  lazyKeys: RedisLazyKey[];
+}
+
+function trimOf(retention: { maxLength?: number; maxAge?: string | number } | undefined): TrimPolicy {
+  if (retention?.maxLength !== undefined) return { maxLen: retention.maxLength };
+  if (retention?.maxAge !== undefined) return { maxAgeMs: durationMs(retention.maxAge) };
+  return undefined;
+}
+
+/** The Redis part of a spec as concrete keys. */
+export function specToRedisModel(spec: TopologySpec): RedisModel {
+  const keyPrefix = spec.redis?.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  const names = new RedisKeyNames(keyPrefix);
+  const streams = new Map<string, RedisStreamModel>();
+  const lazyKeys: RedisLazyKey[] = [];
+  const topics: RedisTopicMeta[] = [];
+  for (const s of spec.redis?.streams ?? []) {
+    const partitions = s.partitions ?? 1;
+    const trim = trimOf(s.retention);
+    if ((s.groups ?? []).length === 0) {
+      // No group yet: the stream appears with the first publish.
+      for (const key of names.streams(s.name, partitions))
+        lazyKeys.push({ key, type: "stream", purpose: "topic", topic: s.name });
+      continue;
+    }
+    names.streams(s.name, partitions).forEach((key, partition) => {
+      streams.set(key, {
+        key,
+        topic: s.name,
+        partition,
+        role: "partition",
+        groups: [],
+        ...(trim ? { trim } : {}),
+      });
+    });
+    for (const g of s.groups ?? []) {
+      const steps = planDeclaration(names, {
+        topic: s.name,
+        group: g.name,
+        partitions,
+        deadLetter: g.deadLetter ?? true,
+        ...(trim ? { trim } : {}),
+      });
+      let partition = 0;
+      for (const step of steps) {
+        if (step.kind === "stream") {
+          partition = step.partition;
+          if (!streams.has(step.key))
+            streams.set(step.key, { key: step.key, topic: s.name, partition, role: "retry", groups: [] });
+        } else if (step.kind === "group") {
+          const stream = streams.get(step.stream);
+          if (stream && !stream.groups.some((x) => x.name === step.group))
+            stream.groups.push({ name: step.group, start: step.start });
+        } else if (step.kind === "meta") {
+          if (!topics.some((t) => t.key === step.key))
+            topics.push({ key: step.key, topic: s.name, partitions: step.partitions });
+        } else if (step.kind === "lazy") {
+          if (!lazyKeys.some((k) => k.key === step.key))
+            lazyKeys.push({
+              key: step.key,
+              type: step.type,
+              purpose: step.purpose,
+              topic: s.name,
+              group: g.name,
+            });
+        }
+      }
+    }
+  }
+  return { keyPrefix, topics, streams: [...streams.values()], lazyKeys };
+}

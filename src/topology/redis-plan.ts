@@ -1,0 +1,134 @@
+/** Desired Redis model against live state → changes. Scope: the keys the spec names. */
+import { stableJson } from "./expand-rabbit.js";
+import type { RedisModel } from "./expand-redis.js";
+import type { RedisChange } from "./plan-types.js";
+import { retentionMetaKey, type RedisLiveState } from "./redis-live.js";
+import type { RedisOp } from "./redis-ops.js";
+
+/** The changes that bring Redis to the model. */
+export function planRedis(
+  model: RedisModel,
+  live: RedisLiveState,
+): { changes: RedisChange[]; unchanged: number } {
+  const changes: RedisChange[] = [];
+  let unchanged = 0;
+  const metaKey = retentionMetaKey(model.keyPrefix);
+  for (const t of model.topics) {
+    const stored = live.partitions.get(t.key);
+    if (stored === t.partitions) {
+      unchanged++;
+    } else if (stored === undefined) {
+      changes.push({
+        broker: "redis",
+        action: "create",
+        kind: "partitions",
+        name: t.topic,
+        fields: [{ field: "partitions", from: undefined, to: t.partitions }],
+        ops: [{ op: "set-partitions", metaKey: t.key, partitions: t.partitions }],
+        undo: [{ op: "delete-meta-if-unused", metaKey: t.key, partitions: t.partitions }],
+      });
+    } else {
+      changes.push({
+        broker: "redis",
+        action: "replace",
+        kind: "partitions",
+        name: t.topic,
+        fields: [{ field: "partitions", from: stored, to: t.partitions }],
+        migration: [
+          `topic "${t.topic}" has ${stored} partition(s) on the server; every process refuses another count, so changing it is a migration:`,
+          `1. create a new topic (e.g. "${t.topic}-v2") with ${t.partitions} partitions and its groups`,
+          `2. move publishers to it, then let the consumers drain "${t.topic}" (its pending entries and lag reach 0)`,
+          `3. move consumers to the new topic and remove the old keys (pattern ${t.key.replace(/:meta$/, "*")})`,
+        ],
+        ops: [],
+        undo: [],
+      });
+    }
+  }
+  for (const s of model.streams) {
+    const actual = live.streams.get(s.key);
+    if (actual && actual.type !== "stream") {
+      changes.push({
+        broker: "redis",
+        action: "replace",
+        kind: "stream",
+        name: s.key,
+        fields: [{ field: "type", from: actual.type, to: "stream" }],
+        migration: [
+          `key "${s.key}" holds a ${actual.type}, not a stream: rename or remove it (it is not mqa's), then apply again`,
+        ],
+        ops: [],
+        undo: [],
+      });
+      continue;
+    }
+    const create = (g: RedisModel["streams"][number]["groups"][number]): RedisOp => ({
+      op: "create-group",
+      key: s.key,
+      group: g.name,
+      start: g.start,
+    });
+    const destroy = (group: string): RedisOp => ({ op: "destroy-group", key: s.key, group });
+    if (!actual) {
+      // XGROUP CREATE … MKSTREAM makes the stream; undo removes it only while it is still empty.
+      changes.push({
+        broker: "redis",
+        action: "create",
+        kind: s.role === "retry" ? "retry stream" : "stream",
+        name: s.key,
+        fields: [{ field: "groups", from: undefined, to: s.groups.map((g) => g.name) }],
+        ops: s.groups.map(create),
+        undo: [...s.groups.map((g) => destroy(g.name)), { op: "delete-stream-if-empty", key: s.key }],
+      });
+    } else {
+      unchanged++;
+      const liveGroups = new Set(actual.groups.map((g) => g.name));
+      for (const g of s.groups) {
+        if (liveGroups.has(g.name)) {
+          unchanged++;
+          continue;
+        }
+        changes.push({
+          broker: "redis",
+          action: "create",
+          kind: "group",
+          name: `${s.key} ${g.name}`,
+          fields: [],
+          ops: [create(g)],
+          undo: [destroy(g.name)],
+        });
+      }
+      const wanted = new Set(s.groups.map((g) => g.name));
+      for (const g of actual.groups) {
+        if (wanted.has(g.name)) continue;
+        changes.push({
+          broker: "redis",
+          action: "delete",
+          kind: "group",
+          name: `${s.key} ${g.name}`,
+          fields: [{ field: "pending", from: g.pending, to: undefined }],
+          ops: [destroy(g.name)],
+          // The group comes back reading only new entries; what it had pending is gone for good.
+          undo: [{ op: "create-group", key: s.key, group: g.name, start: "0-if-first-group-else-$" }],
+        });
+      }
+    }
+    if (s.role !== "partition") continue;
+    const want = s.trim;
+    const have = live.retention.get(s.key);
+    if (stableJson(want ?? null) === stableJson(have ?? null)) {
+      if (want) unchanged++;
+      continue;
+    }
+    changes.push({
+      broker: "redis",
+      action: have ? "update" : "create",
+      kind: "retention",
+      name: s.key,
+      fields: [{ field: "trim", from: have, to: want }],
+      ops: [{ op: "set-retention", metaKey, key: s.key, retention: want ?? null }],
+      undo: [{ op: "set-retention", metaKey, key: s.key, retention: have ?? null }],
+    });
+  }
+  return { changes, unchanged };
+}
