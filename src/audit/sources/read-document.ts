@@ -21,12 +21,12 @@ export async function readDocument(path: string): Promise<unknown> {
       return JSON.parse(text) as unknown;
     } catch (err) {
       // Ask the YAML parser (a JSON superset) only for the position.
-      const pos = parseDocument(text, { prettyErrors: false }).errors[0]?.linePos?.[0];
+      const pos = parseDocument(text).errors[0]?.linePos?.[0];
       const where = pos ? ` at line ${pos.line}, column ${pos.col}` : positionFromMessage(err, text);
       throw new AuditInputError(`${path}: broken JSON${where}`, { details: { path } });
     }
   }
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text);
   const first = doc.errors[0];
   if (first) {
     const pos = first.linePos?.[0];
