@@ -195,11 +195,17 @@ export const lagUnknownTrimmed: Rule = {
         s.maxDeletedEntryId !== undefined &&
         s.maxDeletedEntryId !== "0-0" &&
         compareIds(g.lastDeliveredId, s.maxDeletedEntryId) < 0;
-      if (!(behindFirst || (g.lag === null && deletedUnread))) return [];
+      // Redis 7 counts lag from entries-added; more lag than entries left means some were trimmed unread.
+      const lagBeyondLength = typeof g.lag === "number" && g.lag > s.length;
+      // Or the first surviving entry is past what the group has seen, or an entry after it was deleted
+      // (max-deleted-entry-id): all mean entries vanished before this group read them.
+      if (!(behindFirst || deletedUnread || lagBeyondLength)) return [];
       return [
         {
           ...streamRef(s.key, g.name),
-          message: `group ${g.name} on ${s.key}: last-delivered-id ${g.lastDeliveredId} is older than ${behindFirst ? `the first entry ${s.firstEntryId}` : `deleted entry ${s.maxDeletedEntryId}`}${g.lag === null ? "; lag unknown" : ""}`,
+          message: lagBeyondLength
+            ? `group ${g.name} on ${s.key}: lag ${String(g.lag)} but only ${s.length} entries left: ${Number(g.lag) - s.length} trimmed before being read`
+            : `group ${g.name} on ${s.key}: last-delivered-id ${g.lastDeliveredId} is older than ${behindFirst ? `the first entry ${s.firstEntryId}` : `deleted entry ${s.maxDeletedEntryId}`}${g.lag === null ? "; lag unknown" : ""}`,
           params: { stream: s.key, group: g.name },
         },
       ];
