@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { MqaError } from "../core/errors.js";
 import { maskSecretsInText } from "../core/redact.js";
+import { registerAuditCommand } from "./commands/audit.js";
 import { registerDemoCommand } from "./commands/demo.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .version(pkg.version, "-v, --version")
     .showHelpAfterError();
   registerDemoCommand(program);
+  registerAuditCommand(program);
   return program;
 }
 

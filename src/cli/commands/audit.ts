@@ -1,21 +1,30 @@
 /** `mqa audit <target>`: check a definitions file, spec, live RabbitMQ or live Redis for mistakes that lose data. */
-import { Option } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import type { Command } from "commander";
 import { MqaError } from "../../core/errors.js";
-import { maskSecretsInText } from "../../core/redact.js";
+import { maskSecretsInText, maskUrl } from "../../core/redact.js";
 import { auditTarget } from "../../audit/mod.js";
-import { atOrAbove, parseSeverity, SEVERITIES } from "../../audit/finding.js";
+import { atOrAbove, SEVERITIES } from "../../audit/finding.js";
+import type { Severity } from "../../audit/finding.js";
 import { FORMATS, render } from "../../audit/reporters/mod.js";
 import type { ReportFormat } from "../../audit/reporters/mod.js";
+import { ProgressLine } from "../progress.js";
 
 interface AuditCliOptions {
   format: ReportFormat;
   json?: boolean;
-  failOn?: string;
-  sampleMs: string;
+  failOn?: Severity;
+  sampleMs: number;
 }
 
-/** Register `mqa audit`. Exit code: 0 clean, 1 findings at/above --fail-on, 2 the audit could not run. */
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`expected a whole number ≥ 0, got "${value}"`);
+  return n;
+}
+
+/** Register `mqa audit`. Exit code: 0 clean, 1 a finding at/above --fail-on, 2 the audit could not run. */
 export function registerAuditCommand(program: Command): void {
   program
     .command("audit")
@@ -32,22 +41,22 @@ export function registerAuditCommand(program: Command): void {
     )
     .option(
       "--sample-ms <ms>",
-      "Redis: wait between two samples of group lag to detect growth (0 = one sample)",
-      "1000",
+      "Redis: wait between two samples of group lag to see growth (0 = one sample)",
+      nonNegativeInt,
+      1000,
     )
     .action(async (target: string, opts: AuditCliOptions) => {
       const format: ReportFormat = opts.json ? "json" : opts.format;
-      const sampleMs = Number(opts.sampleMs);
+      const progress = new ProgressLine();
       try {
-        if (!Number.isInteger(sampleMs) || sampleMs < 0)
-          throw new MqaError("invalid-options", "--sample-ms must be a whole number of milliseconds ≥ 0");
-        if (process.stderr.isTTY && format !== "json")
-          process.stderr.write(`auditing ${maskSecretsInText(target)} …\n`);
-        const report = await auditTarget(target, { redis: { sampleMs } });
+        progress.update(`auditing ${maskUrl(target)} …`);
+        const report = await auditTarget(target, { redis: { sampleMs: opts.sampleMs } });
+        progress.done();
         process.stdout.write(render(report, format));
-        const threshold = opts.failOn === undefined ? undefined : parseSeverity(opts.failOn);
-        if (threshold && report.findings.some((f) => atOrAbove(f.severity, threshold))) process.exitCode = 1;
+        if (opts.failOn && report.findings.some((f) => atOrAbove(f.severity, opts.failOn!)))
+          process.exitCode = 1;
       } catch (err) {
+        progress.done();
         const message = err instanceof Error ? err.message : String(err);
         const code = MqaError.is(err) ? ` [${err.code}]` : "";
         process.stderr.write(`mqa audit: ${maskSecretsInText(message)}${code}\n`);
