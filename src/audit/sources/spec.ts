@@ -11,10 +11,11 @@ import { emptyModel } from "./empty.js";
 
 /** What the audit needs from the topology module. */
 export interface SpecCompiler {
-  /** Validate a spec and return RabbitMQ definitions (the `export_definitions` JSON shape). */
-  specToDefinitions(spec: unknown): unknown;
-  /** Validate a spec and return its Redis streams, groups and retention. */
-  specToRedisModel(spec: unknown): unknown;
+  /**
+   * Validate a parsed spec document (throwing an error that names each bad path) and expand it into
+   * RabbitMQ definitions (the `export_definitions` JSON shape) and its Redis streams with groups and retention.
+   */
+  compile(document: unknown, source: string): { definitions: unknown; redis: unknown };
 }
 
 const specRedisSchema = z.looseObject({
@@ -25,12 +26,27 @@ const specRedisSchema = z.looseObject({
         key: z.string().optional(),
         groups: z.array(z.union([z.string(), z.looseObject({ name: z.string() })])).default([]),
         retention: z
-          .looseObject({ maxLen: z.number().optional(), minIdAgeMs: z.number().optional() })
+          .looseObject({
+            maxLen: z.number().optional(),
+            maxLength: z.number().optional(),
+            minIdAgeMs: z.number().optional(),
+            maxAgeMs: z.number().optional(),
+          })
           .optional(),
       }),
     )
     .default([]),
 });
+
+/** Declared retention, or undefined when the spec declares none (an empty object counts as none). */
+function retentionOf(
+  r: { maxLen?: number; maxLength?: number; minIdAgeMs?: number; maxAgeMs?: number } | undefined,
+) {
+  const maxLen = r?.maxLen ?? r?.maxLength;
+  const minIdAgeMs = r?.minIdAgeMs ?? r?.maxAgeMs;
+  if (maxLen === undefined && minIdAgeMs === undefined) return undefined;
+  return { ...(maxLen !== undefined ? { maxLen } : {}), ...(minIdAgeMs !== undefined ? { minIdAgeMs } : {}) };
+}
 
 /** Convert the topology module's Redis view into the audit's Redis model (server facts unknown). */
 export function redisModelFromSpec(input: unknown, what: string): RedisModel {
@@ -56,7 +72,7 @@ export function redisModelFromSpec(input: unknown, what: string): RedisModel {
       lastGeneratedId: "0-0",
       entriesAdded: undefined,
       maxDeletedEntryId: undefined,
-      retention: s.retention ? { ...s.retention } : undefined,
+      retention: retentionOf(s.retention),
       groups: s.groups.map((g) => ({
         name: typeof g === "string" ? g : g.name,
         consumers: [],
@@ -75,13 +91,13 @@ export function redisModelFromSpec(input: unknown, what: string): RedisModel {
 /** Build the audit model for a parsed spec document. */
 export function modelFromSpec(spec: unknown, path: string, compiler: SpecCompiler): AuditModel {
   const model = emptyModel({ kind: "spec-file", target: path });
-  const defs = compiler.specToDefinitions(spec);
-  const parsed = parseDefinitions(defs ?? {}, path, model.secrets);
+  const { definitions, redis } = compiler.compile(spec, path);
+  const parsed = parseDefinitions(definitions ?? {}, path, model.secrets);
   const hasRabbit =
     parsed.queues.length + parsed.exchanges.length + parsed.users.length + parsed.policies.length > 0;
   if (hasRabbit) model.rabbit = { definitions: parsed, live: undefined };
-  const redis = redisModelFromSpec(compiler.specToRedisModel(spec), path);
-  if (redis.streams.length > 0) model.redis = redis;
+  const redisModel = redisModelFromSpec(redis, path);
+  if (redisModel.streams.length > 0) model.redis = redisModel;
   return model;
 }
 
