@@ -33,6 +33,8 @@ export interface EffectiveQueue {
   operatorPolicy: RabbitPolicy | undefined;
   /** Every user policy that matches, best first (the first is `policy`). */
   matchingPolicies: RabbitPolicy[];
+  /** How many queues the winning policy applies to (1 = only this one); 0 without a policy. */
+  policyScope: number;
   settings: Map<string, EffectiveValue>;
 }
 
@@ -129,7 +131,11 @@ export function effectiveQueue(defs: RabbitDefinitions, queue: RabbitQueue): Eff
       if (value < fromPolicy.value) settings.set(key, arg);
     } else settings.set(key, arg);
   }
-  return { queue, policy, operatorPolicy, matchingPolicies: users, settings };
+  const policyScope = policy
+    ? defs.queues.filter((q) => matchingPolicies(defs.policies, q.vhost, q.name, q, false)[0] === policy)
+        .length
+    : 0;
+  return { queue, policy, operatorPolicy, matchingPolicies: users, policyScope, settings };
 }
 
 /** Compute an exchange's effective settings (alternate-exchange from argument or policy). */

@@ -59,3 +59,21 @@ describe("effective queue settings", () => {
     expect(stringSetting(e, "dead-letter-exchange")).toBe("other.dlx");
   });
 });
+
+describe("policy fixes", () => {
+  it("extend a policy that only this queue uses, but never widen a shared one", async () => {
+    const { policyFix } = await import("../../src/audit/rules/helpers.js");
+    const d = cleanDefs();
+    const shared = eff(d, "orders.work.emails"); // orders-work matches three queues
+    expect(shared.policyScope).toBe(3);
+    const fix = policyFix(shared, { "message-ttl": 1 });
+    expect(fix).toContain(`'orders.work.emails-policy' '^orders\\.work\\.emails$'`);
+    expect(fix).toContain("--priority 11");
+    expect(fix).toContain('"dead-letter-exchange":"orders.dlx"'); // copied: policies do not merge
+    const own = eff(d, "orders.dlq");
+    expect(own.policyScope).toBe(1);
+    expect(policyFix(own, { "message-ttl": 1 })).toMatch(
+      /^rabbitmqctl set_policy -p 'orders' 'orders-parking' '\\\.dlq\$'/,
+    );
+  });
+});

@@ -162,19 +162,25 @@ export function exchangeExists(defs: RabbitDefinitions, vhost: string, name: str
 }
 
 /**
- * A `rabbitmqctl set_policy` line that adds `add` to the queue's settings. Policies never merge, so when a
- * policy already applies the fix extends THAT policy (same name, pattern, priority) instead of adding a new
- * one that would shadow it or be shadowed.
+ * A `rabbitmqctl set_policy` line that adds `add` to the queue's settings. Policies never merge, so:
+ * - no policy applies: a new policy for exactly this queue;
+ * - the winning policy applies to this queue only: extend THAT policy (same name, pattern, priority);
+ * - the winning policy is shared: a new exact policy one priority higher that copies the shared policy's
+ *   keys, so this queue keeps them and no other queue changes.
  */
 export function policyFix(e: EffectiveQueue, add: Record<string, unknown>, remove: string[] = []): string {
   const p = e.policy;
   const def: Record<string, unknown> = { ...(p?.definition ?? {}), ...add };
   for (const k of remove) delete def[k];
-  const name = p?.name ?? `${e.queue.name}-policy`;
-  const pattern = p?.pattern ?? exactPattern(e.queue.name);
-  const applyTo = p?.applyTo ?? "queues";
-  const priority = p?.priority ?? 10;
-  return `rabbitmqctl set_policy -p ${q(e.queue.vhost)} ${q(name)} ${q(pattern)} ${q(JSON.stringify(def))} --apply-to ${applyTo} --priority ${priority}`;
+  const own = p !== undefined && e.policyScope <= 1;
+  const name = own ? p.name : `${e.queue.name}-policy`;
+  const pattern = own ? p.pattern : exactPattern(e.queue.name);
+  const applyTo = own ? p.applyTo : "queues";
+  const priority = own ? p.priority : p ? p.priority + 1 : 10;
+  const line = `rabbitmqctl set_policy -p ${q(e.queue.vhost)} ${q(name)} ${q(pattern)} ${q(JSON.stringify(def))} --apply-to ${applyTo} --priority ${priority}`;
+  return p && !own
+    ? `${line}\n# copies the keys of shared policy ${p.name} (policies do not merge), so other queues are unchanged`
+    : line;
 }
 
 /** How to remove a setting: depends on whether it came from an argument or a policy. */
@@ -183,5 +189,11 @@ export function removalFix(e: EffectiveQueue, key: string): string {
   if (from.startsWith("argument"))
     return `redeclare ${e.queue.name} without x-${key} (arguments cannot change in place: new queue, move consumers, delete the old one)`;
   if (from.startsWith("operator")) return `ask the operator to drop "${key}" from ${from}`;
-  return policyFix(e, {}, [key]);
+  const p = e.policy;
+  if (!p) return `remove ${key}`;
+  // Removing a key is edited where it lives: the winning policy, for every queue it matches.
+  const def = { ...p.definition };
+  delete def[key];
+  const line = `rabbitmqctl set_policy -p ${q(p.vhost)} ${q(p.name)} ${q(p.pattern)} ${q(JSON.stringify(def))} --apply-to ${p.applyTo} --priority ${p.priority}`;
+  return e.policyScope > 1 ? `${line}\n# policy ${p.name} applies to ${e.policyScope} queues` : line;
 }

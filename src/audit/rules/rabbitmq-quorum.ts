@@ -39,7 +39,7 @@ export const quorumEvenGroup: Rule = {
       .filter((e) => e.queue.type === "quorum")
       .filter((e) => {
         const n = numberSetting(e, "quorum-initial-group-size");
-        return n !== undefined && n >= 2 && n % 2 === 0;
+        return n !== undefined && n >= 4 && n % 2 === 0; // 2 is rmq-quorum-small-group-size
       })
       .map((e) => ({
         ...queueRef(e.queue),
