@@ -10,6 +10,7 @@ export { loadTarget, loadFile, targetKind } from "./sources/load.js";
 export type { LoadOptions } from "./sources/load.js";
 export { AuditInputError, parseDefinitions } from "./sources/definitions.js";
 export { setSpecCompiler } from "./sources/spec.js";
+export { restrictToVhost } from "./sources/vhost-filter.js";
 export type { SpecCompiler } from "./sources/spec.js";
 export { render, FORMATS } from "./reporters/mod.js";
 export type { AuditReport, ReportFormat } from "./reporters/mod.js";
@@ -24,12 +25,14 @@ import type { AuditSource } from "./model.js";
 import { ALL_RULES } from "./rules/mod.js";
 import { loadTarget } from "./sources/load.js";
 import type { LoadOptions } from "./sources/load.js";
+import { restrictToVhost } from "./sources/vhost-filter.js";
 
-/** Load `target` and audit it in one call. */
+/** Load `target` and audit it in one call; `vhost` narrows a RabbitMQ audit to one virtual host. */
 export async function auditTarget(
   target: string,
-  options: AuditOptions & LoadOptions = {},
+  options: AuditOptions & LoadOptions & { vhost?: string } = {},
 ): Promise<{ source: AuditSource; findings: Finding[]; rules: typeof ALL_RULES }> {
-  const model = await loadTarget(target, options);
+  const loaded = await loadTarget(target, options);
+  const model = options.vhost === undefined ? loaded : restrictToVhost(loaded, options.vhost);
   return { source: model.source, findings: runAudit(model, options), rules: options.rules ?? ALL_RULES };
 }

@@ -64,6 +64,17 @@ describe("mqa audit", () => {
     expect(r.err).toMatch(/mqa audit: cannot read \/nonexistent\/defs\.json: ENOENT \[invalid-options\]/);
   });
 
+  it("--vhost narrows a RabbitMQ audit to one virtual host", async () => {
+    const all = await run(fixture("bad-definitions.json"), "--json");
+    const shop = await run(fixture("bad-definitions.json"), "--json", "--vhost", "shop");
+    const resources = (r: { out: string }) =>
+      (JSON.parse(r.out) as { findings: { resource: string }[] }).findings.map((f) => f.resource);
+    expect(resources(all)).toContain("vhost / queue tasks");
+    expect(resources(shop)).not.toContain("vhost / queue tasks");
+    expect(resources(shop)).toContain("vhost shop queue shop.emails");
+    expect(resources(shop)).toContain("user guest"); // users are broker-wide
+  });
+
   it("rejects an unknown severity", async () => {
     await expect(run(fixture("bad-definitions.json"), "--fail-on", "severe")).rejects.toThrow(
       /Allowed choices are critical, high/,

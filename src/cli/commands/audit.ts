@@ -15,6 +15,7 @@ interface AuditCliOptions {
   json?: boolean;
   failOn?: Severity;
   sampleMs: number;
+  vhost?: string;
 }
 
 function nonNegativeInt(value: string): number {
@@ -39,6 +40,7 @@ export function registerAuditCommand(program: Command): void {
         ...SEVERITIES,
       ]),
     )
+    .option("--vhost <name>", "RabbitMQ: audit only this virtual host (users and nodes are always checked)")
     .option(
       "--sample-ms <ms>",
       "Redis: wait between two samples of group lag to see growth (0 = one sample)",
@@ -50,7 +52,7 @@ export function registerAuditCommand(program: Command): void {
       const progress = new ProgressLine();
       try {
         progress.update(`auditing ${maskUrl(target)} …`);
-        const report = await auditTarget(target, { redis: { sampleMs: opts.sampleMs } });
+        const report = await auditTarget(target, { redis: { sampleMs: opts.sampleMs }, vhost: opts.vhost });
         progress.done();
         process.stdout.write(render(report, format));
         if (opts.failOn && report.findings.some((f) => atOrAbove(f.severity, opts.failOn!)))
