@@ -127,3 +127,16 @@ describe("reporters", () => {
     expect(out).toContain("No findings.");
   });
 });
+
+describe("text reporter on a large broker", () => {
+  it("lists 10 resources per rule and counts the rest", async () => {
+    const report = await badReport();
+    const f = report.findings.find((x) => x.ruleId === "rmq-no-length-limit")!;
+    const many = Array.from({ length: 25 }, (_, i) => ({ ...f, resource: `vhost shop queue q${i}` }));
+    const out = render({ ...report, findings: many }, "text");
+    expect(out).toContain("vhost shop queue q9:");
+    expect(out).not.toContain("vhost shop queue q10:");
+    expect(out).toContain("… and 15 more (--format json lists every one)");
+    expect(out).toContain("25 finding(s)");
+  });
+});

@@ -484,6 +484,7 @@ const CASES: Record<string, Case> = {
   "redis-stream-without-group": {
     fires: redis((r) => r.streams.push({ ...cleanStream("orders:raw"), groups: [] })),
     expect: "orders:raw",
+    passes: redis((r) => r.streams.push({ ...cleanStream("orders:dlq"), groups: [] })),
   },
   "redis-group-lag-high": { fires: redis((r) => (group(r).lag = 25_000)), expect: "lags 25000" },
   "redis-group-lag-growing": { fires: redis((r) => (group(r).pendingDelta = 40)), expect: "pending +40" },

@@ -18,6 +18,9 @@ function byRule(findings: Finding[]): Map<string, Finding[]> {
   return out;
 }
 
+/** Resources listed per rule before the text report summarises the rest; other formats list all. */
+export const MAX_PER_RULE = 10;
+
 /** Render findings as text. */
 export function renderText(report: AuditReport): string {
   const { findings, source } = report;
@@ -36,10 +39,12 @@ export function renderText(report: AuditReport): string {
         lines.push(`    [${ruleId}] ${first.title}${list.length > 1 ? ` (${list.length})` : ""}`);
         lines.push(indent(`why: ${first.why}`, "      "));
         const sameFix = list.every((f) => f.fix === first.fix);
-        for (const f of list) {
+        for (const f of list.slice(0, MAX_PER_RULE)) {
           lines.push(`      - ${f.resource}: ${f.message}`);
           if (!sameFix) lines.push(indent(`fix: ${f.fix}`, "          "));
         }
+        if (list.length > MAX_PER_RULE)
+          lines.push(`      … and ${list.length - MAX_PER_RULE} more (--format json lists every one)`);
         if (sameFix) lines.push(indent(`fix: ${first.fix}`, "      "));
       }
     }

@@ -47,13 +47,20 @@ export const noConsumerGroup: Rule = {
   why: "Without a group there is no pending-entries list: a reader that crashes mid-message has no record of what it had not finished, so entries are skipped or reprocessed by guesswork.",
   fix: "XGROUP CREATE {stream} workers $ MKSTREAM   # consumers use XREADGROUP and XACK",
   check(ctx) {
-    return streams(ctx)
-      .filter((s) => s.groups.length === 0)
-      .map((s) => ({
-        ...streamRef(s.key),
-        message: `stream ${s.key} (${s.length} entries) has no consumer group`,
-        params: { stream: s.key },
-      }));
+    return (
+      streams(ctx)
+        // Dead-letter streams are read by people and tools, not consumer groups.
+        .filter(
+          (s) =>
+            s.groups.length === 0 &&
+            !/(^|[:._-])(dlq|dead|deadletter|dead-letter|parking)([:._-]|$)/i.test(s.key),
+        )
+        .map((s) => ({
+          ...streamRef(s.key),
+          message: `stream ${s.key} (${s.length} entries) has no consumer group`,
+          params: { stream: s.key },
+        }))
+    );
   },
 };
 
