@@ -90,7 +90,7 @@ export const quorumSingleNode: Rule = {
       {
         resource: `node ${live.nodes[0]!.name}`,
         location: { kind: "node", name: live.nodes[0]!.name },
-        message: `${replicated.length} quorum queue(s)/stream(s) on a 1-node broker, e.g. ${replicated[0]!.queue.vhost}/${replicated[0]!.queue.name}`,
+        message: `${replicated.length} quorum queue(s)/stream(s) on a 1-node broker, e.g. ${replicated[0]!.queue.name} in vhost ${replicated[0]!.queue.vhost}`,
       },
     ];
   },
