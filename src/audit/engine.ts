@@ -27,7 +27,7 @@ export function scrub(text: string, secrets: ReadonlySet<string>): string {
 }
 
 function relevant(rule: Rule, model: AuditModel): boolean {
-  if (rule.broker === "rabbitmq" && !model.rabbit && rule.id !== "audit-incomplete") return false;
+  if (rule.broker === "rabbitmq" && !model.rabbit) return false;
   if (rule.broker === "redis" && !model.redis) return false;
   return true;
 }

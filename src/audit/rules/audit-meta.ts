@@ -6,7 +6,7 @@ export const inspectionGap: Rule = {
   title: "Part of the broker could not be inspected",
   severity: "info",
   category: "operations",
-  broker: "rabbitmq",
+  broker: "any",
   liveOnly: true,
   why: "The audit user lacks a permission or the broker lacks an API, so the rules that need those facts were skipped: a clean report does not cover them.",
   fix: "re-run with a user tagged monitoring (RabbitMQ) or allowed INFO/CONFIG/ACL (Redis)",

@@ -6,7 +6,8 @@ import type { Category, FindingLocation, Severity } from "../finding.js";
 import type { AuditModel } from "../model.js";
 import type { AuditThresholds } from "../thresholds.js";
 
-export type RuleBroker = "rabbitmq" | "redis";
+/** Which model a rule reads; "any" rules run on every audit. */
+export type RuleBroker = "rabbitmq" | "redis" | "any";
 
 /** One hit of a rule on one resource. Defaults come from the rule definition. */
 export interface RuleHit {
