@@ -33,7 +33,7 @@ export interface EffectiveQueue {
   operatorPolicy: RabbitPolicy | undefined;
   /** Every user policy that matches, best first (the first is `policy`). */
   matchingPolicies: RabbitPolicy[];
-  /** How many queues the winning policy applies to (1 = only this one); 0 without a policy. */
+  /** Queues the winning policy applies to (1 = only this one; 0 = no policy), counted by {@link effectiveQueues}. */
   policyScope: number;
   settings: Map<string, EffectiveValue>;
 }
@@ -131,11 +131,16 @@ export function effectiveQueue(defs: RabbitDefinitions, queue: RabbitQueue): Eff
       if (value < fromPolicy.value) settings.set(key, arg);
     } else settings.set(key, arg);
   }
-  const policyScope = policy
-    ? defs.queues.filter((q) => matchingPolicies(defs.policies, q.vhost, q.name, q, false)[0] === policy)
-        .length
-    : 0;
-  return { queue, policy, operatorPolicy, matchingPolicies: users, policyScope, settings };
+  return { queue, policy, operatorPolicy, matchingPolicies: users, policyScope: policy ? 1 : 0, settings };
+}
+
+/** Effective settings of every queue, with each winning policy's scope counted once (linear, not per queue). */
+export function effectiveQueues(defs: RabbitDefinitions): EffectiveQueue[] {
+  const list = defs.queues.map((q) => effectiveQueue(defs, q));
+  const scope = new Map<RabbitPolicy, number>();
+  for (const e of list) if (e.policy) scope.set(e.policy, (scope.get(e.policy) ?? 0) + 1);
+  for (const e of list) e.policyScope = e.policy ? (scope.get(e.policy) ?? 1) : 0;
+  return list;
 }
 
 /** Compute an exchange's effective settings (alternate-exchange from argument or policy). */

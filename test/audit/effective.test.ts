@@ -1,16 +1,13 @@
 /** Effective queue settings: one policy wins by priority, operator policies take the smaller limit, arguments mostly win. */
 import { describe, expect, it } from "vitest";
-import { effectiveQueue, numberSetting, stringSetting } from "../../src/audit/effective.js";
+import { effectiveQueues, numberSetting, stringSetting } from "../../src/audit/effective.js";
 import { parseDefinitions } from "../../src/audit/sources/definitions.js";
 import { addPolicy, addQueue, cleanDefs } from "./helpers.js";
 import type { DefsJson } from "./helpers.js";
 
 function eff(d: DefsJson, name: string) {
   const defs = parseDefinitions(d, "t", new Set());
-  return effectiveQueue(
-    defs,
-    defs.queues.find((q) => q.name === name)!,
-  );
+  return effectiveQueues(defs).find((e) => e.queue.name === name)!;
 }
 
 describe("effective queue settings", () => {

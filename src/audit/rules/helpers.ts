@@ -1,5 +1,5 @@
 /** Shared helpers for RabbitMQ rules: effective queues (cached per model), labels, routing. */
-import { effectiveExchange, effectiveQueue, stringSetting } from "../effective.js";
+import { effectiveExchange, effectiveQueues as computeEffectiveQueues, stringSetting } from "../effective.js";
 import type { EffectiveExchange, EffectiveQueue } from "../effective.js";
 import type { FindingLocation } from "../finding.js";
 import type { RabbitDefinitions, RabbitExchange, RabbitQueue } from "../model.js";
@@ -19,7 +19,7 @@ export function effectiveQueues(ctx: RuleContext): EffectiveQueue[] {
   if (!defs) return [];
   let list = queueCache.get(defs);
   if (!list) {
-    list = defs.queues.map((q) => effectiveQueue(defs, q));
+    list = computeEffectiveQueues(defs);
     queueCache.set(defs, list);
   }
   return list;
