@@ -32,6 +32,37 @@ function relevant(rule: Rule, model: AuditModel): boolean {
   return true;
 }
 
+const SECTION: Record<string, string> = {
+  queue: "queues",
+  stream: "queues",
+  exchange: "exchanges",
+  user: "users",
+  policy: "policies",
+  "operator-policy": "operator_policies",
+  shovel: "parameters",
+  "federation-upstream": "parameters",
+  vhost: "vhosts",
+  binding: "bindings",
+};
+
+/**
+ * Best-effort line of a file source where the resource is declared: the first line after its section
+ * (`"queues":`) that quotes its name, else the first line anywhere that does.
+ */
+function lineOf(model: AuditModel, kind: string, name: string): { line?: number } {
+  const lines = model.sourceLines;
+  const leaf = kind === "binding" ? name.split("/").pop()?.split("->")[0] : name.split("/").pop();
+  if (!lines || !leaf) return {};
+  const quoted = JSON.stringify(leaf);
+  const names = (l: string): boolean =>
+    l.includes(quoted) || l.includes(`'${leaf}'`) || l.trimEnd().endsWith(` ${leaf}`);
+  const section = SECTION[kind];
+  const from = section ? lines.findIndex((l) => new RegExp(`^\\s*"?${section}"?\\s*:`).test(l)) : -1;
+  let i = from >= 0 ? lines.findIndex((l, j) => j >= from && names(l)) : -1;
+  if (i < 0) i = lines.findIndex(names);
+  return i >= 0 ? { line: i + 1 } : {};
+}
+
 /** Apply every rule to the model. Findings are sorted by severity, category, rule and resource. */
 export function runAudit(model: AuditModel, options: AuditOptions = {}): Finding[] {
   const thresholds = parseThresholds(options.thresholds);
@@ -54,6 +85,7 @@ export function runAudit(model: AuditModel, options: AuditOptions = {}): Finding
           kind: hit.location.kind,
           name: s(hit.location.name),
           ...(model.source.kind.endsWith("-file") ? { file: model.source.target } : {}),
+          ...lineOf(model, hit.location.kind, hit.location.name),
         },
       });
     }

@@ -13,6 +13,8 @@ export interface FindingLocation {
   /** Fully qualified name, e.g. "orders/orders.payments" (vhost/name) or "stream orders:events". */
   name: string;
   file?: string;
+  /** 1-based line in `file` where the resource is declared, when it could be found. */
+  line?: number;
 }
 
 export interface Finding {

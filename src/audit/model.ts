@@ -234,4 +234,6 @@ export interface AuditModel {
   inspectGaps: { what: string; reason: string }[];
   /** Every secret value seen while loading; scrubbed from every output string. */
   secrets: Set<string>;
+  /** Lines of the audited file (file sources only), to point findings at a line. */
+  sourceLines?: readonly string[];
 }

@@ -48,7 +48,10 @@ const sarifSchema = z.strictObject({
               .array(
                 z.strictObject({
                   physicalLocation: z
-                    .strictObject({ artifactLocation: z.strictObject({ uri: z.string() }) })
+                    .strictObject({
+                      artifactLocation: z.strictObject({ uri: z.string() }),
+                      region: z.strictObject({ startLine: z.number().int().positive() }).optional(),
+                    })
                     .optional(),
                   logicalLocations: z
                     .array(
@@ -94,6 +97,7 @@ describe("reporters", () => {
     }
     const critical = run.results.find((r) => r.ruleId === "rmq-password-equals-username");
     expect(critical?.level).toBe("error");
+    expect(critical?.locations[0]!.physicalLocation?.region?.startLine).toBe(5); // the guest user's line
     expect(critical?.locations[0]!.logicalLocations[0]).toEqual({
       name: "guest",
       fullyQualifiedName: "user guest",

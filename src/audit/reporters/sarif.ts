@@ -47,7 +47,12 @@ export function renderSarif(report: AuditReport, toolVersion = "0.1.0"): string 
     locations: [
       {
         ...(f.location.file
-          ? { physicalLocation: { artifactLocation: { uri: f.location.file.replace(/\\/g, "/") } } }
+          ? {
+              physicalLocation: {
+                artifactLocation: { uri: f.location.file.replace(/\\/g, "/") },
+                ...(f.location.line ? { region: { startLine: f.location.line } } : {}),
+              },
+            }
           : {}),
         logicalLocations: [{ name: f.location.name, fullyQualifiedName: f.resource, kind: f.location.kind }],
       },

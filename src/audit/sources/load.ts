@@ -5,7 +5,7 @@ import { AuditInputError, DEFINITIONS_KEYS, parseDefinitions } from "./definitio
 import { emptyModel } from "./empty.js";
 import { loadRabbitLive } from "./rabbitmq-live.js";
 import type { RabbitLiveOptions } from "./rabbitmq-live.js";
-import { readDocument } from "./read-document.js";
+import { readDocumentWithText } from "./read-document.js";
 import { loadRedisLive } from "./redis-live.js";
 import type { RedisLiveOptions } from "./redis-live.js";
 import { getSpecCompiler, modelFromSpec } from "./spec.js";
@@ -36,7 +36,13 @@ export function isDefinitionsDocument(doc: unknown): boolean {
 
 /** Load a definitions.json or spec file. */
 export async function loadFile(path: string, options: LoadOptions = {}): Promise<AuditModel> {
-  const doc = await readDocument(path);
+  const { document: doc, text } = await readDocumentWithText(path);
+  const model = await modelFromDocument(doc, path, options);
+  model.sourceLines = text.split("\n");
+  return model;
+}
+
+async function modelFromDocument(doc: unknown, path: string, options: LoadOptions): Promise<AuditModel> {
   if (doc === null || typeof doc !== "object" || Array.isArray(doc))
     throw new AuditInputError(
       `${path}: expected a JSON/YAML object (RabbitMQ definitions or an mqa topology spec)`,

@@ -8,6 +8,11 @@ import { AuditInputError } from "./definitions.js";
 
 /** Parse JSON (by extension or content) or YAML; throw {@link AuditInputError} naming the file and position. */
 export async function readDocument(path: string): Promise<unknown> {
+  return (await readDocumentWithText(path)).document;
+}
+
+/** {@link readDocument}, also returning the text (to point findings at lines). */
+export async function readDocumentWithText(path: string): Promise<{ document: unknown; text: string }> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -18,7 +23,7 @@ export async function readDocument(path: string): Promise<unknown> {
   const looksJson = path.endsWith(".json") || /^\s*[{[]/.test(text);
   if (looksJson) {
     try {
-      return JSON.parse(text) as unknown;
+      return { document: JSON.parse(text) as unknown, text };
     } catch (err) {
       // Ask the YAML parser (a JSON superset) only for the position.
       const pos = parseDocument(text).errors[0]?.linePos?.[0];
@@ -37,7 +42,7 @@ export async function readDocument(path: string): Promise<unknown> {
       },
     );
   }
-  return doc.toJS() as unknown;
+  return { document: doc.toJS() as unknown, text };
 }
 
 function positionFromMessage(err: unknown, text: string): string {
