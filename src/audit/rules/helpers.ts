@@ -46,10 +46,15 @@ export function isWorkQueue(q: RabbitQueue): boolean {
 }
 
 /** Names of queues some other queue dead-letters into (directly or through its DLX's bindings). */
+const dlTargetCache = new WeakMap<RabbitDefinitions, Set<string>>();
+
 export function deadLetterTargets(ctx: RuleContext): Set<string> {
   const defs = defsOf(ctx);
+  if (!defs) return new Set();
+  const cached = dlTargetCache.get(defs);
+  if (cached) return cached;
   const out = new Set<string>();
-  if (!defs) return out;
+  dlTargetCache.set(defs, out);
   for (const eq of effectiveQueues(ctx)) {
     const dlx = stringSetting(eq, "dead-letter-exchange");
     if (dlx === undefined) continue;
