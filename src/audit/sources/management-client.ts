@@ -38,7 +38,11 @@ export class ManagementClient {
     this.base = u.toString().replace(/\/$/, "");
   }
 
-  /** GET `path` (e.g. `/api/overview`). 401 fails the audit; 403/404 are returned for the caller to judge. */
+  /**
+   * GET `path` (e.g. `/api/overview`). Non-2xx statuses are returned for the caller to judge: RabbitMQ
+   * answers 401 both for bad credentials and for "not an administrator" on some endpoints, so only
+   * {@link checkCredentials} treats 401 as fatal.
+   */
   async get(path: string): Promise<ApiResult> {
     let res: Response;
     try {
@@ -52,11 +56,6 @@ export class ManagementClient {
         { cause: err },
       );
     }
-    if (res.status === 401)
-      throw new MqaError(
-        "invalid-options",
-        `RabbitMQ management API at ${this.maskedUrl} refused the credentials (401): check the user and password in the URL`,
-      );
     if (!res.ok) {
       await res.body?.cancel();
       return { ok: false, status: res.status };
@@ -69,5 +68,15 @@ export class ManagementClient {
         { cause: err },
       );
     }
+  }
+
+  /** Fail fast with a clear message when the URL's user cannot log in at all. */
+  async checkCredentials(): Promise<void> {
+    const r = await this.get("/api/whoami");
+    if (!r.ok && r.status === 401)
+      throw new MqaError(
+        "invalid-options",
+        `RabbitMQ management API at ${this.maskedUrl} refused the credentials (401): check the user and password in the URL`,
+      );
   }
 }

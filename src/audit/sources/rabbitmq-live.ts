@@ -31,14 +31,15 @@ export async function loadRabbitLive(url: string, options: RabbitLiveOptions = {
   const api = new ManagementClient(url, options.timeoutMs);
   const model = emptyModel({ kind: "rabbitmq-live", target: api.maskedUrl });
   const gap = (what: string, status: number): void => {
+    const denied = status === 401 || status === 403;
     model.inspectGaps.push({
       what,
-      reason:
-        status === 403
-          ? `HTTP 403 for user ${api.user} (needs the administrator or monitoring tag)`
-          : `HTTP ${status}`,
+      reason: denied
+        ? `HTTP ${status}: user ${api.user} may not read it (needs the administrator tag)`
+        : `HTTP ${status}`,
     });
   };
+  await api.checkCredentials();
 
   const [overview, defsRes, opPolicies, nodes, queues, consumers, channels, deprecated] = await Promise.all([
     api.get("/api/overview"),
