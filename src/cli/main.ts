@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { MqaError } from "../core/errors.js";
 import { maskSecretsInText } from "../core/redact.js";
+import { registerAuditCommand } from "./commands/audit.js";
 import { registerDemoCommand } from "./commands/demo.js";
 import { registerTopologyCommand } from "./commands/topology.js";
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerDemoCommand(program);
   registerTopologyCommand(program);
+  registerAuditCommand(program);
   return program;
 }
 

@@ -1,0 +1,38 @@
+/** Public face of the broker auditor: load a target, run the rules, render a report. */
+export { runAudit, scrub } from "./engine.js";
+export type { AuditOptions } from "./engine.js";
+export { SEVERITIES, CATEGORIES, atOrAbove, parseSeverity, summarize } from "./finding.js";
+export type { Finding, Severity, Category, FindingLocation } from "./finding.js";
+export type * from "./model.js";
+export { ALL_RULES, RULE_FAMILIES } from "./rules/mod.js";
+export type { Rule, RuleContext, RuleHit } from "./rules/mod.js";
+export { loadTarget, loadFile, targetKind } from "./sources/load.js";
+export type { LoadOptions } from "./sources/load.js";
+export { AuditInputError, parseDefinitions } from "./sources/definitions.js";
+export { setSpecCompiler } from "./sources/spec.js";
+export { restrictToVhost } from "./sources/vhost-filter.js";
+export type { SpecCompiler } from "./sources/spec.js";
+export { render, FORMATS } from "./reporters/mod.js";
+export type { AuditReport, ReportFormat } from "./reporters/mod.js";
+export { renderRulesDoc } from "./rules-doc.js";
+export { parseThresholds } from "./thresholds.js";
+export type { AuditThresholds, AuditThresholdsInput } from "./thresholds.js";
+
+import { runAudit } from "./engine.js";
+import type { AuditOptions } from "./engine.js";
+import type { Finding } from "./finding.js";
+import type { AuditSource } from "./model.js";
+import { ALL_RULES } from "./rules/mod.js";
+import { loadTarget } from "./sources/load.js";
+import type { LoadOptions } from "./sources/load.js";
+import { restrictToVhost } from "./sources/vhost-filter.js";
+
+/** Load `target` and audit it in one call; `vhost` narrows a RabbitMQ audit to one virtual host. */
+export async function auditTarget(
+  target: string,
+  options: AuditOptions & LoadOptions & { vhost?: string } = {},
+): Promise<{ source: AuditSource; findings: Finding[]; rules: typeof ALL_RULES }> {
+  const loaded = await loadTarget(target, options);
+  const model = options.vhost === undefined ? loaded : restrictToVhost(loaded, options.vhost);
+  return { source: model.source, findings: runAudit(model, options), rules: options.rules ?? ALL_RULES };
+}

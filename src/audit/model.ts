@@ -1,0 +1,239 @@
+/**
+ * The normalised model every audit source produces and every rule reads. Sources differ (a definitions file,
+ * the management API, a live Redis, a topology spec); rules see one shape, so a rule is written once.
+ * Secrets are kept out of the model where a rule does not need them; where one does (password hashes, to
+ * detect password == username), the engine scrubs every output string against {@link AuditModel.secrets}.
+ */
+
+export type QueueType = "classic" | "quorum" | "stream";
+
+/** A user as declared in definitions. `passwordHash` is only read by the weak-password rule, never printed. */
+export interface RabbitUser {
+  name: string;
+  passwordHash: string;
+  hashingAlgorithm: string;
+  tags: string[];
+}
+
+export interface RabbitPermission {
+  user: string;
+  vhost: string;
+  configure: string;
+  write: string;
+  read: string;
+}
+
+/** A runtime parameter (shovel, federation upstream, vhost limits, ...). URIs inside `value` are masked. */
+export interface RabbitParameter {
+  vhost: string;
+  component: string;
+  name: string;
+  value: Record<string, unknown>;
+  /** Every URI found in the value, masked, with whether it carried a password. */
+  uris: { key: string; masked: string; hasPassword: boolean; scheme: string; host: string }[];
+}
+
+export type PolicyApplyTo = "all" | "queues" | "exchanges" | "classic_queues" | "quorum_queues" | "streams";
+
+export interface RabbitPolicy {
+  vhost: string;
+  name: string;
+  pattern: string;
+  applyTo: PolicyApplyTo;
+  priority: number;
+  definition: Record<string, unknown>;
+  /** True for operator policies (set by operators, merged with the user policy). */
+  operator: boolean;
+}
+
+export interface RabbitQueue {
+  vhost: string;
+  name: string;
+  type: QueueType;
+  durable: boolean;
+  autoDelete: boolean;
+  exclusive: boolean;
+  arguments: Record<string, unknown>;
+}
+
+export interface RabbitExchange {
+  vhost: string;
+  name: string;
+  type: string;
+  durable: boolean;
+  autoDelete: boolean;
+  internal: boolean;
+  arguments: Record<string, unknown>;
+}
+
+export interface RabbitBinding {
+  vhost: string;
+  source: string;
+  destination: string;
+  destinationType: "queue" | "exchange";
+  routingKey: string;
+  arguments: Record<string, unknown>;
+}
+
+/** The declarative half of a RabbitMQ broker: what `GET /api/definitions` returns. */
+export interface RabbitDefinitions {
+  rabbitVersion: string | undefined;
+  users: RabbitUser[];
+  vhosts: string[];
+  permissions: RabbitPermission[];
+  parameters: RabbitParameter[];
+  globalParameters: { name: string; value: unknown }[];
+  policies: RabbitPolicy[];
+  queues: RabbitQueue[];
+  exchanges: RabbitExchange[];
+  bindings: RabbitBinding[];
+}
+
+export interface RabbitNode {
+  name: string;
+  running: boolean;
+  memAlarm: boolean;
+  diskFreeAlarm: boolean;
+  partitions: string[];
+  diskFreeLimit: number | undefined;
+  memLimit: number | undefined;
+  fdUsed: number | undefined;
+  fdTotal: number | undefined;
+  procUsed: number | undefined;
+  procTotal: number | undefined;
+}
+
+export interface RabbitLiveQueue {
+  vhost: string;
+  name: string;
+  messages: number;
+  messagesUnacked: number;
+  consumers: number;
+}
+
+export interface RabbitConsumer {
+  vhost: string;
+  queue: string;
+  consumerTag: string;
+  channel: string;
+  ackRequired: boolean;
+  prefetchCount: number;
+}
+
+export interface RabbitChannel {
+  name: string;
+  vhost: string;
+  user: string;
+  confirm: boolean;
+  /** Messages published on this channel so far (from message_stats), if the broker reports it. */
+  published: number;
+  publishRate: number;
+  prefetchCount: number;
+  globalPrefetchCount: number;
+}
+
+/** Facts only a running broker can tell. */
+export interface RabbitLive {
+  /** Management URL with the password masked. */
+  url: string;
+  /** The user the audit logged in as, and whether the host it reached is a loopback address. */
+  loggedInAs: string;
+  loopbackHost: boolean;
+  rabbitmqVersion: string | undefined;
+  releaseSeriesSupportStatus: string | undefined;
+  nodes: RabbitNode[];
+  queues: RabbitLiveQueue[];
+  consumers: RabbitConsumer[];
+  channels: RabbitChannel[];
+  /** Deprecated features reported in use; `undefined` when the broker has no such API (before 3.13). */
+  deprecatedFeaturesUsed: string[] | undefined;
+}
+
+export interface RabbitModel {
+  definitions: RabbitDefinitions;
+  live: RabbitLive | undefined;
+}
+
+/** One ACL user, summarised; password hashes are never kept. */
+export interface RedisAclUser {
+  name: string;
+  enabled: boolean;
+  nopass: boolean;
+  allCommands: boolean;
+  allKeys: boolean;
+  /** Can run FLUSHALL, CONFIG, DEBUG, ... (+@all or +@dangerous without them removed). */
+  dangerous: boolean;
+}
+
+export interface RedisConsumer {
+  name: string;
+  pending: number;
+  idleMs: number;
+}
+
+export interface RedisGroup {
+  name: string;
+  consumers: RedisConsumer[];
+  pending: number;
+  lastDeliveredId: string;
+  /** `null` when Redis cannot compute it (entries trimmed or deleted); `undefined` before Redis 7. */
+  lag: number | null | undefined;
+  /** Change of lag / pending between two samples taken by the live source; `undefined` if not sampled. */
+  lagDelta: number | undefined;
+  pendingDelta: number | undefined;
+  /** Smallest pending id, from XPENDING's summary. */
+  oldestPendingId: string | undefined;
+  /** Highest delivery count among the sampled pending entries. */
+  maxDeliveryCount: number | undefined;
+}
+
+export interface RedisStream {
+  key: string;
+  length: number;
+  firstEntryId: string | undefined;
+  lastGeneratedId: string;
+  /** Redis 7+: entries ever added; `undefined` on older servers or a spec. */
+  entriesAdded: number | undefined;
+  maxDeletedEntryId: string | undefined;
+  /** Declared retention (spec source only); live streams show retention by having been trimmed. */
+  retention: { maxLen?: number; minIdAgeMs?: number } | undefined;
+  groups: RedisGroup[];
+}
+
+export interface RedisModel {
+  /** Target with the password masked. */
+  url: string;
+  /** Whether the connection used TLS. */
+  tls: boolean;
+  /** CONFIG GET values (secrets removed); `undefined` when not inspectable (see `configUnavailable`). */
+  config: Record<string, string> | undefined;
+  /** Why CONFIG could not be read (renamed, denied, or a spec source). */
+  configUnavailable: string | undefined;
+  info: Record<string, string>;
+  /** ACL users; `undefined` when ACL LIST was denied or the source has no users. */
+  aclUsers: RedisAclUser[] | undefined;
+  streams: RedisStream[];
+  /** True for a model built from a spec: server facts are unknown, not bad. */
+  fromSpec: boolean;
+}
+
+export type SourceKind = "definitions-file" | "rabbitmq-live" | "redis-live" | "spec-file";
+
+/** What the audit looked at. */
+export interface AuditSource {
+  kind: SourceKind;
+  /** File path or masked URL. */
+  target: string;
+}
+
+export interface AuditModel {
+  source: AuditSource;
+  rabbit: RabbitModel | undefined;
+  redis: RedisModel | undefined;
+  /** Things a source could not read (permission denied, API absent): reported as findings. */
+  inspectGaps: { what: string; reason: string }[];
+  /** Every secret value seen while loading; scrubbed from every output string. */
+  secrets: Set<string>;
+  /** Lines of the audited file (file sources only), to point findings at a line. */
+  sourceLines?: readonly string[];
+}
