@@ -1,5 +1,4 @@
 /** Turn an audit target (file path, management URL, redis URL) into the audit model. */
-import { MqaError } from "../../core/errors.js";
 import type { AuditModel } from "../model.js";
 import { AuditInputError, DEFINITIONS_KEYS, parseDefinitions } from "./definitions.js";
 import { emptyModel } from "./empty.js";
@@ -9,6 +8,7 @@ import { readDocumentWithText } from "./read-document.js";
 import { loadRedisLive } from "./redis-live.js";
 import type { RedisLiveOptions } from "./redis-live.js";
 import { getSpecCompiler, modelFromSpec } from "./spec.js";
+import { topologySpecCompiler } from "./spec-topology.js";
 import type { SpecCompiler } from "./spec.js";
 
 export type TargetKind = "file" | "rabbitmq" | "redis";
@@ -52,12 +52,7 @@ async function modelFromDocument(doc: unknown, path: string, options: LoadOption
     model.rabbit = { definitions: parseDefinitions(doc, path, model.secrets), live: undefined };
     return model;
   }
-  const compiler = options.specCompiler ?? getSpecCompiler();
-  if (!compiler)
-    throw new MqaError(
-      "unsupported",
-      `${path} is not RabbitMQ definitions (none of ${DEFINITIONS_KEYS.slice(2, 6).join(", ")}, ...), so it was read as an mqa topology spec, but no spec compiler is installed`,
-    );
+  const compiler = options.specCompiler ?? getSpecCompiler() ?? topologySpecCompiler;
   return modelFromSpec(doc, path, compiler);
 }
 

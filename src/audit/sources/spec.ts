@@ -24,7 +24,9 @@ const specRedisSchema = z.looseObject({
       z.looseObject({
         name: z.string().optional(),
         key: z.string().optional(),
+        role: z.string().optional(),
         groups: z.array(z.union([z.string(), z.looseObject({ name: z.string() })])).default([]),
+        trim: z.looseObject({ maxLength: z.number().optional(), maxAgeMs: z.number().optional() }).optional(),
         retention: z
           .looseObject({
             maxLen: z.number().optional(),
@@ -65,26 +67,29 @@ export function redisModelFromSpec(input: unknown, what: string): RedisModel {
     info: {},
     aclUsers: undefined,
     fromSpec: true,
-    streams: r.data.streams.map((s) => ({
-      key: s.key ?? s.name ?? "(unnamed)",
-      length: 0,
-      firstEntryId: undefined,
-      lastGeneratedId: "0-0",
-      entriesAdded: undefined,
-      maxDeletedEntryId: undefined,
-      retention: retentionOf(s.retention),
-      groups: s.groups.map((g) => ({
-        name: typeof g === "string" ? g : g.name,
-        consumers: [],
-        pending: 0,
-        lastDeliveredId: "0-0",
-        lag: undefined,
-        lagDelta: undefined,
-        pendingDelta: undefined,
-        oldestPendingId: undefined,
-        maxDeliveryCount: undefined,
+    // A group's retry stream is emptied by the transport itself (XACK + XDEL), so it needs no retention.
+    streams: r.data.streams
+      .filter((s) => s.role !== "retry")
+      .map((s) => ({
+        key: s.key ?? s.name ?? "(unnamed)",
+        length: 0,
+        firstEntryId: undefined,
+        lastGeneratedId: "0-0",
+        entriesAdded: undefined,
+        maxDeletedEntryId: undefined,
+        retention: retentionOf(s.retention ?? s.trim),
+        groups: s.groups.map((g) => ({
+          name: typeof g === "string" ? g : g.name,
+          consumers: [],
+          pending: 0,
+          lastDeliveredId: "0-0",
+          lag: undefined,
+          lagDelta: undefined,
+          pendingDelta: undefined,
+          oldestPendingId: undefined,
+          maxDeliveryCount: undefined,
+        })),
       })),
-    })),
   };
 }
 
