@@ -47,11 +47,12 @@ describe("malformed audit input", () => {
     await expect(loadFile(join(dir, "nope.json"))).rejects.toThrow(/cannot read .*nope\.json: ENOENT/);
   });
 
-  it("a spec without an installed compiler is 'unsupported', not a crash", async () => {
-    const err = await loadFile(file("spec.json", JSON.stringify({ version: 1, rabbitmq: {} }))).catch(
-      (e: unknown) => e,
-    );
-    expect(MqaError.is(err, "unsupported")).toBe(true);
+  it("a document that is neither definitions nor a valid spec is rejected with the spec's paths", async () => {
+    const err = await loadFile(
+      file("spec.json", JSON.stringify({ version: 1, rabbitmq: { queuez: [] } })),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/queuez/);
   });
 
   it("detects target kinds", () => {
