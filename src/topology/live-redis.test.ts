@@ -43,6 +43,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
   await redis?.close();
   await cleanupRedis(prefix);
+  await cleanupRedis(`${prefix}-fresh`);
 });
 
 describe("topology against the real Redis", () => {
@@ -102,6 +103,16 @@ describe("topology against the real Redis", () => {
     const change = repartitioned.changes.find((c) => c.kind === "partitions");
     expect(change).toMatchObject({ action: "replace", fields: [{ field: "partitions", from: 2, to: 3 }] });
     expect(change?.migration?.join("\n")).toMatch(/payments-v2/);
+  });
+
+  it("rolling back a fresh apply leaves no key behind", async () => {
+    const fresh = `${prefix}-fresh`;
+    const file = join(dir, "fresh.json");
+    await applyTopology(spec({ prefix: fresh }), REDIS_URL, { rollbackFile: file });
+    const keys = async (): Promise<unknown> => redis.command("KEYS", `${fresh}:*`);
+    expect(((await keys()) as string[]).length).toBeGreaterThan(0);
+    await rollbackTopology(file, REDIS_URL);
+    expect(await keys()).toEqual([]);
   });
 
   it("the exported Redis script, run by redis-cli, builds the same topology", async () => {

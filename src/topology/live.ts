@@ -122,7 +122,9 @@ export async function applyTopology(
   const result: ApplyResult = { plan, applied, skipped, dryRun: options.dryRun === true };
   if (options.dryRun || applied.length === 0) return result;
 
-  const undo = applied.flatMap((c) => c.undo as (RabbitOp | RedisOp)[]).reverse();
+  // Undo changes in reverse order, but each change's own undo steps in the order it lists them
+  // (a stream's groups are destroyed before the then-empty stream is deleted).
+  const undo = [...applied].reverse().flatMap((c) => c.undo as (RabbitOp | RedisOp)[]);
   const file = {
     kind: "mqa-topology-rollback",
     version: 1,
