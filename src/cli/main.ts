@@ -9,6 +9,7 @@ import { maskSecretsInText } from "../core/redact.js";
 import { registerAuditCommand } from "./commands/audit.js";
 import { registerDemoCommand } from "./commands/demo.js";
 import { registerTopologyCommand } from "./commands/topology.js";
+import { registerVerifyCommand } from "./commands/verify.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerTopologyCommand(program);
   registerAuditCommand(program);
+  registerVerifyCommand(program);
   return program;
 }
 
