@@ -10,6 +10,9 @@ import { registerAuditCommand } from "./commands/audit.js";
 import { registerDemoCommand } from "./commands/demo.js";
 import { registerTopologyCommand } from "./commands/topology.js";
 import { registerVerifyCommand } from "./commands/verify.js";
+import { registerPublishCommand } from "./commands/publish.js";
+import { registerConsumeCommand } from "./commands/consume.js";
+import { registerTailCommand } from "./commands/tail.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -25,6 +28,9 @@ export function buildProgram(): Command {
   registerTopologyCommand(program);
   registerAuditCommand(program);
   registerVerifyCommand(program);
+  registerPublishCommand(program);
+  registerConsumeCommand(program);
+  registerTailCommand(program);
   return program;
 }
 
