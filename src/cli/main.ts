@@ -13,6 +13,7 @@ import { registerVerifyCommand } from "./commands/verify.js";
 import { registerPublishCommand } from "./commands/publish.js";
 import { registerConsumeCommand } from "./commands/consume.js";
 import { registerTailCommand } from "./commands/tail.js";
+import { registerBenchCommand } from "./commands/bench.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerPublishCommand(program);
   registerConsumeCommand(program);
   registerTailCommand(program);
+  registerBenchCommand(program);
   return program;
 }
 
