@@ -18,8 +18,41 @@ export interface OwnedBroker {
 
 type Launcher = () => Promise<OwnedBroker>;
 
-/** Launchers by URL scheme; filled from the transports' broker launchers in src/testing/. */
-const launchers: Record<string, () => Promise<Launcher | undefined>> = {};
+/** A private RabbitMQ node (its own name, ports and data directory); restart = graceful stop + start. */
+const rabbitmq: Launcher = async () => {
+  const { RabbitMqLauncher } = await import("../testing/rabbitmq-launcher.js");
+  const node = new RabbitMqLauncher();
+  try {
+    await node.start();
+  } catch (err) {
+    await node.stop().catch(() => undefined);
+    throw err;
+  }
+  return {
+    url: node.url,
+    description: `private RabbitMQ node ${node.nodeName} on port ${node.port}`,
+    restart: () => node.restart(),
+    stop: () => node.stop(),
+  };
+};
+
+/** A private redis-server (AOF, appendfsync always); restart = SIGTERM + start on the same data. */
+const redis: Launcher = async () => {
+  const { RedisServerProcess } = await import("../testing/redis-launcher.js");
+  const server = await RedisServerProcess.start();
+  return {
+    url: server.url,
+    description: `private redis-server (appendfsync always) on port ${server.port}`,
+    restart: () => server.restart(),
+    stop: () => server.dispose(),
+  };
+};
+
+/** Launchers by URL scheme: the transports' broker launchers in src/testing/. TLS URLs have none. */
+const launchers: Record<string, () => Promise<Launcher | undefined>> = {
+  "amqp:": async () => rabbitmq,
+  "redis:": async () => redis,
+};
 
 /** Start a broker of the same kind as `url` on a free port; throws `unsupported` when mqa has no launcher for it. */
 export async function spawnBroker(url: string): Promise<OwnedBroker> {

@@ -26,7 +26,7 @@ import type { WorkerConfig, WorkerEvent } from "./worker.js";
 /** One fault as it happened. */
 export interface InjectedFault {
   kind: FaultKind;
-  /** Milliseconds after the start of the run. */
+  /** Milliseconds after publishing started. */
   atMs: number;
   detail: string;
 }
@@ -156,6 +156,7 @@ export async function runVerify(
 
     publisher = await createTransport(clientUrl);
     await publisher.connect();
+    const trafficStarted = Date.now();
     const abort = new AbortController();
     const rejections = new Map<string, number>();
     let publishing = true;
@@ -174,9 +175,11 @@ export async function runVerify(
     const injected: InjectedFault[] = [];
     const pendingFaults = [...plan.faults];
     const running = new Set<Promise<void>>();
+    // Faults strike one after another: a kill must not hit a replacement that is still starting.
+    let chain: Promise<void> = Promise.resolve();
     let restarts = 0;
     const inject = async (f: PlannedFault): Promise<void> => {
-      const atMs = Date.now() - started;
+      const atMs = Date.now() - trafficStarted;
       if (f.kind === "consumer-kill") {
         const slot = f.target % consumers.length;
         const victim = consumers[slot] as VerifyConsumer;
@@ -216,9 +219,11 @@ export async function runVerify(
       const progress = done / (2 * o.messages);
       while (pendingFaults.length > 0 && (pendingFaults[0] as PlannedFault).at <= progress) {
         const f = pendingFaults.shift() as PlannedFault;
-        const p = inject(f).catch((err: unknown) => {
-          notes.push(`fault ${f.kind} failed: ${err instanceof Error ? err.message : String(err)}`);
-        });
+        const p = (chain = chain.then(() =>
+          inject(f).catch((err: unknown) => {
+            notes.push(`fault ${f.kind} failed: ${err instanceof Error ? err.message : String(err)}`);
+          }),
+        ));
         running.add(p);
         void p.finally(() => running.delete(p));
       }
@@ -262,7 +267,7 @@ export async function runVerify(
     return {
       ...summary,
       ok: summary.lost === 0,
-      broker: maskUrl(o.broker),
+      broker: maskUrl(brokerUrl),
       transport: admin.name,
       run,
       topic,
