@@ -17,7 +17,12 @@ export interface Tail {
 
 export type TailOpener = (url: string, topic: string, onMessage: (m: Message) => void) => Promise<Tail>;
 
-const openers: Record<string, () => Promise<TailOpener>> = {};
+const openers: Record<string, () => Promise<TailOpener>> = {
+  "amqp:": async () => (await import("./amqp.js")).openAmqpTail,
+  "amqps:": async () => (await import("./amqp.js")).openAmqpTail,
+  "redis:": async () => (await import("./redis.js")).openRedisTail,
+  "rediss:": async () => (await import("./redis.js")).openRedisTail,
+};
 
 /** Start following `topic` on the broker at `url`. */
 export async function openTail(url: string, topic: string, onMessage: (m: Message) => void): Promise<Tail> {
