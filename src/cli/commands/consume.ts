@@ -20,17 +20,14 @@ export function registerConsumeCommand(program: Command): void {
     .command("consume")
     .description(
       "consume from a topic as a member of a group, one JSON line per message; acks by default " +
-        "(--no-ack holds the messages and hands them back unacknowledged on exit)",
+        "(--no-ack holds them and hands them back on exit, without counting an attempt)",
     )
     .requiredOption("--broker <url>", "memory://, amqp://user:pass@host:5672 or redis://host:6379")
     .requiredOption("--topic <topic>", "topic to consume from")
     .requiredOption("--group <group>", "consumer group (declared if missing)")
     .option("--count <n>", "stop after this many messages", positiveInt)
     .option("--ack", "acknowledge each message (default)", true)
-    .option(
-      "--no-ack",
-      "do not acknowledge: messages go back to the group on exit (their delivery count rises)",
-    )
+    .option("--no-ack", "do not acknowledge: messages go back to the group on exit")
     .option("--prefetch <n>", "deliveries held at once", positiveInt, 10)
     .option("--dead-letters", "print the group's dead letters (read without removing them) and exit")
     .action(async (opts: ConsumeCliOptions) => {
@@ -50,23 +47,23 @@ export function registerConsumeCommand(program: Command): void {
       let seen = 0;
       let finish: () => void = () => undefined;
       const finished = new Promise<void>((resolve) => (finish = resolve));
-      const held: Array<() => void> = [];
+      // --no-ack: deliveries are held (unsettled) until exit, then handed back with a retry that does
+      // not count as an attempt, so the group gets them again at once on every broker.
+      const held: Array<{ delivery: Delivery; release: () => void }> = [];
+      const hold = (delivery: Delivery): Promise<void> =>
+        new Promise<void>((release) => held.push({ delivery, release }));
       const limit = opts.count;
       const prefetch = limit !== undefined && !opts.ack ? Math.max(opts.prefetch, limit) : opts.prefetch;
       const sub: Subscription = await transport.subscribe(
         opts.topic,
         opts.group,
         async (delivery: Delivery) => {
-          if (limit !== undefined && seen >= limit) {
-            // Past the count: hand it back untouched (unsettled) for the group's other consumers.
-            await new Promise<void>((r) => held.push(r));
-            return;
-          }
+          if (limit !== undefined && seen >= limit) return hold(delivery); // past the count: hand it back
           seen++;
           process.stdout.write(`${messageLine(delivery.message, opts.group)}\n`);
-          if (opts.ack) await delivery.ack();
-          else await new Promise<void>((r) => held.push(r)); // held until exit, then returned unacked
           if (limit !== undefined && seen >= limit) finish();
+          if (opts.ack) await delivery.ack();
+          else await hold(delivery);
         },
         { prefetch },
       );
@@ -76,10 +73,12 @@ export function registerConsumeCommand(program: Command): void {
       await finished;
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
-      // Close first with a short grace: handlers still holding messages time out and go back unacked.
-      const closing = sub.close({ timeoutMs: 200 });
-      await closing;
-      for (const release of held) release();
+      await sub.pause();
+      for (const { delivery, release } of held) {
+        await delivery.retry({ delayMs: 0, countAttempt: false });
+        release();
+      }
+      await sub.close({ timeoutMs: 5000 });
       await transport.close({ timeoutMs: 5000 });
     });
 }
