@@ -99,7 +99,9 @@ export async function measureLatency(
     await new Promise((r) => (wait > 1 ? setTimeout(r, Math.floor(wait)) : setImmediate(r)));
   }
   const sentRate = (n / (now() - start)) * 1000;
-  await Promise.race([finished, new Promise((r) => setTimeout(r, 30_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([finished, new Promise((r) => (timer = setTimeout(r, 30_000)))]);
+  clearTimeout(timer);
   await stop();
   if (failures.length > 0) throw failures[0];
   if (seen < n) throw new Error(`latency round received ${seen} of ${n} messages within 30 s`);
