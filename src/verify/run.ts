@@ -20,6 +20,7 @@ import { isNetworkUrl, proxyBroker } from "./network.js";
 import type { VerifyOptions } from "./options.js";
 import { resolveVerifyOptions } from "./options.js";
 import { publishAll } from "./publish.js";
+import { waitFor } from "../testing/wait.js";
 import { decodeVerifyPayload, seqFromHeaders } from "./sequence.js";
 import type { WorkerConfig, WorkerEvent } from "./worker.js";
 
@@ -173,6 +174,7 @@ export async function runVerify(
 
     // Faults: each strikes when progress passes its point; kills are replaced so K consumers remain.
     const injected: InjectedFault[] = [];
+    const connectionsBeforeCut = proxied ? Math.max(1, proxied.proxy.connections) : 0;
     const pendingFaults = [...plan.faults];
     const running = new Set<Promise<void>>();
     // Faults strike one after another: a kill must not hit a replacement that is still starting.
@@ -197,7 +199,12 @@ export async function runVerify(
         await replacement.start();
         restarts++;
       } else if (f.kind === "connection-cut" && proxied) {
-        const n = proxied.proxy.connections;
+        // Cut live connections, not the empty gap right after a previous cut: wait for clients to reconnect.
+        const proxy = proxied.proxy;
+        await waitFor(() => proxy.connections >= connectionsBeforeCut, 10_000, "clients to reconnect").catch(
+          () => undefined,
+        );
+        const n = proxy.connections;
         proxied.proxy.cut();
         injected.push({ kind: f.kind, atMs, detail: `reset ${n} TCP connections through the fault proxy` });
       } else if (f.kind === "broker-restart" && owned) {
