@@ -4,9 +4,10 @@
  * the machine and versions. A report, never a pass/fail test.
  *
  * Brokers: MQA_BENCH_AMQP (default amqp://guest:guest@127.0.0.1:5672) and MQA_BENCH_REDIS (default
- * redis://127.0.0.1:6379); MQA_BENCH_MESSAGES and MQA_BENCH_ROUNDS scale the run.
+ * redis://127.0.0.1:6379); MQA_BENCH_MESSAGES and MQA_BENCH_ROUNDS scale the run; MQA_BENCH_ONLY=amqp or
+ * redis runs one broker's cases.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import { maskSecretsInText } from "../core/redact.js";
 import { formatBenchMarkdown, formatBenchText } from "./report.js";
@@ -51,6 +52,26 @@ export async function runStandardBench(
   return { reports, failures };
 }
 
+/** Markdown of a standard run: machine, then one section per case. */
+export function renderStandardMarkdown(
+  date: string,
+  reports: BenchReport[],
+  failures: Array<{ case: StandardCase; error: string }>,
+): string {
+  const first = reports[0];
+  return [
+    `# mqa bench — ${date}`,
+    "",
+    first
+      ? `Machine: ${first.machine.cpus} × ${first.machine.cpuModel}, ${first.machine.memoryGiB} GiB, ${first.machine.os}, Node ${first.machine.node}; mqa ${first.versions.mqa}.`
+      : "",
+    "",
+    ...reports.map((r) => `${formatBenchMarkdown(r)}\n${r.versions.broker ?? ""}, ${r.versions.client ?? ""}\n`),
+    ...failures.map((f) => `- **failed** ${f.case.broker} ${f.case.queueType ?? ""} ${f.case.size} B: ${f.error}`),
+    "",
+  ].join("\n");
+}
+
 async function main(): Promise<void> {
   const amqp = process.env["MQA_BENCH_AMQP"] ?? "amqp://guest:guest@127.0.0.1:5672";
   const redis = process.env["MQA_BENCH_REDIS"] ?? "redis://127.0.0.1:6379";
@@ -58,33 +79,28 @@ async function main(): Promise<void> {
     messages: Number(process.env["MQA_BENCH_MESSAGES"] ?? 10_000),
     rounds: Number(process.env["MQA_BENCH_ROUNDS"] ?? 3),
   };
-  const { reports, failures } = await runStandardBench(standardCases(amqp, redis), settings, (l) =>
+  const only = process.env["MQA_BENCH_ONLY"];
+  const cases = standardCases(amqp, redis).filter((c) => !only || c.broker.startsWith(only));
+  const { reports, failures } = await runStandardBench(cases, settings, (l) =>
     process.stderr.write(`${l}\n`),
   );
   const date = new Date().toISOString().slice(0, 10);
   const dir = new URL("../../bench/results/", import.meta.url);
   await mkdir(dir, { recursive: true });
-  const first = reports[0];
-  await writeFile(
-    new URL(`${date}.json`, dir),
-    `${JSON.stringify({ date, settings, reports, failures }, null, 2)}\n`,
-  );
-  const md = [
-    `# mqa bench — ${date}`,
-    "",
-    first
-      ? `Machine: ${first.machine.cpus} × ${first.machine.cpuModel}, ${first.machine.memoryGiB} GiB, ${first.machine.os}, Node ${first.machine.node}; mqa ${first.versions.mqa}.`
-      : "",
-    "",
-    ...reports.map(
-      (r) => `${formatBenchMarkdown(r)}\n${r.versions.broker ?? ""}, ${r.versions.client ?? ""}\n`,
-    ),
-    ...failures.map(
-      (f) => `- **failed** ${f.case.broker} ${f.case.queueType ?? ""} ${f.case.size} B: ${f.error}`,
-    ),
-    "",
-  ].join("\n");
-  await writeFile(new URL(`${date}.md`, dir), md);
+  const jsonFile = new URL(`${date}.json`, dir);
+  // With MQA_BENCH_ONLY, keep the other broker's results of the same day in the file.
+  let kept: BenchReport[] = [];
+  if (only) {
+    try {
+      const previous = JSON.parse(await readFile(jsonFile, "utf8")) as { reports: BenchReport[] };
+      kept = previous.reports.filter((r) => !r.broker.startsWith(only));
+    } catch {
+      kept = [];
+    }
+  }
+  const all = [...kept, ...reports];
+  await writeFile(jsonFile, `${JSON.stringify({ date, settings, reports: all, failures }, null, 2)}\n`);
+  await writeFile(new URL(`${date}.md`, dir), renderStandardMarkdown(date, all, failures));
   process.stderr.write(`wrote bench/results/${date}.json and .md\n`);
 }
 
