@@ -66,8 +66,12 @@ export function renderStandardMarkdown(
       ? `Machine: ${first.machine.cpus} × ${first.machine.cpuModel}, ${first.machine.memoryGiB} GiB, ${first.machine.os}, Node ${first.machine.node}; mqa ${first.versions.mqa}.`
       : "",
     "",
-    ...reports.map((r) => `${formatBenchMarkdown(r)}\n${r.versions.broker ?? ""}, ${r.versions.client ?? ""}\n`),
-    ...failures.map((f) => `- **failed** ${f.case.broker} ${f.case.queueType ?? ""} ${f.case.size} B: ${f.error}`),
+    ...reports.map(
+      (r) => `${formatBenchMarkdown(r)}\n${r.versions.broker ?? ""}, ${r.versions.client ?? ""}\n`,
+    ),
+    ...failures.map(
+      (f) => `- **failed** ${f.case.broker} ${f.case.queueType ?? ""} ${f.case.size} B: ${f.error}`,
+    ),
     "",
   ].join("\n");
 }
