@@ -223,8 +223,15 @@ export async function runVerify(
         lastDone = done;
         lastMove = Date.now();
       }
-      const progress = done / (2 * o.messages);
-      while (pendingFaults.length > 0 && (pendingFaults[0] as PlannedFault).at <= progress) {
+      // Kills strike mid-consumption (so the victim holds processed, unacked messages); cuts strike on
+      // overall progress, so they also hit the publisher while it is still publishing.
+      const consumedShare = (ledger.consumed + ledger.deadLetterIntents) / o.messages;
+      const progressFor = (f: PlannedFault): number =>
+        f.kind === "consumer-kill" ? consumedShare : done / (2 * o.messages);
+      while (
+        pendingFaults.length > 0 &&
+        (pendingFaults[0] as PlannedFault).at <= progressFor(pendingFaults[0] as PlannedFault)
+      ) {
         const f = pendingFaults.shift() as PlannedFault;
         const p = (chain = chain.then(() =>
           inject(f).catch((err: unknown) => {
