@@ -28,6 +28,8 @@ describe("mqa verify on memory://", () => {
       "1500",
       "--faults",
       "all",
+      "--work-ms",
+      "5",
       "--seed",
       "42",
       "--json",

@@ -38,6 +38,7 @@ interface VerifyCliOptions {
   spawnBroker?: boolean;
   prefetch: number;
   idleTimeout: number;
+  workMs: number;
   testDropEvery?: number;
 }
 
@@ -57,6 +58,12 @@ export function registerVerifyCommand(program: Command): void {
     ])
     .option("--seed <s>", "seed of the fault plan, to repeat a run", seedArg)
     .option("--prefetch <n>", "deliveries each consumer holds at once", positiveInt, 50)
+    .option(
+      "--work-ms <ms>",
+      "simulated work per message between recording it and its ack (where a kill leaves duplicates)",
+      (v) => Number(v),
+      1,
+    )
     .option("--idle-timeout <seconds>", "give up when nothing moves for this long", positiveInt, 30)
     .option(
       "--spawn-broker",
@@ -83,6 +90,7 @@ export function registerVerifyCommand(program: Command): void {
             spawnBroker: opts.spawnBroker ?? false,
             prefetch: opts.prefetch,
             idleTimeoutMs: opts.idleTimeout * 1000,
+            workMs: opts.workMs,
             ...(opts.testDropEvery === undefined ? {} : { testDropEvery: opts.testDropEvery }),
           },
           (p) =>
