@@ -5,7 +5,8 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { removeTopic } from "../src/cleanup/remove-topic.js";
 import { mqa, mqaWithInput } from "./support/cli.js";
 
 const bin = new URL("../bin/mqa.js", import.meta.url).pathname;
@@ -58,8 +59,13 @@ const lines = (text: string): Array<Record<string, unknown>> =>
 
 for (const broker of ["amqp://guest:guest@127.0.0.1:5672", "redis://127.0.0.1:6379"]) {
   describe(`publish / consume / tail on ${broker.split(":")[0]}://`, () => {
+    const topics: string[] = [];
+    afterAll(async () => {
+      for (const t of topics) await removeTopic(broker, t, ["workers", "g"]);
+    });
     it("round-trips messages with key and headers, tail sees them without taking them from the group", async () => {
       const topic = `mqa.handson.${randomBytes(4).toString("hex")}`;
+      topics.push(topic);
       // Declare the group first, so the topic exists for tail and messages are routable.
       const first = await mqa(
         "publish",
@@ -124,6 +130,7 @@ for (const broker of ["amqp://guest:guest@127.0.0.1:5672", "redis://127.0.0.1:63
 
     it("--no-ack hands messages back to the group", async () => {
       const topic = `mqa.handson.${randomBytes(4).toString("hex")}`;
+      topics.push(topic);
       const pub = await mqa("publish", "--broker", broker, "--topic", topic, "--declare", "g", '"once"');
       expect(pub.code, pub.stderr).toBe(0);
       const peek = await mqa(

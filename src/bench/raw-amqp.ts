@@ -1,12 +1,11 @@
 /**
  * The raw-amqplib side of the benchmark, with mqa's settings: a topic exchange bound with `#` to a
  * durable queue of the same type, persistent + mandatory publishes on a confirm channel, manual acks
- * with the same prefetch. Also removes what mqa declared for a round (its queue names are mqa's plan).
+ * with the same prefetch.
  */
 import amqplib from "amqplib";
 import type { Channel, ConfirmChannel, ChannelModel } from "amqplib";
 import { randomUUID } from "node:crypto";
-import { deadLetterQueueName, groupQueueName } from "../transports/amqp/topology-plan.js";
 import type { BenchQueue, BenchTarget } from "./target.js";
 
 /** Raw amqplib target for `url` with queues of `queueType`. */
@@ -90,18 +89,4 @@ export async function rawAmqpTarget(url: string, queueType: "quorum" | "classic"
       await model.close();
     },
   };
-}
-
-/** Delete the exchange and queues mqa declared for `topic`/`group` (bench rounds only). */
-export async function deleteMqaAmqpTopology(url: string, topic: string, group: string): Promise<void> {
-  const model = await amqplib.connect(url);
-  try {
-    const ch = await model.createChannel();
-    await ch.deleteQueue(groupQueueName(topic, group));
-    await ch.deleteQueue(deadLetterQueueName(topic, group));
-    await ch.deleteExchange(topic);
-    await ch.close();
-  } finally {
-    await model.close();
-  }
 }

@@ -1,10 +1,9 @@
 /**
  * The raw-ioredis side of the benchmark, pipelined like mqa's Redis transport: XADD with a bounded
  * number in flight on one connection; a consumer group read with XREADGROUP COUNT <prefetch> on a
- * connection of its own and one XACK per entry. Also removes what mqa created for a round.
+ * connection of its own and one XACK per entry.
  */
 import { Redis } from "ioredis";
-import { RedisKeyNames } from "../transports/redis/naming.js";
 import type { BenchQueue, BenchTarget } from "./target.js";
 
 type Entries = Array<[Buffer, Buffer[]]>;
@@ -67,20 +66,4 @@ export async function rawRedisTarget(url: string): Promise<BenchTarget> {
       client.disconnect();
     },
   };
-}
-
-/** Delete every key of mqa's Redis transport that belongs to `topic` (bench rounds only). */
-export async function deleteMqaRedisKeys(url: string, topic: string): Promise<void> {
-  const client = new Redis(url);
-  const names = new RedisKeyNames();
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await client.scan(cursor, "MATCH", names.topicPattern(topic), "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await client.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    client.disconnect();
-  }
 }

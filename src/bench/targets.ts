@@ -3,6 +3,7 @@
  * src/connect.ts, so benchmarking one broker never loads another's client.
  */
 import { createTransport } from "../connect.js";
+import { removeTopic } from "../cleanup/remove-topic.js";
 import { MqaError } from "../core/errors.js";
 import { mqaTarget } from "./mqa-target.js";
 import type { ResolvedBenchOptions } from "./options.js";
@@ -19,7 +20,7 @@ export async function benchSides(o: ResolvedBenchOptions): Promise<BenchSides> {
   const protocol = new URL(o.broker).protocol;
   if (protocol === "amqp:" || protocol === "amqps:") {
     const { createAmqpTransport } = await import("../transports/amqp/mod.js");
-    const { deleteMqaAmqpTopology, rawAmqpTarget } = await import("./raw-amqp.js");
+    const { rawAmqpTarget } = await import("./raw-amqp.js");
     const transport = createAmqpTransport({
       url: o.broker,
       queueType: o.queueType,
@@ -27,17 +28,17 @@ export async function benchSides(o: ResolvedBenchOptions): Promise<BenchSides> {
       prefetch: o.prefetch,
     });
     return {
-      mqa: mqaTarget(transport, (topic, group) => deleteMqaAmqpTopology(o.broker, topic, group)),
+      mqa: mqaTarget(transport, (topic, group) => removeTopic(o.broker, topic, [group])),
       raw: await rawAmqpTarget(o.broker, o.queueType),
       notes: [`${o.queueType} queues on both sides; persistent, mandatory publishes with confirms`],
     };
   }
   if (protocol === "redis:" || protocol === "rediss:") {
     const { createRedisTransport } = await import("../transports/redis/mod.js");
-    const { deleteMqaRedisKeys, rawRedisTarget } = await import("./raw-redis.js");
+    const { rawRedisTarget } = await import("./raw-redis.js");
     const transport = createRedisTransport({ url: o.broker, maxInFlight: o.window });
     return {
-      mqa: mqaTarget(transport, (topic) => deleteMqaRedisKeys(o.broker, topic)),
+      mqa: mqaTarget(transport, (topic, group) => removeTopic(o.broker, topic, [group])),
       raw: await rawRedisTarget(o.broker),
       notes: ["XADD pipelined on both sides; XREADGROUP COUNT = prefetch, XACK per entry"],
     };

@@ -33,6 +33,8 @@ const schema = z.strictObject({
   idleTimeoutMs: z.number().int().min(100).default(30_000),
   /** Give up after this long in total, ms. @defaultValue 600000 */
   timeoutMs: z.number().int().min(1000).default(600_000),
+  /** Remove the run's topic, group and dead letters from the broker at the end. @defaultValue true */
+  cleanup: z.boolean().default(true),
   /** TEST ONLY: consumers ack every Nth message without recording it (a broken consumer). */
   testDropEvery: z.number().int().min(1).optional(),
 });

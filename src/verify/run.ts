@@ -4,6 +4,7 @@
  * processed and what the dead-letter queue holds.
  */
 import { randomBytes, randomInt } from "node:crypto";
+import { removeTopic } from "../cleanup/remove-topic.js";
 import { createTransport } from "../connect.js";
 import { maskUrl } from "../core/redact.js";
 import type { Transport } from "../core/transport.js";
@@ -277,6 +278,11 @@ export async function runVerify(
       notes.push(
         `TEST ONLY: consumers dropped every message whose number is a multiple of ${o.testDropEvery}`,
       );
+    if (o.cleanup) {
+      await removeTopic(brokerUrl, topic, [group]).catch((err: unknown) =>
+        notes.push(`could not remove ${topic}: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    } else notes.push(`kept ${topic} (group ${group}) on the broker`);
     const summary = ledger.summary();
     return {
       ...summary,

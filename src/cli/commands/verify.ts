@@ -38,6 +38,7 @@ interface VerifyCliOptions {
   spawnBroker?: boolean;
   prefetch: number;
   idleTimeout: number;
+  keep?: boolean;
   workMs: number;
   testDropEvery?: number;
 }
@@ -69,6 +70,7 @@ export function registerVerifyCommand(program: Command): void {
       "--spawn-broker",
       "start a broker of the URL's kind on a free port for this run (for broker-restart)",
     )
+    .option("--keep", "keep the run's topic, group and dead letters on the broker (removed by default)")
     .option("--json", "print one JSON object")
     .option("--report <file.md>", "also write a Markdown report for a design review")
     .addOption(
@@ -91,6 +93,7 @@ export function registerVerifyCommand(program: Command): void {
             prefetch: opts.prefetch,
             idleTimeoutMs: opts.idleTimeout * 1000,
             workMs: opts.workMs,
+            cleanup: !opts.keep,
             ...(opts.testDropEvery === undefined ? {} : { testDropEvery: opts.testDropEvery }),
           },
           (p) =>
