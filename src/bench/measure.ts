@@ -49,9 +49,13 @@ export async function measureConsume(q: BenchQueue, n: number, prefetch: number)
   const stop = await q.consume(prefetch, () => {
     if (++seen === n) done();
   });
-  await finished;
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), 120_000)));
+  const timedOut = await Promise.race([finished.then(() => false), gaveUp]);
+  clearTimeout(timer);
   const elapsed = now() - started;
   await stop();
+  if (timedOut) throw new Error(`consume round received ${seen} of ${n} messages within 120 s`);
   return (n / elapsed) * 1000;
 }
 
