@@ -29,7 +29,7 @@ function figuresOf(stdout: string): Figure[] {
 
 describe("mqa bench (smoke)", () => {
   for (const [name, broker, raw] of [
-    ["RabbitMQ", "amqp://guest:guest@127.0.0.1:5672", "amqplib"],
+    ["RabbitMQ", process.env["MQA_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672", "amqplib"],
     ["Redis", "redis://127.0.0.1:6379", "ioredis"],
   ] as const) {
     it(`runs on ${name} and reports mqa, ${raw} and a ratio per figure`, async () => {

@@ -57,7 +57,10 @@ const lines = (text: string): Array<Record<string, unknown>> =>
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-for (const broker of ["amqp://guest:guest@127.0.0.1:5672", "redis://127.0.0.1:6379"]) {
+for (const broker of [
+  process.env["MQA_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672",
+  "redis://127.0.0.1:6379",
+]) {
   describe(`publish / consume / tail on ${broker.split(":")[0]}://`, () => {
     const topics: string[] = [];
     afterAll(async () => {

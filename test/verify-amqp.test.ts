@@ -4,10 +4,12 @@
  * so broker-restart can restart it.
  */
 import { describe, expect, it } from "vitest";
+import { maskUrl } from "../src/core/redact.js";
 import { mqa } from "./support/cli.js";
 import { expectAccounted, type VerifyJson } from "./support/verify-report.js";
 
-const AMQP = "amqp://guest:guest@127.0.0.1:5672";
+/** The shared RabbitMQ, or `MQA_TEST_AMQP_URL` when set (as the amqp transport's tests do). */
+const AMQP = process.env["MQA_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672";
 
 describe("mqa verify on amqp://", () => {
   it("loses nothing under consumer-kill, connection-cut and poison on the shared RabbitMQ", async () => {
@@ -29,8 +31,8 @@ describe("mqa verify on amqp://", () => {
     const report = JSON.parse(r.stdout) as VerifyJson;
     expectAccounted(report, expect);
     expect(report.consumerMode).toBe("process");
-    expect(report.broker).toBe("amqp://guest:****@127.0.0.1:5672");
-    expect(r.stdout).not.toContain("guest:guest");
+    expect(report.broker).toBe(maskUrl(AMQP));
+    expect(r.stdout).not.toContain(":guest@");
     expect(report.deadLettered).toBe(report.poisonPlanned);
     expect(report.faults.filter((f) => f.kind === "consumer-kill")).toHaveLength(2);
     expect(report.faults.filter((f) => f.kind === "connection-cut")).toHaveLength(2);
@@ -58,7 +60,7 @@ describe("mqa verify on amqp://", () => {
     const report = JSON.parse(r.stdout) as VerifyJson;
     expectAccounted(report, expect);
     expect(report.faults.map((f) => f.kind)).toContain("broker-restart");
-    expect(report.broker).not.toBe("amqp://guest:****@127.0.0.1:5672"); // its own node, on another port
+    expect(report.broker).not.toBe(maskUrl(AMQP)); // its own node, on another port
     expect(report.notes.join(" ")).toMatch(/private RabbitMQ node/);
   }, 110_000);
 });
