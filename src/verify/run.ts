@@ -6,7 +6,7 @@
 import { randomBytes, randomInt } from "node:crypto";
 import { removeTopic } from "../cleanup/remove-topic.js";
 import { createTransport } from "../connect.js";
-import { maskUrl } from "../core/redact.js";
+import { maskSecretsInText, maskUrl } from "../core/redact.js";
 import type { Transport } from "../core/transport.js";
 import type { OwnedBroker } from "./broker-control.js";
 import { spawnBroker } from "./broker-control.js";
@@ -318,7 +318,8 @@ export async function runVerify(
       poisonPlanned: plan.poison.length,
       rejections: Object.fromEntries(rejections),
       consumerRestarts: restarts,
-      notes,
+      // Notes can quote client errors; never let a password through.
+      notes: notes.map(maskSecretsInText),
       endedBy,
       durationMs: Date.now() - started,
     };
