@@ -9,10 +9,9 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createTransport } from "../connect.js";
 import { MqaError } from "../core/errors.js";
-import type { Router } from "../core/router.js";
 import type { Transport } from "../core/transport.js";
 import type { ChildMessage } from "./worker-entry.js";
-import type { WorkerConfig, WorkerEvent } from "./worker.js";
+import type { VerifyWorker, WorkerConfig, WorkerEvent } from "./worker.js";
 import { startVerifyWorker } from "./worker.js";
 
 /** One consumer of a verify run. */
@@ -112,7 +111,7 @@ export class InProcessConsumer implements VerifyConsumer {
   readonly kind = "in-process";
   readonly pid = undefined;
   private transport: Transport | undefined;
-  private router: Router | undefined;
+  private worker: VerifyWorker | undefined;
   private dead = false;
 
   constructor(
@@ -124,19 +123,25 @@ export class InProcessConsumer implements VerifyConsumer {
   async start(): Promise<void> {
     this.transport = await createTransport(this.config.url);
     // A killed process reports nothing more; neither does a killed in-process consumer.
-    this.router = await startVerifyWorker(this.transport, this.config, async (e) => {
+    this.worker = await startVerifyWorker(this.transport, this.config, async (e) => {
       if (!this.dead) this.onEvent(e);
     });
   }
 
   async kill(): Promise<void> {
+    // Strike mid-batch, while it holds processed but unacked messages (as a SIGKILL mid-batch would).
+    // In one process, timers line up with the end of a batch often enough to miss it otherwise.
+    const worker = this.worker;
+    for (let i = 0; i < 2000 && worker && worker.inFlight() === 0; i++) {
+      await new Promise((r) => setImmediate(r));
+    }
     this.dead = true;
     await this.transport?.abort();
   }
 
   async stop(): Promise<void> {
     if (this.dead) return;
-    await this.router?.stop({ timeoutMs: 5000 });
+    await this.worker?.router.stop({ timeoutMs: 5000 });
     await this.transport?.close({ timeoutMs: 5000 });
   }
 }

@@ -24,7 +24,7 @@ function send(message: ChildMessage): Promise<void> {
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? "{}") as WorkerConfig;
   const transport = await createTransport(config.url);
-  const router = await startVerifyWorker(transport, config, send);
+  const { router } = await startVerifyWorker(transport, config, send);
   process.on("message", (m: CoordinatorMessage) => {
     if (m.t !== "stop") return;
     void (async () => {

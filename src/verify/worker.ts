@@ -57,12 +57,20 @@ function observeDeadLettering(report: (e: WorkerEvent) => Promise<void>): Middle
   };
 }
 
+/** A running verify consumer. */
+export interface VerifyWorker {
+  readonly router: Router;
+  /** Messages recorded as processed whose handler has not returned yet (so they are not acked). */
+  inFlight(): number;
+}
+
 /** Start a verify consumer on `transport`; resolves once it is subscribed. Stop it with `router.stop()`. */
 export async function startVerifyWorker(
   transport: Transport,
   config: WorkerConfig,
   report: (e: WorkerEvent) => Promise<void>,
-): Promise<Router> {
+): Promise<VerifyWorker> {
+  let inFlight = 0;
   const router = new Router(transport, {
     middleware: [
       deadLetter(),
@@ -79,16 +87,21 @@ export async function startVerifyWorker(
       if (payload.run !== config.run) return; // a leftover of another run: acked, not counted
       if (payload.poison) throw new Error(`poison message ${payload.seq}: always fails (verify fault)`);
       if (config.dropEvery !== undefined && payload.seq % config.dropEvery === 0) return; // broken on purpose
-      await report({
-        t: "consumed",
-        seq: payload.seq,
-        sentAt: payload.sentAt,
-        at: preciseNow(),
-        attempt: ctx.message.attempt,
-      });
-      if (config.workMs > 0) await sleep(config.workMs);
+      inFlight++;
+      try {
+        await report({
+          t: "consumed",
+          seq: payload.seq,
+          sentAt: payload.sentAt,
+          at: preciseNow(),
+          attempt: ctx.message.attempt,
+        });
+        if (config.workMs > 0) await sleep(config.workMs);
+      } finally {
+        inFlight--;
+      }
     },
   });
   await router.start();
-  return router;
+  return { router, inFlight: () => inFlight };
 }
