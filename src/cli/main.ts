@@ -9,6 +9,11 @@ import { maskSecretsInText } from "../core/redact.js";
 import { registerAuditCommand } from "./commands/audit.js";
 import { registerDemoCommand } from "./commands/demo.js";
 import { registerTopologyCommand } from "./commands/topology.js";
+import { registerVerifyCommand } from "./commands/verify.js";
+import { registerPublishCommand } from "./commands/publish.js";
+import { registerConsumeCommand } from "./commands/consume.js";
+import { registerTailCommand } from "./commands/tail.js";
+import { registerBenchCommand } from "./commands/bench.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -23,6 +28,11 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerTopologyCommand(program);
   registerAuditCommand(program);
+  registerVerifyCommand(program);
+  registerPublishCommand(program);
+  registerConsumeCommand(program);
+  registerTailCommand(program);
+  registerBenchCommand(program);
   return program;
 }
 

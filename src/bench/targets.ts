@@ -1,0 +1,54 @@
+/**
+ * Builds both sides of a benchmark for a broker URL with identical settings. Loaded on demand, like
+ * src/connect.ts, so benchmarking one broker never loads another's client.
+ */
+import { createTransport } from "../connect.js";
+import { removeTopic } from "../cleanup/remove-topic.js";
+import { MqaError } from "../core/errors.js";
+import { mqaTarget } from "./mqa-target.js";
+import type { ResolvedBenchOptions } from "./options.js";
+import type { BenchTarget } from "./target.js";
+
+export interface BenchSides {
+  mqa: BenchTarget;
+  raw: BenchTarget | undefined;
+  notes: string[];
+}
+
+/** mqa and the raw client for `o.broker`, configured the same way. */
+export async function benchSides(o: ResolvedBenchOptions): Promise<BenchSides> {
+  const protocol = new URL(o.broker).protocol;
+  if (protocol === "amqp:" || protocol === "amqps:") {
+    const { createAmqpTransport } = await import("../transports/amqp/mod.js");
+    const { rawAmqpTarget } = await import("./raw-amqp.js");
+    const transport = createAmqpTransport({
+      url: o.broker,
+      queueType: o.queueType,
+      maxUnconfirmed: o.window,
+      prefetch: o.prefetch,
+    });
+    return {
+      mqa: mqaTarget(transport, (topic, group) => removeTopic(o.broker, topic, [group])),
+      raw: await rawAmqpTarget(o.broker, o.queueType),
+      notes: [`${o.queueType} queues on both sides; persistent, mandatory publishes with confirms`],
+    };
+  }
+  if (protocol === "redis:" || protocol === "rediss:") {
+    const { createRedisTransport } = await import("../transports/redis/mod.js");
+    const { rawRedisTarget } = await import("./raw-redis.js");
+    const transport = createRedisTransport({ url: o.broker, maxInFlight: o.window });
+    return {
+      mqa: mqaTarget(transport, (topic, group) => removeTopic(o.broker, topic, [group])),
+      raw: await rawRedisTarget(o.broker),
+      notes: ["XADD pipelined on both sides; XREADGROUP COUNT = prefetch, XACK per entry"],
+    };
+  }
+  if (protocol === "memory:") {
+    return {
+      mqa: mqaTarget(await createTransport(o.broker)),
+      raw: undefined,
+      notes: ["memory:// has no raw client to compare with: mqa figures only, no ratios"],
+    };
+  }
+  throw new MqaError("unsupported", `mqa bench does not support ${protocol}// brokers`);
+}

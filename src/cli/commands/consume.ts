@@ -1,0 +1,84 @@
+import type { Command } from "commander";
+import { createTransport } from "../../connect.js";
+import type { Delivery, Subscription } from "../../core/transport.js";
+import { positiveInt } from "../args.js";
+import { messageLine } from "../message-json.js";
+
+interface ConsumeCliOptions {
+  broker: string;
+  topic: string;
+  group: string;
+  count?: number;
+  ack: boolean;
+  prefetch: number;
+  deadLetters?: boolean;
+}
+
+/** `mqa consume`: take messages as a member of a group, one JSON line each. */
+export function registerConsumeCommand(program: Command): void {
+  program
+    .command("consume")
+    .description(
+      "consume from a topic as a member of a group, one JSON line per message; acks by default " +
+        "(--no-ack holds them and hands them back on exit, without counting an attempt)",
+    )
+    .requiredOption("--broker <url>", "memory://, amqp://user:pass@host:5672 or redis://host:6379")
+    .requiredOption("--topic <topic>", "topic to consume from")
+    .requiredOption("--group <group>", "consumer group (declared if missing)")
+    .option("--count <n>", "stop after this many messages", positiveInt)
+    .option("--ack", "acknowledge each message (default)", true)
+    .option("--no-ack", "do not acknowledge: messages go back to the group on exit")
+    .option("--prefetch <n>", "deliveries held at once", positiveInt, 10)
+    .option("--dead-letters", "print the group's dead letters (read without removing them) and exit")
+    .action(async (opts: ConsumeCliOptions) => {
+      const transport = await createTransport(opts.broker);
+      await transport.connect();
+      if (opts.deadLetters) {
+        try {
+          for (const d of await transport.readDeadLetters(opts.topic, opts.group, opts.count ?? 100)) {
+            process.stdout.write(`${messageLine(d.message, opts.group, { reason: d.reason })}\n`);
+          }
+        } finally {
+          await transport.close({ timeoutMs: 5000 });
+        }
+        return;
+      }
+      await transport.declare({ topic: opts.topic, group: opts.group });
+      let seen = 0;
+      let finish: () => void = () => undefined;
+      const finished = new Promise<void>((resolve) => (finish = resolve));
+      // --no-ack: deliveries are held (unsettled) until exit, then handed back with a retry that does
+      // not count as an attempt, so the group gets them again at once on every broker.
+      const held: Array<{ delivery: Delivery; release: () => void }> = [];
+      const hold = (delivery: Delivery): Promise<void> =>
+        new Promise<void>((release) => held.push({ delivery, release }));
+      const limit = opts.count;
+      const prefetch = limit !== undefined && !opts.ack ? Math.max(opts.prefetch, limit) : opts.prefetch;
+      const sub: Subscription = await transport.subscribe(
+        opts.topic,
+        opts.group,
+        async (delivery: Delivery) => {
+          if (limit !== undefined && seen >= limit) return hold(delivery); // past the count: hand it back
+          seen++;
+          process.stdout.write(`${messageLine(delivery.message, opts.group)}\n`);
+          if (limit !== undefined && seen >= limit) finish();
+          if (opts.ack) await delivery.ack();
+          else await hold(delivery);
+        },
+        { prefetch },
+      );
+      const onSignal = (): void => finish();
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      await finished;
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      await sub.pause();
+      for (const { delivery, release } of held) {
+        await delivery.retry({ delayMs: 0, countAttempt: false });
+        release();
+      }
+      await sub.close({ timeoutMs: 5000 });
+      await transport.close({ timeoutMs: 5000 });
+    });
+}

@@ -1,0 +1,60 @@
+/**
+ * Tail on Redis Streams: plain XREAD BLOCK from `$` on the topic's stream(s). XREAD belongs to no
+ * consumer group, so it creates no pending entries and moves no group's position: nothing to clean up.
+ */
+import { Redis } from "ioredis";
+import { RedisKeyNames } from "../transports/redis/naming.js";
+import { decodeEntry } from "../transports/redis/fields.js";
+import type { RawEntry } from "../transports/redis/fields.js";
+import type { TailOpener } from "./tail.js";
+
+/** Streams of `topic` that exist (every partition), or the unpartitioned stream when none does yet. */
+async function topicStreams(client: Redis, names: RedisKeyNames, topic: string): Promise<string[]> {
+  const single = names.stream(topic);
+  const partitioned = new RegExp(`^${escapeRegex(single.slice(0, -1))}#\\d+\\}$`);
+  const found = new Set<string>();
+  let cursor = "0";
+  do {
+    const [next, keys] = await client.scan(cursor, "MATCH", names.topicPattern(topic), "COUNT", 1000);
+    cursor = next;
+    for (const k of keys) if (k === single || partitioned.test(k)) found.add(k);
+  } while (cursor !== "0");
+  return found.size > 0 ? [...found].sort() : [single];
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Open a Redis Streams tail on `topic`. */
+export const openRedisTail: TailOpener = async (url, topic, onMessage) => {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null });
+  await client.connect();
+  const names = new RedisKeyNames();
+  const streams = await topicStreams(client, names, topic);
+  const positions = streams.map(() => "$");
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const reply = (await client
+        .xreadBuffer("BLOCK", 500, "STREAMS", ...streams, ...positions)
+        .catch(() => null)) as Array<[Buffer, RawEntry[]]> | null;
+      for (const [key, entries] of reply ?? []) {
+        const i = streams.indexOf(key.toString());
+        for (const raw of entries) {
+          positions[i] = raw[0].toString();
+          const entry = decodeEntry(raw);
+          if (entry) onMessage(entry.toMessage(topic, entry.storedAttempt));
+        }
+      }
+    }
+  })();
+  return {
+    method: `XREAD (no consumer group) on ${streams.join(", ")}`,
+    close: async () => {
+      running = false;
+      client.disconnect();
+      await loop;
+    },
+  };
+};

@@ -1,0 +1,69 @@
+/**
+ * A broker that `mqa verify --spawn-broker` started itself, so `broker-restart` may restart it. mqa
+ * never restarts a broker it did not start.
+ */
+import { MqaError } from "../core/errors.js";
+
+/** A broker this process owns. */
+export interface OwnedBroker {
+  /** URL of the broker (credentials included; mask before printing). */
+  readonly url: string;
+  /** What it is, for the report (`RabbitMQ 4.0.5 on port 41234`). */
+  readonly description: string;
+  /** Stop and start it again on the same port and data directory. */
+  restart(): Promise<void>;
+  /** Stop it and remove what it created. */
+  stop(): Promise<void>;
+}
+
+type Launcher = () => Promise<OwnedBroker>;
+
+/** A private RabbitMQ node (its own name, ports and data directory); restart = graceful stop + start. */
+const rabbitmq: Launcher = async () => {
+  const { RabbitMqLauncher } = await import("../testing/rabbitmq-launcher.js");
+  const node = new RabbitMqLauncher();
+  try {
+    await node.start();
+  } catch (err) {
+    await node.stop().catch(() => undefined);
+    throw err;
+  }
+  return {
+    url: node.url,
+    description: `private RabbitMQ node ${node.nodeName} on port ${node.port}`,
+    restart: () => node.restart(),
+    stop: () => node.stop(),
+  };
+};
+
+/** A private redis-server (AOF, appendfsync always); restart = SIGTERM + start on the same data. */
+const redis: Launcher = async () => {
+  const { RedisServerProcess } = await import("../testing/redis-launcher.js");
+  const server = await RedisServerProcess.start();
+  return {
+    url: server.url,
+    description: `private redis-server (appendfsync always) on port ${server.port}`,
+    restart: () => server.restart(),
+    stop: () => server.dispose(),
+  };
+};
+
+/** Launchers by URL scheme: the transports' broker launchers in src/testing/. TLS URLs have none. */
+const launchers: Record<string, () => Promise<Launcher | undefined>> = {
+  "amqp:": async () => rabbitmq,
+  "redis:": async () => redis,
+};
+
+/** Start a broker of the same kind as `url` on a free port; throws `unsupported` when mqa has no launcher for it. */
+export async function spawnBroker(url: string): Promise<OwnedBroker> {
+  const protocol = new URL(url).protocol;
+  const launcher = await launchers[protocol]?.();
+  if (!launcher) {
+    throw new MqaError(
+      "unsupported",
+      `--spawn-broker is not available for ${protocol}// in this build (no broker launcher); ` +
+        "run without it (broker-restart is then skipped)",
+    );
+  }
+  return launcher();
+}

@@ -1,0 +1,49 @@
+/** Options of a verify run, validated once with zod (unknown keys rejected, problems listed with paths). */
+import { z } from "zod";
+import { parseOptions } from "../core/options.js";
+import { FAULT_KINDS } from "./fault-plan.js";
+
+const schema = z.strictObject({
+  /** Broker URL: memory://, amqp://…, redis://…. */
+  broker: z.string().min(1),
+  /** Messages to publish. @defaultValue 2000 */
+  messages: z.number().int().min(1).max(10_000_000).default(2000),
+  /** Consumers (child processes where the broker allows). @defaultValue 3 */
+  consumers: z.number().int().min(1).max(64).default(3),
+  /** Faults to inject. @defaultValue every fault */
+  faults: z.array(z.enum(FAULT_KINDS)).default([...FAULT_KINDS]),
+  /** Seed of the fault plan. @defaultValue a random one, printed in the report */
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .optional(),
+  /** Start a broker of the URL's kind on a free port for this run (needed for broker-restart). @defaultValue false */
+  spawnBroker: z.boolean().default(false),
+  /** Deliveries each consumer holds at once. @defaultValue 50 */
+  prefetch: z.number().int().min(1).max(65_535).default(50),
+  /** Publishes awaiting their confirm at once. @defaultValue 100 */
+  publishWindow: z.number().int().min(1).max(65_535).default(100),
+  /** Attempts before a poison message is dead-lettered. @defaultValue 3 */
+  attempts: z.number().int().min(1).max(100).default(3),
+  /** Simulated work per message, ms (the window in which a kill leaves a processed message unacked). @defaultValue 1 */
+  workMs: z.number().int().min(0).max(10_000).default(1),
+  /** Give up when nothing moves for this long, ms. @defaultValue 30000 */
+  idleTimeoutMs: z.number().int().min(100).default(30_000),
+  /** Give up after this long in total, ms. @defaultValue 600000 */
+  timeoutMs: z.number().int().min(1000).default(600_000),
+  /** Remove the run's topic, group and dead letters from the broker at the end. @defaultValue true */
+  cleanup: z.boolean().default(true),
+  /** TEST ONLY: consumers ack every Nth message without recording it (a broken consumer). */
+  testDropEvery: z.number().int().min(1).optional(),
+});
+
+/** Options accepted by {@link runVerify}. */
+export type VerifyOptions = z.input<typeof schema>;
+export type ResolvedVerifyOptions = z.output<typeof schema>;
+
+/** Validate and expand defaults. */
+export function resolveVerifyOptions(input: VerifyOptions): ResolvedVerifyOptions {
+  return parseOptions(schema, input, "verify options");
+}

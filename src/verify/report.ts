@@ -1,0 +1,123 @@
+/** The verify report as terminal text and as Markdown for a design review. */
+import type { VerifyReport } from "./run.js";
+
+function verdict(r: VerifyReport): string {
+  return r.lost === 0 ? "✓ every confirmed message accounted for" : "✗ CONFIRMED MESSAGES LOST";
+}
+
+function counts(r: VerifyReport): Array<[string, string, string]> {
+  const rejectedWhy = Object.entries(r.rejections)
+    .map(([code, n]) => `${code} ${n}`)
+    .join(", ");
+  return [
+    ["published", String(r.published), "publish calls"],
+    ["confirmed", String(r.confirmed), "publish resolved: the broker durably accepted it"],
+    [
+      "rejected",
+      String(r.rejected),
+      rejectedWhy ? `publish rejected, caller told (${rejectedWhy})` : "publish rejected, caller told",
+    ],
+    ["consumed", String(r.consumed), "distinct messages processed"],
+    ["duplicates", String(r.duplicates), "redeliveries of processed messages (at-least-once)"],
+    ["deadLettered", String(r.deadLettered), `in the dead-letter queue (${r.poisonPlanned} poison planned)`],
+    ["lost", String(r.lost), verdict(r)],
+    [
+      "faultsInjected",
+      String(r.faultsInjected),
+      r.faults
+        .map((f) => f.kind)
+        .filter(uniq)
+        .join(", ") || "none",
+    ],
+    [
+      "latency",
+      `p50 ${r.latencyMs.p50} / p99 ${r.latencyMs.p99} ms`,
+      "publish → first processed, under faults",
+    ],
+  ];
+}
+
+function uniq<T>(v: T, i: number, a: T[]): boolean {
+  return a.indexOf(v) === i;
+}
+
+function warnings(r: VerifyReport): string[] {
+  const w: string[] = [];
+  if (r.lostSample.length > 0)
+    w.push(`lost sequence numbers (first ${r.lostSample.length}): ${r.lostSample.join(", ")}`);
+  if (r.poisonMissingFromDlq > 0)
+    w.push(`${r.poisonMissingFromDlq} poison messages are not in the dead-letter queue`);
+  if (r.unexpectedDeadLetters > 0)
+    w.push(
+      `${r.unexpectedDeadLetters} non-poison messages were dead-lettered (e.g. a broker delivery limit)`,
+    );
+  if (r.endedBy !== "complete")
+    w.push(`the run ended by ${r.endedBy}, not because every message was accounted for`);
+  return w;
+}
+
+/** Plain-text report for the terminal. */
+export function formatVerifyText(r: VerifyReport): string {
+  const lines = [
+    `mqa verify on ${r.broker} (${r.transport}, run ${r.run}, seed ${r.seed}, ${(r.durationMs / 1000).toFixed(1)} s)`,
+    `  ${r.messages} messages, ${r.consumers} consumers (${r.consumerMode === "process" ? "child processes" : "in-process"}), prefetch ${r.prefetch}, publish window ${r.publishWindow}`,
+    "",
+    ...counts(r).map(([k, v, why]) => `  ${k.padEnd(15)}${v.padEnd(28)}${why}`),
+    "",
+  ];
+  if (r.faults.length > 0) {
+    lines.push("  faults:");
+    for (const f of r.faults)
+      lines.push(`    ${(f.atMs / 1000).toFixed(2).padStart(7)} s  ${f.kind.padEnd(15)}${f.detail}`);
+    lines.push("");
+  }
+  for (const s of r.skippedFaults) lines.push(`  skipped ${s.kind}: ${s.reason}`);
+  for (const n of r.notes) lines.push(`  note: ${n}`);
+  for (const w of warnings(r)) lines.push(`  ! ${w}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** Markdown report a team can attach to a design review. */
+export function formatVerifyMarkdown(r: VerifyReport): string {
+  const out = [
+    `# Delivery verification: ${r.lost === 0 ? "no message lost" : `${r.lost} messages LOST`}`,
+    "",
+    `- Broker: \`${r.broker}\` (${r.transport} transport)`,
+    `- Run \`${r.run}\`, seed \`${r.seed}\` (repeat the fault plan with \`--seed ${r.seed}\`), ${(r.durationMs / 1000).toFixed(1)} s, ended: ${r.endedBy}`,
+    `- ${r.messages} messages with unique sequence numbers, published with confirms (window ${r.publishWindow});`,
+    `  ${r.consumers} consumers (${r.consumerMode === "process" ? "child processes" : "in-process"}), prefetch ${r.prefetch}, ${r.attempts} attempts then dead-letter, through mqa's Router with retry and dead-letter middleware`,
+    "",
+    "## Reconciliation",
+    "",
+    "| figure | value | meaning |",
+    "| --- | ---: | --- |",
+    ...counts(r).map(([k, v, why]) => `| ${k} | ${v} | ${why} |`),
+    "",
+    "`lost` = confirmed but neither processed nor in the dead-letter queue. The exit code is non-zero when it is above 0.",
+    "",
+    "## Faults",
+    "",
+  ];
+  if (r.faults.length === 0) out.push("None injected.");
+  else {
+    out.push("| at | fault | what happened |", "| ---: | --- | --- |");
+    for (const f of r.faults) out.push(`| ${(f.atMs / 1000).toFixed(2)} s | ${f.kind} | ${f.detail} |`);
+  }
+  if (r.skippedFaults.length > 0) {
+    out.push("", "Not injected:", "");
+    for (const s of r.skippedFaults) out.push(`- **${s.kind}**: ${s.reason}`);
+  }
+  const w = warnings(r);
+  if (w.length > 0) out.push("", "## Findings", "", ...w.map((x) => `- ${x}`));
+  if (r.notes.length > 0) out.push("", "## Notes", "", ...r.notes.map((n) => `- ${n}`));
+  out.push(
+    "",
+    "## How to read this",
+    "",
+    "- Delivery is at-least-once: a consumer that dies after processing but before its ack causes a duplicate,",
+    "  so handlers must be idempotent (mqa's `idempotency` middleware). Duplicates are expected under faults; losses are not.",
+    "- Latency is from the publish call to the first successful processing, measured while faults strike; it is not a benchmark (use `mqa bench`).",
+    "",
+  );
+  return out.join("\n");
+}
