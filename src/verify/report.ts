@@ -62,7 +62,7 @@ export function formatVerifyText(r: VerifyReport): string {
     `mqa verify on ${r.broker} (${r.transport}, run ${r.run}, seed ${r.seed}, ${(r.durationMs / 1000).toFixed(1)} s)`,
     `  ${r.messages} messages, ${r.consumers} consumers (${r.consumerMode === "process" ? "child processes" : "in-process"}), prefetch ${r.prefetch}, publish window ${r.publishWindow}`,
     "",
-    ...counts(r).map(([k, v, why]) => `  ${k.padEnd(15)}${v.padEnd(28)}${why}`),
+    ...counts(r).map(([k, v, why]) => `  ${k.padEnd(15)}${v.padEnd(28)} ${why}`),
     "",
   ];
   if (r.faults.length > 0) {

@@ -19,6 +19,18 @@ const dlxFix = (e: EffectiveQueue): string =>
   policyFix(e, { "dead-letter-exchange": `${e.queue.name}.dlx` }) +
   `\n# and declare exchange ${e.queue.name}.dlx (fanout) bound to a queue ${e.queue.name}.dlq`;
 
+/**
+ * A delay queue: messages leave it by expiring (message-ttl) into its DLX, and nobody consumes it (when
+ * live facts are known), so no delivery loop can happen there. mqa's own delay levels are such queues.
+ */
+function isDelayQueue(ctx: RuleContext, e: EffectiveQueue): boolean {
+  if (numberSetting(e, "message-ttl") === undefined || !hasDlx(e)) return false;
+  const live = ctx.model.rabbit?.live?.queues.find(
+    (q) => q.vhost === e.queue.vhost && q.name === e.queue.name,
+  );
+  return live === undefined || live.consumers === 0;
+}
+
 function workQueues(ctx: RuleContext): EffectiveQueue[] {
   return effectiveQueues(ctx).filter((e) => isWorkQueue(e.queue) && !isDeadLetterQueue(ctx, e.queue));
 }
@@ -60,7 +72,7 @@ export const deliveryLimitDisabled: Rule = {
   check(ctx) {
     const major = versionMajor(ctx.model.rabbit?.live?.rabbitmqVersion ?? defsOf(ctx)?.rabbitVersion);
     return workQueues(ctx)
-      .filter((e) => e.queue.type === "quorum")
+      .filter((e) => e.queue.type === "quorum" && !isDelayQueue(ctx, e))
       .filter((e) => {
         const limit = numberSetting(e, "delivery-limit");
         // -1 disables it on 4.x; before 4.0 an unset limit means unlimited.
