@@ -5,6 +5,21 @@ import type { Delivery } from "../../core/transport.js";
 import { type AmqpTransport, createAmqpTransport } from "./mod.js";
 import type { AmqpSubscription } from "./subscription.js";
 import { AMQP_URL, deleteTopology } from "../../../test/support/amqp.js";
+import { RABBIT_MANAGEMENT_URL } from "../../../test/support/topology.js";
+import { waitFor as waitUntil } from "../../testing/wait.js";
+
+/** Unacknowledged messages of a queue in "/", as the broker's management API reports them. */
+async function unackedOnBroker(queue: string): Promise<number | undefined> {
+  const url = new URL(RABBIT_MANAGEMENT_URL);
+  const auth = Buffer.from(
+    `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`,
+  ).toString("base64");
+  const res = await fetch(`${url.origin}/api/queues/%2F/${encodeURIComponent(queue)}`, {
+    headers: { authorization: `Basic ${auth}` },
+  });
+  if (!res.ok) return undefined;
+  return ((await res.json()) as { messages_unacknowledged?: number }).messages_unacknowledged;
+}
 
 const open: AmqpTransport[] = [];
 function transport(opts: Parameters<typeof createAmqpTransport>[0] = {}): AmqpTransport {
@@ -163,6 +178,13 @@ describe("AmqpTransport against the real RabbitMQ", () => {
     for (let i = 0; i < 20; i++) await t.publish(topic, { payload: bytes(String(i)) });
     await waitFor(() => done.length === 19);
     await waitFor(() => (sub as AmqpSubscription).stats.acked === 19);
+    // Acks are sent asynchronously; wait until the broker has them (one unacked left: "0") so the abort
+    // below tests what was acked, not what was still in a socket buffer on a loaded machine.
+    await waitUntil(
+      async () => (await unackedOnBroker(`${topic}.g`)) === 1,
+      20_000,
+      "the broker to see 18 acks",
+    );
     // Abort instead of closing: anything not acked must come back to a fresh consumer.
     await t.abort();
     release();
