@@ -46,8 +46,8 @@ describe("mqa verify on memory://", () => {
     expect(report.poisonMissingFromDlq).toBe(0);
     expect(report.consumed).toBe(1500 - 15);
     // Duplicates happen only when a kill lands between a consumer's report and its ack, which depends on
-    // timing; they are counted, never mistaken for losses (the "broken consumer" test below shows the other side).
-    expect(report.duplicates).toBeGreaterThanOrEqual(0);
+    // timing, so their number is not asserted; a duplicate is never mistaken for a loss.
+    expect(Number.isInteger(report.duplicates)).toBe(true);
     expect(report.faults.filter((f) => f.kind === "consumer-kill")).toHaveLength(2);
     expect(report.faultsInjected).toBe(2 + 15);
     // Honest about what memory:// cannot do.
