@@ -16,6 +16,7 @@ import {
   createAmqpTransport,
 } from "../src/transports/amqp/mod.js";
 import type { AmqpSubscription } from "../src/transports/amqp/subscription.js";
+import { waitFor } from "../src/testing/wait.js";
 
 const node = new RabbitMqLauncher({
   // A short consumer_timeout for (e); the channel tick makes the broker check it often.
@@ -53,17 +54,6 @@ async function proxied(): Promise<string> {
 const uid = (): string => Math.random().toString(36).slice(2, 10);
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
-function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = (): void => {
-      if (cond()) return resolve();
-      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 25);
-    };
-    tick();
-  });
-}
 
 describe("RabbitMQ transport under faults", () => {
   it("(a) connections cut repeatedly during 10,000 publishes: each confirmed or rejected, every confirmed consumed", async () => {

@@ -1,8 +1,8 @@
 /** Poll `check` until it returns true or `timeoutMs` passes; then throw with `what` in the message. */
 export async function waitFor(
   check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
+  timeoutMs = 10_000,
+  what = "the condition",
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -6,7 +6,7 @@ import { type AmqpTransport, createAmqpTransport } from "./mod.js";
 import type { AmqpSubscription } from "./subscription.js";
 import { AMQP_URL, deleteTopology } from "../../../test/support/amqp.js";
 import { RABBIT_MANAGEMENT_URL } from "../../../test/support/topology.js";
-import { waitFor as waitUntil } from "../../testing/wait.js";
+import { waitFor } from "../../testing/wait.js";
 
 /** Unacknowledged messages of a queue in "/", as the broker's management API reports them. */
 async function unackedOnBroker(queue: string): Promise<number | undefined> {
@@ -42,17 +42,6 @@ afterAll(() =>
 );
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
-function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = (): void => {
-      if (cond()) return resolve();
-      if (Date.now() - t0 > ms) return reject(new Error("condition not met in time"));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
 
 afterEach(async () => {
   await Promise.all(open.splice(0).map((t) => t.close({ timeoutMs: 1000 })));
@@ -180,7 +169,7 @@ describe("AmqpTransport against the real RabbitMQ", () => {
     await waitFor(() => (sub as AmqpSubscription).stats.acked === 19);
     // Acks are sent asynchronously; wait until the broker has them (one unacked left: "0") so the abort
     // below tests what was acked, not what was still in a socket buffer on a loaded machine.
-    await waitUntil(
+    await waitFor(
       async () => (await unackedOnBroker(`${topic}.g`)) === 1,
       20_000,
       "the broker to see 18 acks",
