@@ -31,7 +31,7 @@ describe("mqa verify on redis://", () => {
     expect(report.deadLettered).toBe(report.poisonPlanned);
     expect(report.faults.filter((f) => f.kind === "consumer-kill")).toHaveLength(2);
     expect(report.faults.filter((f) => f.kind === "connection-cut")).toHaveLength(2);
-  }, 100_000);
+  }, 180_000);
 
   it("loses nothing when its own redis-server restarts mid-run (--spawn-broker, all faults)", async () => {
     const r = await mqa(
@@ -52,5 +52,5 @@ describe("mqa verify on redis://", () => {
     expectAccounted(report, expect);
     expect(report.faults.map((f) => f.kind)).toContain("broker-restart");
     expect(report.notes.join(" ")).toMatch(/private redis-server/);
-  }, 110_000);
+  }, 240_000);
 });
