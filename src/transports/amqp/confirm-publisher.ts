@@ -4,11 +4,8 @@
  * buffer drains). `mandatory` is always on: a basic.return rejects the caller with `UnroutableError`.
  * While disconnected, a publish waits (bounded in count and time) and is sent on the next connection;
  * a publish whose channel died before its confirm is sent again there. Never resolves without a confirm.
- *
- * Per message this costs one promise (the caller's) and one small record: no timer, AbortSignal or
- * listener per publish (docs/performance.md). Publish timeouts are enforced by one {@link DeadlineSweep}
- * per publisher, and waiting publishes sit in a FIFO that confirms, drains and reconnects pump.
  */
+import { setMaxListeners } from "node:events";
 import type { ConfirmChannel, Message as AmqpMessage, Options } from "amqplib";
 import type { Logger } from "pino";
 import {
@@ -20,7 +17,6 @@ import {
   UnroutableError,
   summarizeError,
 } from "../../core/errors.js";
-import { DeadlineSweep, Fifo, type Deadlined } from "../deadlines.js";
 import type { ConnectionManager, LiveConnection } from "./connection-manager.js";
 
 /** One message handed to the publisher. */
@@ -33,18 +29,8 @@ export interface PublishRequest {
   readonly timeoutMs?: number;
 }
 
-/** One publish from call to settlement. */
-interface Op extends Deadlined {
+interface Pending {
   readonly request: PublishRequest;
-  readonly timeoutMs: number;
-  readonly resolve: () => void;
-  readonly reject: (err: MqaError) => void;
-  /** waiting: queued for a channel or a slot; inflight: written, awaiting the confirm. */
-  state: "waiting" | "inflight";
-  /** The channel it is in flight on. */
-  open: OpenChannel | undefined;
-  /** Written at least once (so a timeout may leave it stored). */
-  sentOnce: boolean;
   returned: boolean;
 }
 
@@ -52,7 +38,7 @@ interface OpenChannel {
   readonly channel: ConfirmChannel;
   readonly generation: number;
   /** Messages sent on this channel and not yet confirmed, in publish order. */
-  readonly inflight: Set<Op>;
+  readonly inflight: Set<Pending>;
   closed: boolean;
   /** The socket buffer is full (publish returned false); wait for 'drain' before writing more. */
   draining: boolean;
@@ -71,19 +57,13 @@ export interface PublisherStats {
 /** Confirmed, mandatory, persistent publishing with a bounded window. */
 export class ConfirmPublisher {
   private open: OpenChannel | undefined;
-  /** A loop is waiting for a connection and opening the confirm channel. */
-  private opening = false;
-  /** Publishes waiting for a channel or a slot, first come first served (finished ones skipped). */
-  private readonly waiting = new Fifo<Op>();
-  /** Publishes whose channel died before the confirm: sent again before any new one. */
-  private resend: Op[] = [];
-  /** Live (not yet expired) publishes in `waiting` and `resend`. */
-  private queued = 0;
+  private opening: Promise<OpenChannel> | undefined;
+  private slotWaiters: (() => void)[] = [];
   private inflightCount = 0;
+  private waitingForConnection = 0;
   private closed = false;
-  /** Aborted by close(): stops the wait for a connection. */
+  /** Aborted by close(); every pending publish listens to it, hence no listener limit. */
   private readonly closing = new AbortController();
-  private readonly deadlines = new DeadlineSweep<Op>((op) => this.expire(op));
   readonly stats: PublisherStats = { confirmed: 0, resent: 0, rejected: 0 };
 
   constructor(
@@ -95,151 +75,80 @@ export class ConfirmPublisher {
     },
     private readonly log: Logger,
   ) {
+    setMaxListeners(0, this.closing.signal);
     connections.on("lost", () => this.channelLost(undefined));
   }
 
   /** Publish and wait for the broker's confirm. Rejects with an {@link MqaError}. */
-  publish(request: PublishRequest): Promise<void> {
-    if (this.closed)
-      return Promise.reject(new ClosedError("the publisher is closed; create a new transport"));
-    const usable = this.open !== undefined && !this.open.closed;
-    if (!usable && !this.connections.connection && this.queued >= this.options.maxBufferedPublishes) {
-      return Promise.reject(
-        new ConnectionClosedError(
-          `RabbitMQ is unreachable and ${this.queued} publishes are already waiting ` +
-            "(maxBufferedPublishes); retry later or raise maxBufferedPublishes",
-        ),
-      );
-    }
+  async publish(request: PublishRequest): Promise<void> {
+    if (this.closed) throw new ClosedError("the publisher is closed; create a new transport");
     const timeoutMs = request.timeoutMs ?? this.options.publishTimeoutMs;
-    return new Promise<void>((resolve, reject) => {
-      const op: Op = {
-        request,
-        timeoutMs,
-        deadline: Date.now() + timeoutMs,
-        done: false,
-        resolve,
-        reject,
-        state: "waiting",
-        open: undefined,
-        sentOnce: false,
-        returned: false,
-      };
-      this.deadlines.add(op, timeoutMs);
-      const open = this.open;
-      // Fast path: nobody is ahead in line and the window has room, so write it now.
-      if (this.queued === 0 && open && this.canSend(open)) this.send(op, open);
-      else {
-        this.waiting.push(op);
-        this.queued++;
-        this.pump();
-      }
-    });
-  }
-
-  private canSend(open: OpenChannel): boolean {
-    return !open.closed && !open.draining && this.inflightCount < this.options.maxUnconfirmed;
-  }
-
-  /** Send waiting publishes while the window has room; open a channel when there is none. */
-  private pump(): void {
-    if (this.queued === 0) return;
-    const open = this.open;
-    if (!open || open.closed) {
-      this.ensureChannel();
-      return;
-    }
-    while (this.queued > 0 && this.canSend(open)) {
-      let op: Op | undefined;
-      if (this.resend.length > 0) op = this.resend.shift();
-      else {
-        op = this.waiting.peek();
-        if (!op) break;
-        this.waiting.pop();
-      }
-      if (!op || op.done) continue; // expired while waiting: already rejected, never sent late
-      this.queued--;
-      this.send(op, open);
-    }
-  }
-
-  private ensureChannel(): void {
-    if (this.opening || this.closed) return;
-    this.opening = true;
-    void this.openLoop().finally(() => {
-      this.opening = false;
-      this.pump();
-    });
-  }
-
-  /** Wait for a connection and open the confirm channel, while publishes are waiting for it. */
-  private async openLoop(): Promise<void> {
-    while (this.queued > 0 && !this.closed) {
-      let live: LiveConnection;
+    const deadline = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.closing.signal]);
+    let sentOnce = false;
+    for (;;) {
+      let open: OpenChannel;
       try {
-        live = await this.connections.waitReady(this.options.publishTimeoutMs, this.closing.signal);
+        open = await this.channel(deadline, timeoutMs);
+        await this.acquireSlot(deadline, open);
       } catch (err) {
-        const status = this.connections.state.status;
-        if (status === "closing" || status === "closed") {
-          // The connection was closed for good: nothing waiting can ever be sent.
-          this.failAllQueued(
-            err instanceof MqaError ? err : new ConnectionClosedError("the amqp connection is closed"),
-          );
-          return;
-        }
-        continue; // waited one timeout's length; publishes expire on their own deadlines
+        throw this.failure(err, request, timeoutMs, sentOnce);
       }
-      try {
-        const open = await this.openChannel(live);
-        if (!open.closed) return;
-      } catch (err) {
-        this.log.warn({ err: summarizeError(err).message }, "amqp: opening the confirm channel failed");
-        await new Promise((r) => setTimeout(r, 50));
+      const outcome = await this.sendAndConfirm(open, request, deadline, sentOnce).finally(() =>
+        this.releaseSlot(),
+      );
+      if (outcome === "confirmed") {
+        this.stats.confirmed++;
+        return;
       }
+      if (outcome instanceof Error) {
+        this.stats.rejected++;
+        throw outcome;
+      }
+      // Written but not confirmed: maybe stored. Send again on the next channel (at-least-once).
+      if (outcome === "channel-lost") sentOnce = true;
+      if (deadline.aborted) throw this.failure(deadline.reason, request, timeoutMs, sentOnce);
     }
   }
 
-  private failAllQueued(err: MqaError): void {
-    const ops = [...this.resend];
-    this.resend = [];
-    for (let op = this.waiting.peek(); op; op = this.waiting.peek()) {
-      this.waiting.pop();
-      ops.push(op);
-    }
-    for (const op of ops) {
-      if (op.done) continue;
-      this.queued--;
-      op.done = true;
-      op.reject(err);
-    }
-  }
-
-  /** The deadline passed (or the publisher closed): fail the publish wherever it is. */
-  private expire(op: Op): void {
-    op.done = true;
-    const sent = op.sentOnce || op.state === "inflight";
-    if (op.state === "inflight") {
-      op.open?.inflight.delete(op);
-      op.open = undefined;
-      this.inflightCount--;
-    } else {
-      this.queued--;
-    }
-    op.reject(this.failure(op.request, op.timeoutMs, sent));
-    if (!this.closed) this.pump();
-  }
-
-  private failure(request: PublishRequest, timeoutMs: number, sent: boolean): MqaError {
+  private failure(err: unknown, request: PublishRequest, timeoutMs: number, sent: boolean): MqaError {
+    if (err instanceof MqaError) return err;
     if (this.closing.signal.aborted)
       return new ClosedError("the publisher was closed before the broker confirmed");
     const where = `to exchange '${request.exchange}' (routing key '${request.routingKey}')`;
     return new PublishTimeoutError(
       `publish ${where} not confirmed within ${timeoutMs} ms` +
         (sent ? "; it may or may not be stored (its id allows deduplication)" : "; it was never sent") +
-        (this.connections.connection ? "" : " (RabbitMQ was unreachable)") +
         ". Raise publishTimeoutMs or check the broker's health and alarms",
-      { details: { exchange: request.exchange, messageId: request.properties.messageId, sent } },
+      { cause: err, details: { exchange: request.exchange, messageId: request.properties.messageId, sent } },
     );
+  }
+
+  /** The confirm channel of the current connection, opening one (and waiting for a connection) as needed. */
+  private async channel(deadline: AbortSignal, timeoutMs: number): Promise<OpenChannel> {
+    if (this.open && !this.open.closed) return this.open;
+    if (this.waitingForConnection >= this.options.maxBufferedPublishes && !this.connections.connection) {
+      throw new ConnectionClosedError(
+        `RabbitMQ is unreachable and ${this.waitingForConnection} publishes are already waiting ` +
+          "(maxBufferedPublishes); retry later or raise maxBufferedPublishes",
+      );
+    }
+    this.waitingForConnection++;
+    try {
+      for (;;) {
+        if (deadline.aborted) throw deadline.reason;
+        const live = await this.connections.waitReady(timeoutMs, deadline);
+        this.opening ??= this.openChannel(live).finally(() => (this.opening = undefined));
+        try {
+          const open = await this.opening;
+          if (!open.closed) return open;
+        } catch (err) {
+          this.log.warn({ err: summarizeError(err).message }, "amqp: opening the confirm channel failed");
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    } finally {
+      this.waitingForConnection--;
+    }
   }
 
   private async openChannel(live: LiveConnection): Promise<OpenChannel> {
@@ -266,109 +175,79 @@ export class ConfirmPublisher {
       open.closeReason = err.message;
       this.log.warn({ err: err.message }, "amqp confirm channel closed by the broker");
     });
-    // amqplib fails the pending confirm callbacks (its own 'close' listener runs first) before this runs.
     channel.on("close", () => this.channelLost(open));
     channel.on("drain", () => {
       open.draining = false;
-      this.pump();
+      this.wakeAll();
     });
     this.open = open;
     return open;
   }
 
-  /** The channel (or the whole connection) is gone: what was in flight on it is sent again. */
   private channelLost(which: OpenChannel | undefined): void {
     const open = which ?? this.open;
     if (!open) return;
     open.closed = true;
     if (this.open === open) this.open = undefined;
-    for (const op of open.inflight) this.requeue(op);
-    open.inflight.clear();
-    this.pump();
+    this.wakeAll();
   }
 
-  /** Written but not confirmed: maybe stored. Send again on the next channel (at-least-once). */
-  private requeue(op: Op): void {
-    this.inflightCount--;
-    op.open = undefined;
-    op.state = "waiting";
-    op.sentOnce = true;
-    this.resend.push(op);
-    this.queued++;
-  }
-
-  private send(op: Op, open: OpenChannel): void {
-    const request = op.request;
-    op.state = "inflight";
-    op.open = open;
-    op.returned = false;
-    this.inflightCount++;
-    open.inflight.add(op);
-    try {
-      const flushed = open.channel.publish(
-        request.exchange,
-        request.routingKey,
-        request.content,
-        { ...request.properties, persistent: true, mandatory: true },
-        (err: unknown) => this.confirmed(op, open, err),
-      );
-      if (!flushed) open.draining = true;
-      if (op.sentOnce) this.stats.resent++;
-    } catch (err) {
-      // The channel closed under us: amqplib throws synchronously; the message was not sent.
-      open.inflight.delete(op);
-      this.inflightCount--;
-      op.open = undefined;
-      op.state = "waiting";
-      this.resend.unshift(op);
-      this.queued++;
-      this.log.debug({ err: summarizeError(err).message }, "amqp publish on a closing channel");
-      this.channelLost(open);
-    }
-  }
-
-  /** amqplib's confirm callback: ack (err null), nack, or the channel closed. */
-  private confirmed(op: Op, open: OpenChannel, err: unknown): void {
-    // Expired, or already moved off this channel when it was lost: the outcome is decided.
-    if (op.done || op.open !== open) return;
-    if (err === null || err === undefined) {
-      this.settle(op, open, op.returned ? this.unroutable(op.request) : undefined);
-    } else if (this.missingExchange(open, op.request)) {
-      this.settle(op, open, this.noExchange(op.request));
-    } else if (open.closed || /closed/i.test(summarizeError(err).message)) {
-      // Only this message: each one still gets its own verdict (e.g. the one whose exchange is missing).
-      open.closed = true;
-      if (this.open === open) this.open = undefined;
-      open.inflight.delete(op);
-      this.requeue(op);
-      this.pump();
-    } else {
-      const request = op.request;
-      this.settle(
-        op,
-        open,
-        new PublishRejectedError(
-          `RabbitMQ refused the message for exchange '${request.exchange}' (negative ack): ` +
-            "a queue may be full with overflow reject-publish, or the broker is out of resources",
-          { cause: err, details: { exchange: request.exchange, messageId: request.properties.messageId } },
-        ),
-      );
-    }
-  }
-
-  private settle(op: Op, open: OpenChannel, error: MqaError | undefined): void {
-    op.done = true;
-    op.open = undefined;
-    open.inflight.delete(op);
-    this.inflightCount--;
-    if (error) {
-      this.stats.rejected++;
-      op.reject(error);
-    } else {
-      this.stats.confirmed++;
-      op.resolve();
-    }
-    this.pump();
+  private sendAndConfirm(
+    open: OpenChannel,
+    request: PublishRequest,
+    deadline: AbortSignal,
+    isResend: boolean,
+  ): Promise<"confirmed" | "channel-lost" | "not-sent" | MqaError> {
+    if (open.closed) return Promise.resolve("not-sent");
+    return new Promise((resolve) => {
+      const pending: Pending = { request, returned: false };
+      let settled = false;
+      const settle = (outcome: "confirmed" | "channel-lost" | "not-sent" | MqaError): void => {
+        if (settled) return;
+        settled = true;
+        open.inflight.delete(pending);
+        deadline.removeEventListener("abort", onDeadline);
+        resolve(outcome);
+      };
+      const onDeadline = (): void => settle("channel-lost");
+      open.inflight.add(pending);
+      deadline.addEventListener("abort", onDeadline, { once: true });
+      try {
+        const flushed = open.channel.publish(
+          request.exchange,
+          request.routingKey,
+          request.content,
+          { ...request.properties, persistent: true, mandatory: true },
+          (err: unknown) => {
+            if (err === null || err === undefined) {
+              settle(pending.returned ? this.unroutable(request) : "confirmed");
+            } else if (this.missingExchange(open, request)) {
+              settle(this.noExchange(request));
+            } else if (open.closed || /closed/i.test(summarizeError(err).message)) {
+              settle("channel-lost");
+            } else {
+              settle(
+                new PublishRejectedError(
+                  `RabbitMQ refused the message for exchange '${request.exchange}' (negative ack): ` +
+                    "a queue may be full with overflow reject-publish, or the broker is out of resources",
+                  {
+                    cause: err,
+                    details: { exchange: request.exchange, messageId: request.properties.messageId },
+                  },
+                ),
+              );
+            }
+          },
+        );
+        if (!flushed) open.draining = true;
+        if (isResend) this.stats.resent++;
+      } catch (err) {
+        // The channel closed under us: amqplib throws synchronously; the message was not sent.
+        this.channelLost(open);
+        this.log.debug({ err: summarizeError(err).message }, "amqp publish on a closing channel");
+        settle("not-sent");
+      }
+    });
   }
 
   /** The broker closed the channel because this message's exchange does not exist (404). */
@@ -399,6 +278,34 @@ export class ConfirmPublisher {
     );
   }
 
+  /** Wait until fewer than `maxUnconfirmed` messages are in flight. */
+  private async acquireSlot(deadline: AbortSignal, open: OpenChannel): Promise<void> {
+    while (this.inflightCount >= this.options.maxUnconfirmed || (open.draining && !open.closed)) {
+      if (deadline.aborted) throw deadline.reason;
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          deadline.removeEventListener("abort", wake);
+          resolve();
+        };
+        this.slotWaiters.push(wake);
+        deadline.addEventListener("abort", wake, { once: true });
+      });
+    }
+    if (deadline.aborted) throw deadline.reason;
+    this.inflightCount++;
+  }
+
+  private releaseSlot(): void {
+    this.inflightCount--;
+    this.slotWaiters.shift()?.();
+  }
+
+  private wakeAll(): void {
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const w of waiters) w();
+  }
+
   /** Number of messages sent and not yet confirmed. */
   get inflight(): number {
     return this.inflightCount;
@@ -410,7 +317,6 @@ export class ConfirmPublisher {
     while (this.inflightCount > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     this.closed = true;
     this.closing.abort(new ClosedError("the publisher was closed"));
-    this.deadlines.expireAll();
     const open = this.open;
     this.open = undefined;
     if (open && !open.closed) await open.channel.close().catch(() => undefined);

@@ -2,12 +2,10 @@
  * Publishes with XADD, pipelined: many XADDs are on the wire at once (ioredis writes each command as
  * it is issued), bounded by `maxInFlight`; further publishes wait for a slot. A publish resolves only
  * after the server replied with the entry id (and, when asked, after WAIT/WAITAOF confirmed it).
- * Publish timeouts are enforced by one deadline sweep (src/transports/deadlines.ts), not a timer each.
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { ClosedError, MqaError, PublishRejectedError, PublishTimeoutError } from "../../core/errors.js";
-import { DeadlineSweep, Fifo, type Deadlined } from "../deadlines.js";
 import type { OutgoingMessage } from "../../core/message.js";
 import type { PublishOptions, PublishReceipt } from "../../core/transport.js";
 import { checkPartitions } from "./declare.js";
@@ -17,34 +15,40 @@ import { partitionForKey, type RedisKeyNames } from "./naming.js";
 import type { ResolvedRedisOptions } from "./options.js";
 import type { StreamTrimmer } from "./trimmer.js";
 
-/** One publish from call to settlement. */
-interface Op extends Deadlined {
-  readonly topic: string;
-  readonly id: string;
-  readonly stream: string;
-  readonly fields: (string | Buffer)[];
-  readonly timeoutMs: number;
-  readonly resolve: (receipt: PublishReceipt) => void;
-  readonly reject: (err: unknown) => void;
-  /** waiting: for a slot; sent: holds a slot (XADD issued, or about to be after the partition check). */
-  state: "waiting" | "sent";
+/** Counts slots for in-flight commands; waiters are served first come, first served. */
+class Slots {
+  private used = 0;
+  private readonly waiters: (() => void)[] = [];
+  constructor(
+    private readonly max: number,
+    private readonly maxWaiting: number,
+  ) {}
+  /** Take a slot, waiting in line; false when the line is full. */
+  acquire(): Promise<boolean> {
+    if (this.used < this.max) {
+      this.used++;
+      return Promise.resolve(true);
+    }
+    if (this.waiters.length >= this.maxWaiting) return Promise.resolve(false);
+    return new Promise((resolve) => this.waiters.push(() => resolve(true)));
+  }
+  /** Free a slot, handing it straight to the next waiter if there is one. */
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.used--;
+  }
+  get inUse(): number {
+    return this.used;
+  }
 }
 
 /** XADD publisher for one connection. */
 export class StreamPublisher {
-  /** XADDs written and not yet answered (slots in use). */
-  private inFlight = 0;
-  /** Publishes waiting for a slot, first come first served (expired ones skipped). */
-  private readonly waiting = new Fifo<Op>();
-  /** Live (not expired) publishes in `waiting`. */
-  private queued = 0;
-  /** Accepted publishes whose XADD (and durability wait) has not finished, for close(). */
-  private unfinished = 0;
+  private readonly slots: Slots;
+  private readonly pending = new Set<Promise<unknown>>();
   private roundRobin = 0;
   private readonly partitionChecks = new Map<string, Promise<void>>();
-  /** Topics whose partition check passed: their publishes skip the await. */
-  private readonly checkedTopics = new Set<string>();
-  private readonly deadlines = new DeadlineSweep<Op>((op) => this.expire(op));
   private closed = false;
 
   constructor(
@@ -54,7 +58,9 @@ export class StreamPublisher {
     private readonly trimmer: StreamTrimmer,
     private readonly durability: DurabilityWaiter | undefined,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.slots = new Slots(options.maxInFlight, options.maxQueuedPublishes);
+  }
 
   /** Verify once per topic that the server agrees on its partition count (see checkPartitions). */
   private checked(topic: string): Promise<void> {
@@ -80,148 +86,75 @@ export class StreamPublisher {
     return { stream: this.names.stream(topic, partition, n), partition };
   }
 
-  /**
-   * Publish one message. Per message: one promise (the caller's), one record and the XADD's own
-   * promise; no timer or race (timeouts come from one {@link DeadlineSweep}), and no await when a slot
-   * is free and the topic's partition count was already checked.
-   */
   publish(topic: string, message: OutgoingMessage, options?: PublishOptions): Promise<PublishReceipt> {
     if (this.closed)
       return Promise.reject(new ClosedError("the Redis transport is closed; create a new one"));
     const timeoutMs = options?.timeoutMs ?? this.options.publishTimeoutMs;
     const { id, fields } = encodeMessage(message);
     const { stream } = this.streamFor(topic, message.key);
-    return new Promise<PublishReceipt>((resolve, reject) => {
-      if (this.inFlight >= this.options.maxInFlight && this.queued >= this.options.maxQueuedPublishes) {
+    const state = { timedOut: false };
+    const work = this.send(stream, fields, topic, state);
+    this.pending.add(work);
+    void work.catch(() => undefined).finally(() => this.pending.delete(work));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        state.timedOut = true;
         reject(
-          new PublishRejectedError(
-            `publish to ${topic} rejected: ${this.options.maxInFlight} publishes are in flight and ` +
-              `${this.options.maxQueuedPublishes} more are waiting (is Redis reachable? raise maxQueuedPublishes ` +
-              "or slow down)",
+          new PublishTimeoutError(
+            `publish to ${topic} not confirmed by Redis within ${timeoutMs} ms; it may or may not be stored ` +
+              "(raise publishTimeoutMs, or check the connection)",
+            { details: { topic, id, timeoutMs } },
           ),
         );
-        return;
-      }
-      const op: Op = {
-        topic,
-        id,
-        stream,
-        fields,
-        timeoutMs,
-        resolve,
-        reject,
-        deadline: Date.now() + timeoutMs,
-        done: false,
-        state: "waiting",
-      };
-      this.deadlines.add(op, timeoutMs);
-      this.unfinished++;
-      if (this.inFlight < this.options.maxInFlight && this.queued === 0) this.send(op);
-      else {
-        this.waiting.push(op);
-        this.queued++;
-      }
+      }, timeoutMs);
     });
+    return Promise.race([work, timeout])
+      .then((position) => ({ id, position }))
+      .finally(() => clearTimeout(timer));
   }
 
-  /** Holds a slot: XADD now, or after the topic's partition check on its first publish. */
-  private send(op: Op): void {
-    op.state = "sent";
-    this.inFlight++;
-    if (this.checkedTopics.has(op.topic)) {
-      this.xadd(op);
-      return;
+  private async send(
+    stream: string,
+    fields: (string | Buffer)[],
+    topic: string,
+    state: { timedOut: boolean },
+  ): Promise<string> {
+    if (!(await this.slots.acquire())) {
+      throw new PublishRejectedError(
+        `publish to ${topic} rejected: ${this.options.maxInFlight} publishes are in flight and ` +
+          `${this.options.maxQueuedPublishes} more are waiting (is Redis reachable? raise maxQueuedPublishes ` +
+          "or slow down)",
+      );
     }
-    this.checked(op.topic).then(
-      () => {
-        this.checkedTopics.add(op.topic);
-        // Timed out during the check: the caller was told "timeout", so never send it late.
-        if (op.done) this.drop();
-        else this.xadd(op);
-      },
-      (err: unknown) => this.failed(op, err),
-    );
-  }
-
-  private xadd(op: Op): void {
-    this.client.xadd(op.stream, "*", ...op.fields).then(
-      (entryId) => this.added(op, entryId as string),
-      (cause: unknown) => this.failed(op, cause),
-    );
-  }
-
-  private added(op: Op, entryId: string): void {
-    this.release();
-    this.trimmer.touch(op.stream, this.options.topics[op.topic]?.trim);
-    if (!this.durability) {
-      this.settle(op, entryId, undefined);
-      return;
+    if (state.timedOut) {
+      // The caller was already told "timeout" while this waited for a slot: never send it late.
+      this.slots.release();
+      throw new PublishTimeoutError(`publish to ${topic} timed out before it was sent`);
     }
-    this.durability.confirm().then(
-      () => this.settle(op, entryId, undefined),
-      (err: unknown) => this.settle(op, entryId, err),
-    );
-  }
-
-  private failed(op: Op, cause: unknown): void {
-    this.release();
-    const err =
-      cause instanceof MqaError
-        ? cause
-        : new PublishRejectedError(`XADD to ${op.stream} failed: ${(cause as Error).message}`, { cause });
-    this.settle(op, undefined, err);
-  }
-
-  /** The XADD (and durability wait) finished; tell the caller unless its deadline already did. */
-  private settle(op: Op, entryId: string | undefined, err: unknown): void {
-    this.unfinished--;
-    if (op.done) return;
-    op.done = true;
-    if (entryId !== undefined && err === undefined) op.resolve({ id: op.id, position: entryId });
-    else op.reject(err);
-  }
-
-  /** Dropped without sending (it expired while its slot waited for the partition check). */
-  private drop(): void {
-    this.release();
-    this.unfinished--;
-  }
-
-  /** Free a slot and hand it to the next live waiter. */
-  private release(): void {
-    this.inFlight--;
-    while (this.queued > 0 && this.inFlight < this.options.maxInFlight) {
-      const op = this.waiting.peek();
-      if (!op) break;
-      this.waiting.pop();
-      if (op.done) continue; // timed out while waiting: already rejected, never sent late
-      this.queued--;
-      this.send(op);
+    let entryId: string;
+    try {
+      await this.checked(topic);
+      entryId = (await this.client.xadd(stream, "*", ...fields)) as string;
+    } catch (cause) {
+      if (cause instanceof MqaError) throw cause;
+      throw new PublishRejectedError(`XADD to ${stream} failed: ${(cause as Error).message}`, { cause });
+    } finally {
+      this.slots.release();
     }
+    this.trimmer.touch(stream, this.options.topics[topic]?.trim);
+    if (this.durability) await this.durability.confirm();
+    return entryId;
   }
 
-  private expire(op: Op): void {
-    op.done = true;
-    if (op.state === "waiting") {
-      // Never sent: it stays in the FIFO and is skipped there.
-      this.queued--;
-      this.unfinished--;
-    }
-    op.reject(
-      new PublishTimeoutError(
-        `publish to ${op.topic} not confirmed by Redis within ${op.timeoutMs} ms; it may or may not be stored ` +
-          "(raise publishTimeoutMs, or check the connection)",
-        { details: { topic: op.topic, id: op.id, timeoutMs: op.timeoutMs } },
-      ),
-    );
-  }
-
-  /** Stop accepting publishes and wait (up to `timeoutMs`) for the accepted ones to settle. */
+  /** Stop accepting publishes and wait (up to `timeoutMs`) for the ones in flight to settle. */
   async close(timeoutMs: number): Promise<void> {
     this.closed = true;
-    const until = Date.now() + timeoutMs;
-    while (this.unfinished > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-    if (this.unfinished > 0)
-      this.logger.warn({ pending: this.unfinished }, "closing with publishes unsettled");
+    const all = Promise.allSettled([...this.pending]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+    if (this.pending.size > 0)
+      this.logger.warn({ pending: this.pending.size }, "closing with publishes unsettled");
   }
 }
