@@ -29,16 +29,6 @@ export function streamRef(
   return { resource, location: { kind, name } };
 }
 
-/** Compare stream ids `ms-seq`; negative when a < b. */
-export function compareIds(a: string, b: string): number {
-  const [am = "0", as = "0"] = a.split("-");
-  const [bm = "0", bs = "0"] = b.split("-");
-  const d = BigInt(am) - BigInt(bm);
-  if (d !== 0n) return d < 0n ? -1 : 1;
-  const e = BigInt(as) - BigInt(bs);
-  return e === 0n ? 0 : e < 0n ? -1 : 1;
-}
-
 /** The default user, when ACLs could be read. */
 export function defaultUser(ctx: RuleContext): RedisAclUser | undefined {
   return ctx.model.redis?.aclUsers?.find((u) => u.name === "default");

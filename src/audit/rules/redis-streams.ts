@@ -1,6 +1,7 @@
 /** Redis Streams rules: growth without trimming, lag, stuck pending entries, poison entries, lost entries. */
 import type { RedisGroup, RedisStream } from "../model.js";
-import { compareIds, redisOf, streamRef } from "./redis-helpers.js";
+import { compareIds } from "../../transports/redis/stream-id.js";
+import { redisOf, streamRef } from "./redis-helpers.js";
 import type { Rule, RuleContext, RuleHit } from "./rule.js";
 
 const streams = (ctx: RuleContext): RedisStream[] => redisOf(ctx)?.streams ?? [];

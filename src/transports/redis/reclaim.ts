@@ -6,6 +6,7 @@
 import type { Redis } from "ioredis";
 import type { RawEntry } from "./fields.js";
 import { scripts } from "./scripts.js";
+import { compareIds } from "./stream-id.js";
 
 export interface ClaimResult {
   readonly entries: RawEntry[];
@@ -85,14 +86,4 @@ export async function removeIdleConsumers(
     }
   }
   return removed;
-}
-
-/** Order of stream ids `ms-seq`. */
-export function compareIds(a: string, b: string): number {
-  const [am = "0", as = "0"] = a.split("-");
-  const [bm = "0", bs = "0"] = b.split("-");
-  const d = BigInt(am) - BigInt(bm);
-  if (d !== 0n) return d < 0n ? -1 : 1;
-  const e = BigInt(as) - BigInt(bs);
-  return e === 0n ? 0 : e < 0n ? -1 : 1;
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { deleteKeys, REDIS_URL, uniquePrefix } from "../../../test/redis-helpers.js";
 import { RedisKeyNames } from "./naming.js";
-import { compareIds } from "./reclaim.js";
+import { compareIds } from "./stream-id.js";
 import { RedisScript, RedisScriptError, scripts, ScriptFailure } from "./scripts.js";
 
 const prefix = uniquePrefix();
