@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 
@@ -51,5 +51,18 @@ describe("mqa CLI (built bin)", () => {
     expect(scheme.code).toBe(2);
     expect(scheme.stderr).toMatch(/unknown broker URL scheme/);
     expect(scheme.stderr).not.toContain("topsecret");
+  });
+
+  it("ends quietly when the reader of its output goes away (mqa … | head)", async () => {
+    const fixture = new URL("./audit/fixtures/bad-definitions.json", import.meta.url).pathname;
+    const child = spawn(process.execPath, [bin, "audit", fixture, "--format", "sarif"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.stdout.destroy(); // the reader is gone before the first write, as with `| head -c 0`
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled 'error'/);
+    expect(code).toBe(0);
   });
 });

@@ -36,8 +36,21 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Run the CLI with `argv` (node, script, ...args). */
+/**
+ * Run the CLI with `argv` (node, script, ...args), then exit once stdout and stderr are flushed.
+ *
+ * Every command awaits its own end (long-running ones until SIGINT/SIGTERM), so when parseAsync
+ * settles the work is done. Exiting explicitly instead of letting the event loop drain avoids a
+ * Node.js shutdown bug seen here after `mqa verify` with connection cuts: the process printed its
+ * report and then spun at 100 % CPU in Environment::CleanupHandles, never exiting (in about one run
+ * out of five; nodejs/node#47748 describes the same symptom).
+ */
 export async function main(argv: string[] = process.argv): Promise<void> {
+  // `mqa … | head`: the reader went away; that is the end of the output, not an error.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
@@ -46,4 +59,14 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     process.stderr.write(`mqa: ${message}${code}\n`);
     process.exitCode = 2;
   }
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit();
+}
+
+/** Resolves once everything written to `stream` so far has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) resolve();
+    else stream.write("", () => resolve());
+  });
 }
