@@ -93,4 +93,18 @@ describe("ConfirmPublisher (through the transport)", () => {
     expect(max).toBeLessThanOrEqual(5);
     expect(t.publisherStats.confirmed).toBe(300);
   });
+
+  it("gives a freed slot to a publish still waiting, not to one that already timed out", async () => {
+    const { t, p, topic } = await setup({ maxUnconfirmed: 1 });
+    await t.publish(topic, { payload: bytes("warm") });
+    p.slow(400); // each confirm now takes about 800 ms
+    const first = t.publish(topic, { payload: bytes("in flight") }, { timeoutMs: 5000 });
+    const gaveUp = t.publish(topic, { payload: bytes("gives up") }, { timeoutMs: 200 });
+    const patient = t.publish(topic, { payload: bytes("patient") }, { timeoutMs: 5000 });
+    await expect(gaveUp).rejects.toMatchObject({ code: "publish-timeout" });
+    await expect(first).resolves.toBeDefined();
+    // The slot `first` frees must reach `patient` (not the publish that gave up): it is then sent at
+    // once and confirmed in about 800 ms, well before its own deadline.
+    await expect(patient).resolves.toBeDefined();
+  });
 });

@@ -5,7 +5,6 @@
  * While disconnected, a publish waits (bounded in count and time) and is sent on the next connection;
  * a publish whose channel died before its confirm is sent again there. Never resolves without a confirm.
  */
-import { setMaxListeners } from "node:events";
 import type { ConfirmChannel, Message as AmqpMessage, Options } from "amqplib";
 import type { Logger } from "pino";
 import {
@@ -17,6 +16,7 @@ import {
   UnroutableError,
   summarizeError,
 } from "../../core/errors.js";
+import { Deadline, DeadlineSweep } from "../deadlines.js";
 import type { ConnectionManager, LiveConnection } from "./connection-manager.js";
 
 /** One message handed to the publisher. */
@@ -58,12 +58,23 @@ export interface PublisherStats {
 export class ConfirmPublisher {
   private open: OpenChannel | undefined;
   private opening: Promise<OpenChannel> | undefined;
-  private slotWaiters: (() => void)[] = [];
+  /** Each returns false when its publish stopped waiting already (so the wake-up goes to the next). */
+  private slotWaiters: (() => boolean)[] = [];
   private inflightCount = 0;
   private waitingForConnection = 0;
   private closed = false;
-  /** Aborted by close(); every pending publish listens to it, hence no listener limit. */
-  private readonly closing = new AbortController();
+  private closing = false;
+  /** Publishes not yet settled (their deadlines are in the sweep). */
+  private unfinished = 0;
+  /**
+   * One timer for all publish deadlines instead of a timer, AbortSignal and listener per message
+   * (the largest share of mqa's CPU per publish in the profiles, docs/performance.md).
+   */
+  private readonly deadlines = new DeadlineSweep<Deadline>((d) =>
+    d.abort(
+      this.closing ? new ClosedError("the publisher was closed") : new Error("publish deadline passed"),
+    ),
+  );
   readonly stats: PublisherStats = { confirmed: 0, resent: 0, rejected: 0 };
 
   constructor(
@@ -75,7 +86,6 @@ export class ConfirmPublisher {
     },
     private readonly log: Logger,
   ) {
-    setMaxListeners(0, this.closing.signal);
     connections.on("lost", () => this.channelLost(undefined));
   }
 
@@ -83,7 +93,19 @@ export class ConfirmPublisher {
   async publish(request: PublishRequest): Promise<void> {
     if (this.closed) throw new ClosedError("the publisher is closed; create a new transport");
     const timeoutMs = request.timeoutMs ?? this.options.publishTimeoutMs;
-    const deadline = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.closing.signal]);
+    const deadline = new Deadline(Date.now() + timeoutMs);
+    this.deadlines.add(deadline, timeoutMs);
+    this.unfinished++;
+    try {
+      return await this.publishUntil(request, deadline, timeoutMs);
+    } finally {
+      deadline.finish();
+      // Nothing left to expire: drop the sweep's timer so an idle publisher keeps no process alive.
+      if (--this.unfinished === 0) this.deadlines.clear();
+    }
+  }
+
+  private async publishUntil(request: PublishRequest, deadline: Deadline, timeoutMs: number): Promise<void> {
     let sentOnce = false;
     for (;;) {
       let open: OpenChannel;
@@ -112,8 +134,7 @@ export class ConfirmPublisher {
 
   private failure(err: unknown, request: PublishRequest, timeoutMs: number, sent: boolean): MqaError {
     if (err instanceof MqaError) return err;
-    if (this.closing.signal.aborted)
-      return new ClosedError("the publisher was closed before the broker confirmed");
+    if (this.closing) return new ClosedError("the publisher was closed before the broker confirmed");
     const where = `to exchange '${request.exchange}' (routing key '${request.routingKey}')`;
     return new PublishTimeoutError(
       `publish ${where} not confirmed within ${timeoutMs} ms` +
@@ -124,7 +145,7 @@ export class ConfirmPublisher {
   }
 
   /** The confirm channel of the current connection, opening one (and waiting for a connection) as needed. */
-  private async channel(deadline: AbortSignal, timeoutMs: number): Promise<OpenChannel> {
+  private async channel(deadline: Deadline, timeoutMs: number): Promise<OpenChannel> {
     if (this.open && !this.open.closed) return this.open;
     if (this.waitingForConnection >= this.options.maxBufferedPublishes && !this.connections.connection) {
       throw new ConnectionClosedError(
@@ -136,7 +157,7 @@ export class ConfirmPublisher {
     try {
       for (;;) {
         if (deadline.aborted) throw deadline.reason;
-        const live = await this.connections.waitReady(timeoutMs, deadline);
+        const live = await this.connections.waitReady(timeoutMs, deadline.signal);
         this.opening ??= this.openChannel(live).finally(() => (this.opening = undefined));
         try {
           const open = await this.opening;
@@ -195,7 +216,7 @@ export class ConfirmPublisher {
   private sendAndConfirm(
     open: OpenChannel,
     request: PublishRequest,
-    deadline: AbortSignal,
+    deadline: Deadline,
     isResend: boolean,
   ): Promise<"confirmed" | "channel-lost" | "not-sent" | MqaError> {
     if (open.closed) return Promise.resolve("not-sent");
@@ -206,12 +227,11 @@ export class ConfirmPublisher {
         if (settled) return;
         settled = true;
         open.inflight.delete(pending);
-        deadline.removeEventListener("abort", onDeadline);
+        deadline.onAbort(undefined);
         resolve(outcome);
       };
-      const onDeadline = (): void => settle("channel-lost");
       open.inflight.add(pending);
-      deadline.addEventListener("abort", onDeadline, { once: true });
+      deadline.onAbort(() => settle("channel-lost"));
       try {
         const flushed = open.channel.publish(
           request.exchange,
@@ -279,16 +299,20 @@ export class ConfirmPublisher {
   }
 
   /** Wait until fewer than `maxUnconfirmed` messages are in flight. */
-  private async acquireSlot(deadline: AbortSignal, open: OpenChannel): Promise<void> {
+  private async acquireSlot(deadline: Deadline, open: OpenChannel): Promise<void> {
     while (this.inflightCount >= this.options.maxUnconfirmed || (open.draining && !open.closed)) {
       if (deadline.aborted) throw deadline.reason;
       await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          deadline.removeEventListener("abort", wake);
+        let waiting = true;
+        const wake = (): boolean => {
+          if (!waiting) return false;
+          waiting = false;
+          deadline.onAbort(undefined);
           resolve();
+          return true;
         };
         this.slotWaiters.push(wake);
-        deadline.addEventListener("abort", wake, { once: true });
+        deadline.onAbort(wake);
       });
     }
     if (deadline.aborted) throw deadline.reason;
@@ -297,7 +321,8 @@ export class ConfirmPublisher {
 
   private releaseSlot(): void {
     this.inflightCount--;
-    this.slotWaiters.shift()?.();
+    // Skip waiters whose deadline already woke them: the freed slot goes to one still waiting.
+    for (let w = this.slotWaiters.shift(); w && !w(); w = this.slotWaiters.shift());
   }
 
   private wakeAll(): void {
@@ -316,7 +341,8 @@ export class ConfirmPublisher {
     const until = Date.now() + timeoutMs;
     while (this.inflightCount > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     this.closed = true;
-    this.closing.abort(new ClosedError("the publisher was closed"));
+    this.closing = true;
+    this.deadlines.expireAll();
     const open = this.open;
     this.open = undefined;
     if (open && !open.closed) await open.channel.close().catch(() => undefined);

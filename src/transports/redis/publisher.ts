@@ -2,53 +2,48 @@
  * Publishes with XADD, pipelined: many XADDs are on the wire at once (ioredis writes each command as
  * it is issued), bounded by `maxInFlight`; further publishes wait for a slot. A publish resolves only
  * after the server replied with the entry id (and, when asked, after WAIT/WAITAOF confirmed it).
+ *
+ * Per publish there is one small object and one promise: deadlines are expired by one sweep for the
+ * whole publisher (no timer or race per message), and a publish that finds a free slot is written at
+ * once, synchronously (docs/performance.md has the profiles that led here).
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { ClosedError, MqaError, PublishRejectedError, PublishTimeoutError } from "../../core/errors.js";
 import type { OutgoingMessage } from "../../core/message.js";
 import type { PublishOptions, PublishReceipt } from "../../core/transport.js";
+import { DeadlineSweep, Fifo, type Deadlined } from "../deadlines.js";
 import { checkPartitions } from "./declare.js";
 import type { DurabilityWaiter } from "./durability.js";
-import { encodeMessage } from "./fields.js";
+import { encodeMessage, type EntryFields } from "./fields.js";
 import { partitionForKey, type RedisKeyNames } from "./naming.js";
 import type { ResolvedRedisOptions } from "./options.js";
 import type { StreamTrimmer } from "./trimmer.js";
 
-/** Counts slots for in-flight commands; waiters are served first come, first served. */
-class Slots {
-  private used = 0;
-  private readonly waiters: (() => void)[] = [];
-  constructor(
-    private readonly max: number,
-    private readonly maxWaiting: number,
-  ) {}
-  /** Take a slot, waiting in line; false when the line is full. */
-  acquire(): Promise<boolean> {
-    if (this.used < this.max) {
-      this.used++;
-      return Promise.resolve(true);
-    }
-    if (this.waiters.length >= this.maxWaiting) return Promise.resolve(false);
-    return new Promise((resolve) => this.waiters.push(() => resolve(true)));
-  }
-  /** Free a slot, handing it straight to the next waiter if there is one. */
-  release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.used--;
-  }
-  get inUse(): number {
-    return this.used;
-  }
+/** One publish, from the caller's call to its settlement. */
+interface PublishOp extends Deadlined {
+  readonly topic: string;
+  readonly stream: string;
+  readonly id: string;
+  readonly fields: EntryFields;
+  readonly timeoutMs: number;
+  readonly resolve: (receipt: PublishReceipt) => void;
+  readonly reject: (err: MqaError) => void;
 }
 
 /** XADD publisher for one connection. */
 export class StreamPublisher {
-  private readonly slots: Slots;
-  private readonly pending = new Set<Promise<unknown>>();
+  private inUse = 0;
+  /** Publishes waiting for a slot, first come first served (expired ones are skipped). */
+  private readonly waiting = new Fifo<PublishOp>();
+  /** Publishes not yet settled (for close). */
+  private unsettled = 0;
+  private onIdle: (() => void) | undefined;
   private roundRobin = 0;
+  /** Topics whose partition count the server confirmed, and checks under way. */
+  private readonly partitionsOk = new Set<string>();
   private readonly partitionChecks = new Map<string, Promise<void>>();
+  private readonly deadlines = new DeadlineSweep<PublishOp>((op) => this.expire(op));
   private closed = false;
 
   constructor(
@@ -58,15 +53,15 @@ export class StreamPublisher {
     private readonly trimmer: StreamTrimmer,
     private readonly durability: DurabilityWaiter | undefined,
     private readonly logger: Logger,
-  ) {
-    this.slots = new Slots(options.maxInFlight, options.maxQueuedPublishes);
-  }
+  ) {}
 
   /** Verify once per topic that the server agrees on its partition count (see checkPartitions). */
   private checked(topic: string): Promise<void> {
     let check = this.partitionChecks.get(topic);
     if (!check) {
-      check = checkPartitions(this.client, this.names, topic, this.partitions(topic));
+      check = checkPartitions(this.client, this.names, topic, this.partitions(topic)).then(() => {
+        this.partitionsOk.add(topic);
+      });
       this.partitionChecks.set(topic, check);
       // A failed check (connection trouble) is asked again next time; a mismatch keeps failing anyway.
       check.catch(() => this.partitionChecks.delete(topic));
@@ -92,69 +87,130 @@ export class StreamPublisher {
     const timeoutMs = options?.timeoutMs ?? this.options.publishTimeoutMs;
     const { id, fields } = encodeMessage(message);
     const { stream } = this.streamFor(topic, message.key);
-    const state = { timedOut: false };
-    const work = this.send(stream, fields, topic, state);
-    this.pending.add(work);
-    void work.catch(() => undefined).finally(() => this.pending.delete(work));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        state.timedOut = true;
+    return new Promise<PublishReceipt>((resolve, reject) => {
+      if (this.inUse >= this.options.maxInFlight && this.waiting.size >= this.options.maxQueuedPublishes) {
         reject(
-          new PublishTimeoutError(
-            `publish to ${topic} not confirmed by Redis within ${timeoutMs} ms; it may or may not be stored ` +
-              "(raise publishTimeoutMs, or check the connection)",
-            { details: { topic, id, timeoutMs } },
+          new PublishRejectedError(
+            `publish to ${topic} rejected: ${this.options.maxInFlight} publishes are in flight and ` +
+              `${this.options.maxQueuedPublishes} more are waiting (is Redis reachable? raise ` +
+              "maxQueuedPublishes or slow down)",
           ),
         );
-      }, timeoutMs);
+        return;
+      }
+      const op: PublishOp = {
+        topic,
+        stream,
+        id,
+        fields,
+        timeoutMs,
+        deadline: Date.now() + timeoutMs,
+        done: false,
+        resolve,
+        reject,
+      };
+      this.unsettled++;
+      this.deadlines.add(op, timeoutMs);
+      if (this.inUse < this.options.maxInFlight) {
+        this.inUse++;
+        this.send(op);
+      } else {
+        this.waiting.push(op);
+      }
     });
-    return Promise.race([work, timeout])
-      .then((position) => ({ id, position }))
-      .finally(() => clearTimeout(timer));
   }
 
-  private async send(
-    stream: string,
-    fields: (string | Buffer)[],
-    topic: string,
-    state: { timedOut: boolean },
-  ): Promise<string> {
-    if (!(await this.slots.acquire())) {
-      throw new PublishRejectedError(
-        `publish to ${topic} rejected: ${this.options.maxInFlight} publishes are in flight and ` +
-          `${this.options.maxQueuedPublishes} more are waiting (is Redis reachable? raise maxQueuedPublishes ` +
-          "or slow down)",
-      );
+  /** Write the XADD (after the topic's partition check, once). The caller holds a slot for it. */
+  private send(op: PublishOp): void {
+    if (this.partitionsOk.has(op.topic)) {
+      this.xadd(op);
+      return;
     }
-    if (state.timedOut) {
-      // The caller was already told "timeout" while this waited for a slot: never send it late.
-      this.slots.release();
-      throw new PublishTimeoutError(`publish to ${topic} timed out before it was sent`);
+    this.checked(op.topic).then(
+      () => this.xadd(op),
+      (cause: unknown) => {
+        this.release();
+        this.settle(op, cause instanceof MqaError ? cause : this.rejected(op, cause));
+      },
+    );
+  }
+
+  private xadd(op: PublishOp): void {
+    if (op.done) {
+      // Expired while its partition check ran: the caller was told "timeout"; never send it late.
+      this.release();
+      return;
     }
-    let entryId: string;
-    try {
-      await this.checked(topic);
-      entryId = (await this.client.xadd(stream, "*", ...fields)) as string;
-    } catch (cause) {
-      if (cause instanceof MqaError) throw cause;
-      throw new PublishRejectedError(`XADD to ${stream} failed: ${(cause as Error).message}`, { cause });
-    } finally {
-      this.slots.release();
+    this.client.xadd(op.stream, "*", ...op.fields).then(
+      (entryId) => {
+        this.release();
+        this.trimmer.touch(op.stream, this.options.topics[op.topic]?.trim);
+        const receipt = { id: op.id, position: entryId as string };
+        if (!this.durability) this.settle(op, receipt);
+        else
+          this.durability.confirm().then(
+            () => this.settle(op, receipt),
+            (err: unknown) => this.settle(op, err instanceof MqaError ? err : this.rejected(op, err)),
+          );
+      },
+      (cause: unknown) => {
+        this.release();
+        this.settle(op, this.rejected(op, cause));
+      },
+    );
+  }
+
+  private rejected(op: PublishOp, cause: unknown): PublishRejectedError {
+    return new PublishRejectedError(`XADD to ${op.stream} failed: ${(cause as Error).message}`, { cause });
+  }
+
+  /** Free a slot, handing it straight to the next publish still waiting. */
+  private release(): void {
+    for (let op = this.waiting.peek(); op; op = this.waiting.peek()) {
+      this.waiting.pop();
+      if (!op.done) {
+        this.send(op); // the slot passes to it
+        return;
+      }
     }
-    this.trimmer.touch(stream, this.options.topics[topic]?.trim);
-    if (this.durability) await this.durability.confirm();
-    return entryId;
+    this.inUse--;
+  }
+
+  /** The deadline passed before Redis answered. */
+  private expire(op: PublishOp): void {
+    this.settle(
+      op,
+      new PublishTimeoutError(
+        `publish to ${op.topic} not confirmed by Redis within ${op.timeoutMs} ms; it may or may not be stored ` +
+          "(raise publishTimeoutMs, or check the connection)",
+        { details: { topic: op.topic, id: op.id, timeoutMs: op.timeoutMs } },
+      ),
+    );
+  }
+
+  private settle(op: PublishOp, outcome: PublishReceipt | MqaError): void {
+    if (op.done) return;
+    op.done = true;
+    if (outcome instanceof MqaError) op.reject(outcome);
+    else op.resolve(outcome);
+    if (--this.unsettled === 0) {
+      this.deadlines.clear(); // nothing left to expire: no timer holds the process
+      this.onIdle?.();
+    }
   }
 
   /** Stop accepting publishes and wait (up to `timeoutMs`) for the ones in flight to settle. */
   async close(timeoutMs: number): Promise<void> {
     this.closed = true;
-    const all = Promise.allSettled([...this.pending]);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([all, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
-    clearTimeout(timer);
-    if (this.pending.size > 0)
-      this.logger.warn({ pending: this.pending.size }, "closing with publishes unsettled");
+    if (this.unsettled > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.onIdle = resolve;
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      clearTimeout(timer);
+      this.onIdle = undefined;
+    }
+    if (this.unsettled > 0) this.logger.warn({ pending: this.unsettled }, "closing with publishes unsettled");
   }
 }
