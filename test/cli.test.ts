@@ -1,19 +1,8 @@
-import { execFile, spawn } from "node:child_process";
-import { promisify } from "node:util";
+import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { mqa } from "./support/cli.js";
 
-const run = promisify(execFile);
 const bin = new URL("../bin/mqa.js", import.meta.url).pathname;
-
-async function mqa(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe("mqa CLI (built bin)", () => {
   it("prints help and version", async () => {

@@ -1,22 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { mqa } from "./support/cli.js";
-
-interface Report {
-  lost: number;
-  consumed: number;
-  confirmed: number;
-  duplicates: number;
-  deadLettered: number;
-  poisonPlanned: number;
-  poisonMissingFromDlq: number;
-  faultsInjected: number;
-  faults: Array<{ kind: string }>;
-  skippedFaults: Array<{ kind: string }>;
-  lostSample: number[];
-  consumerMode: string;
-  seed: number;
-  endedBy: string;
-}
+import type { VerifyJson as Report } from "./support/verify-report.js";
 
 describe("mqa verify on memory://", () => {
   it("accounts for every message under consumer kills and poison, and counts duplicates", async () => {

@@ -1,3 +1,5 @@
+import { afterAll } from "vitest";
+
 /** The RabbitMQ the integration tests talk to: the shared one, or `MQA_TEST_AMQP_URL` when set. */
 export const AMQP_URL = process.env.MQA_TEST_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 /** Its AMQP port, for pointing a FaultProxy at it. */
@@ -26,4 +28,23 @@ export async function deleteTopology(
   } finally {
     await c.close();
   }
+}
+
+/**
+ * A maker of unique topic names for one test file (`<prefix>-<random>`); after all its tests, what was
+ * declared for them (exchange, `T.G` and `T.G.dlq` for each of `groups`) is deleted from the broker.
+ */
+export function testTopics(prefix: string, groups: readonly string[] = ["g"]): () => string {
+  const made: string[] = [];
+  afterAll(() =>
+    deleteTopology(
+      AMQP_URL,
+      made.map((topic) => ({ topic, groups })),
+    ),
+  );
+  return () => {
+    const topic = `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
+    made.push(topic);
+    return topic;
+  };
 }

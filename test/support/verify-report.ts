@@ -1,3 +1,6 @@
+import { expect } from "vitest";
+import { mqa } from "./cli.js";
+
 /** The fields of `mqa verify --json` the tests read. */
 export interface VerifyJson {
   lost: number;
@@ -29,4 +32,52 @@ export function expectAccounted(
   expect(r.endedBy, why).toBe("complete");
   expect(r.poisonMissingFromDlq, why).toBe(0);
   expect(r.consumed + r.deadLettered >= r.confirmed, why).toBe(true);
+}
+
+/**
+ * Run `mqa verify --broker <broker> --json` with `args`, check that it exited 0 and accounted for every
+ * message ({@link expectAccounted}), and return the report for the caller's own checks.
+ */
+export async function verifyRun(broker: string, ...args: string[]): Promise<VerifyJson> {
+  const r = await mqa("verify", "--broker", broker, "--json", ...args);
+  expect(r.code, r.stderr).toBe(0);
+  const report = JSON.parse(r.stdout) as VerifyJson;
+  expectAccounted(report, expect);
+  return report;
+}
+
+/** The shared-broker run of both verify tests: 1,000 messages, 3 consumer processes, kills, cuts, poison. */
+export async function verifyWithClientFaults(broker: string, seed: number): Promise<VerifyJson> {
+  const report = await verifyRun(
+    broker,
+    "--messages",
+    "1000",
+    "--consumers",
+    "3",
+    "--faults",
+    "consumer-kill,connection-cut,poison",
+    "--seed",
+    String(seed),
+  );
+  expect(report.consumerMode).toBe("process");
+  expect(report.deadLettered).toBe(report.poisonPlanned);
+  expect(report.faults.filter((f) => f.kind === "consumer-kill")).toHaveLength(2);
+  expect(report.faults.filter((f) => f.kind === "connection-cut")).toHaveLength(2);
+  return report;
+}
+
+/** The private-broker run: the command starts its own broker and restarts it, with every other fault too. */
+export async function verifyWithBrokerRestart(broker: string, seed: number): Promise<VerifyJson> {
+  const report = await verifyRun(
+    broker,
+    "--spawn-broker",
+    "--messages",
+    "1000",
+    "--faults",
+    "all",
+    "--seed",
+    String(seed),
+  );
+  expect(report.faults.map((f) => f.kind)).toContain("broker-restart");
+  return report;
 }

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { FaultProxy } from "../../testing/fault-proxy.js";
 import { waitFor } from "../../testing/wait.js";
 import { type AmqpTransport, type AmqpTransportOptions, createAmqpTransport } from "./mod.js";
-import { AMQP_PORT, AMQP_URL, deleteTopology } from "../../../test/support/amqp.js";
+import { AMQP_PORT, testTopics } from "../../../test/support/amqp.js";
 
 const open: AmqpTransport[] = [];
 const proxies: FaultProxy[] = [];
@@ -10,19 +10,7 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((t) => t.abort()));
   await Promise.all(proxies.splice(0).map((p) => p.stop()));
 });
-const uid = (): string => Math.random().toString(36).slice(2, 10);
-const topics: string[] = [];
-function newTopic(): string {
-  const topic = `pub-${uid()}`;
-  topics.push(topic);
-  return topic;
-}
-afterAll(() =>
-  deleteTopology(
-    AMQP_URL,
-    topics.map((topic) => ({ topic, groups: ["g"] })),
-  ),
-);
+const newTopic = testTopics("pub");
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 async function setup(

@@ -1,23 +1,17 @@
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { FaultProxy } from "../../testing/fault-proxy.js";
 import { waitFor } from "../../testing/wait.js";
-import { AMQP_PORT, AMQP_URL, deleteTopology } from "../../../test/support/amqp.js";
+import { AMQP_PORT, AMQP_URL, testTopics } from "../../../test/support/amqp.js";
 import { type AmqpTransport, createAmqpTransport } from "./mod.js";
 import type { AmqpSubscription } from "./subscription.js";
 
 const open: AmqpTransport[] = [];
 const proxies: FaultProxy[] = [];
-const topics: string[] = [];
+const newTopic = testTopics("sub");
 afterEach(async () => {
   await Promise.all(open.splice(0).map((t) => t.abort()));
   await Promise.all(proxies.splice(0).map((p) => p.stop()));
 });
-afterAll(() =>
-  deleteTopology(
-    AMQP_URL,
-    topics.map((topic) => ({ topic, groups: ["g"] })),
-  ),
-);
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 
@@ -31,8 +25,7 @@ describe("AmqpSubscription", () => {
       reconnect: { baseMs: 20, maxMs: 200 },
     });
     open.push(t);
-    const topic = `sub-${Math.random().toString(36).slice(2, 10)}`;
-    topics.push(topic);
+    const topic = newTopic();
     await t.declare({ topic, group: "g" });
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -58,8 +51,7 @@ describe("AmqpSubscription", () => {
   it("pauses and resumes, and a graceful close waits for the handler and acks it", async () => {
     const t = createAmqpTransport({ url: AMQP_URL });
     open.push(t);
-    const topic = `sub-${Math.random().toString(36).slice(2, 10)}`;
-    topics.push(topic);
+    const topic = newTopic();
     await t.declare({ topic, group: "g" });
     const got: string[] = [];
     const sub = (await t.subscribe(topic, "g", async (d) => {

@@ -1,10 +1,10 @@
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { MqaError } from "../../core/errors.js";
 import { Headers } from "../../core/message.js";
 import type { Delivery } from "../../core/transport.js";
 import { type AmqpTransport, createAmqpTransport } from "./mod.js";
 import type { AmqpSubscription } from "./subscription.js";
-import { AMQP_URL, deleteTopology } from "../../../test/support/amqp.js";
+import { AMQP_URL, testTopics } from "../../../test/support/amqp.js";
 import { RABBIT_MANAGEMENT_URL } from "../../../test/support/topology.js";
 import { waitFor } from "../../testing/wait.js";
 
@@ -27,19 +27,7 @@ function transport(opts: Parameters<typeof createAmqpTransport>[0] = {}): AmqpTr
   open.push(t);
   return t;
 }
-const uid = (): string => Math.random().toString(36).slice(2, 10);
-const topics: string[] = [];
-function newTopic(): string {
-  const topic = `t-${uid()}`;
-  topics.push(topic);
-  return topic;
-}
-afterAll(() =>
-  deleteTopology(
-    AMQP_URL,
-    topics.map((topic) => ({ topic, groups: ["g"] })),
-  ),
-);
+const newTopic = testTopics("t");
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 
@@ -89,7 +77,11 @@ describe("AmqpTransport against the real RabbitMQ", () => {
 
   it("rejects publishes nobody can receive: no exchange, or no bound queue", async () => {
     const t = transport();
-    const missing = t.publish(`missing-${uid()}`, { payload: bytes("x") }, { timeoutMs: 5000 });
+    const missing = t.publish(
+      `missing-${Math.random().toString(36).slice(2, 10)}`,
+      { payload: bytes("x") },
+      { timeoutMs: 5000 },
+    );
     await expect(missing).rejects.toMatchObject({ code: "unroutable" });
     const topic = newTopic();
     await t.declare({ topic, group: "g" });
