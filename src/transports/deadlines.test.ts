@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { waitFor } from "../testing/wait.js";
 import { Deadline, DeadlineSweep, Fifo, type Deadlined } from "./deadlines.js";
 
 interface Op extends Deadlined {
@@ -23,7 +24,7 @@ describe("DeadlineSweep", () => {
     sweep.add(c, 5);
     sweep.add(keep, 60_000);
     b.done = true; // settled before its deadline
-    await new Promise((r) => setTimeout(r, 120));
+    await waitFor(() => expired.length >= 2, 5000, "a and c to expire");
     expect(expired.sort()).toEqual(["a", "c"]);
     sweep.expireAll();
     expect(expired.sort()).toEqual(["a", "c", "keep"]);
@@ -62,7 +63,7 @@ describe("Deadline", () => {
     finished.onAbort(() => woken.push("finished"));
     finished.finish();
     const signal = expiring.signal;
-    await new Promise((r) => setTimeout(r, 80));
+    await waitFor(() => expiring.aborted, 5000, "the deadline to pass");
     expect(woken).toEqual(["expiring"]);
     expect(expiring.aborted).toBe(true);
     expect(signal.aborted).toBe(true);
@@ -74,13 +75,16 @@ describe("Deadline", () => {
 
   it("clear() drops every tracked operation and its timer", async () => {
     const expired: string[] = [];
-    const sweep = new DeadlineSweep<Deadline>((d) => {
-      expired.push("x");
-      d.abort(new Error("late"));
+    const sweep = new DeadlineSweep<Op>((o) => {
+      o.done = true;
+      expired.push(o.name);
     });
-    sweep.add(new Deadline(Date.now() + 10), 10);
+    sweep.add(op("cleared", 10), 10);
     sweep.clear();
-    await new Promise((r) => setTimeout(r, 40));
-    expect(expired).toEqual([]);
+    const later = op("added after clear", 30);
+    sweep.add(later, 30);
+    await waitFor(() => later.done, 5000, "the later operation to expire");
+    // The sweep ran past the cleared operation's deadline and did not see it.
+    expect(expired).toEqual(["added after clear"]);
   });
 });

@@ -86,9 +86,9 @@ describe("ConfirmPublisher (through the transport)", () => {
     const { t, p, topic } = await setup({ maxUnconfirmed: 1 });
     await t.publish(topic, { payload: bytes("warm") });
     p.slow(400); // each confirm now takes about 800 ms
-    const first = t.publish(topic, { payload: bytes("in flight") }, { timeoutMs: 5000 });
+    const first = t.publish(topic, { payload: bytes("in flight") }, { timeoutMs: 8000 });
     const gaveUp = t.publish(topic, { payload: bytes("gives up") }, { timeoutMs: 200 });
-    const patient = t.publish(topic, { payload: bytes("patient") }, { timeoutMs: 5000 });
+    const patient = t.publish(topic, { payload: bytes("patient") }, { timeoutMs: 8000 });
     await expect(gaveUp).rejects.toMatchObject({ code: "publish-timeout" });
     await expect(first).resolves.toBeDefined();
     // The slot `first` frees must reach `patient` (not the publish that gave up): it is then sent at
