@@ -33,7 +33,9 @@ describe("publisher over a black-holed connection", () => {
     });
     const r = new Redis(REDIS_URL);
     const ids = async (): Promise<string[]> =>
-      (await r.xrange(t.names.stream("bh"), "-", "+")).map(([, fields]) => fields[fields.indexOf("id") + 1]!);
+      (await r.xrange(t.names.stream("bh"), "-", "+")).map(
+        ([, fields]) => (JSON.parse(fields[fields.indexOf("m") + 1]!) as { id: string }).id,
+      );
     await until(async () => (await ids()).includes("after"), "the publish after healing");
     expect(await ids()).not.toContain("never-sent");
     r.disconnect();
