@@ -97,7 +97,34 @@ export class ConfirmPublisher {
     this.deadlines.add(deadline, timeoutMs);
     this.unfinished++;
     try {
-      return await this.publishUntil(request, deadline, timeoutMs);
+      let sentOnce = false;
+      for (;;) {
+        // The usual case costs no extra await: a channel is open and the window has room.
+        let open = this.open;
+        try {
+          if (!open || open.closed) open = await this.channel(deadline, timeoutMs);
+          if (!this.takeSlot(open)) await this.acquireSlot(deadline, open);
+        } catch (err) {
+          throw this.failure(err, request, timeoutMs, sentOnce);
+        }
+        let outcome: Awaited<ReturnType<ConfirmPublisher["sendAndConfirm"]>>;
+        try {
+          outcome = await this.sendAndConfirm(open, request, deadline, sentOnce);
+        } finally {
+          this.releaseSlot();
+        }
+        if (outcome === "confirmed") {
+          this.stats.confirmed++;
+          return;
+        }
+        if (outcome instanceof Error) {
+          this.stats.rejected++;
+          throw outcome;
+        }
+        // Written but not confirmed: maybe stored. Send again on the next channel (at-least-once).
+        if (outcome === "channel-lost") sentOnce = true;
+        if (deadline.aborted) throw this.failure(deadline.reason, request, timeoutMs, sentOnce);
+      }
     } finally {
       deadline.finish();
       // Nothing left to expire: drop the sweep's timer so an idle publisher keeps no process alive.
@@ -105,31 +132,11 @@ export class ConfirmPublisher {
     }
   }
 
-  private async publishUntil(request: PublishRequest, deadline: Deadline, timeoutMs: number): Promise<void> {
-    let sentOnce = false;
-    for (;;) {
-      let open: OpenChannel;
-      try {
-        open = await this.channel(deadline, timeoutMs);
-        await this.acquireSlot(deadline, open);
-      } catch (err) {
-        throw this.failure(err, request, timeoutMs, sentOnce);
-      }
-      const outcome = await this.sendAndConfirm(open, request, deadline, sentOnce).finally(() =>
-        this.releaseSlot(),
-      );
-      if (outcome === "confirmed") {
-        this.stats.confirmed++;
-        return;
-      }
-      if (outcome instanceof Error) {
-        this.stats.rejected++;
-        throw outcome;
-      }
-      // Written but not confirmed: maybe stored. Send again on the next channel (at-least-once).
-      if (outcome === "channel-lost") sentOnce = true;
-      if (deadline.aborted) throw this.failure(deadline.reason, request, timeoutMs, sentOnce);
-    }
+  /** Take a window slot if one is free right now (no waiting). */
+  private takeSlot(open: OpenChannel): boolean {
+    if (this.inflightCount >= this.options.maxUnconfirmed || (open.draining && !open.closed)) return false;
+    this.inflightCount++;
+    return true;
   }
 
   private failure(err: unknown, request: PublishRequest, timeoutMs: number, sent: boolean): MqaError {

@@ -59,7 +59,11 @@ export class AmqpTransport implements Transport {
   private currentState: ConnectionState = { status: "idle" };
   private connecting: Promise<void> | undefined;
   private shuttingDown = false;
-  private readonly pendingPublishes = new Set<Promise<PublishReceipt>>();
+  /** Publishes called and not settled yet (a graceful close lets them finish), and who waits for none. */
+  private unsettledPublishes = 0;
+  private onPublishesSettled: (() => void) | undefined;
+  /** connect() has succeeded once: publishes skip awaiting it. */
+  private connectedOnce = false;
 
   constructor(options?: AmqpTransportOptions) {
     this.options = resolveAmqpOptions(options);
@@ -122,6 +126,7 @@ export class AmqpTransport implements Transport {
       if (this.currentState.status === "idle") this.setState({ status: "connecting", attempt: 1 });
       await Promise.all([this.publishConnection.start(), this.consumeConnection.start()]);
       this.deriveState();
+      this.connectedOnce = true;
     })();
     try {
       await this.connecting;
@@ -181,11 +186,9 @@ export class AmqpTransport implements Transport {
   publish(topic: string, message: OutgoingMessage, options: PublishOptions = {}): Promise<PublishReceipt> {
     if (this.shuttingDown)
       return Promise.reject(new ClosedError("the transport is closed; create a new one"));
-    // Tracked so a graceful close lets publishes already called finish (their confirms included).
-    const run = this.publishNow(topic, message, options);
-    this.pendingPublishes.add(run);
-    void run.catch(() => undefined).finally(() => this.pendingPublishes.delete(run));
-    return run;
+    // Counted so a graceful close lets publishes already called finish (their confirms included).
+    this.unsettledPublishes++;
+    return this.publishNow(topic, message, options);
   }
 
   private async publishNow(
@@ -193,17 +196,21 @@ export class AmqpTransport implements Transport {
     message: OutgoingMessage,
     options: PublishOptions,
   ): Promise<PublishReceipt> {
-    // Not connect(): a close that starts now must still let this already-accepted publish finish.
-    await (this.connecting ?? this.connect());
-    const properties = toPublishProperties(message);
-    await this.publisher.publish({
-      exchange: topic,
-      routingKey: message.key ?? "",
-      content: Buffer.from(message.payload.buffer, message.payload.byteOffset, message.payload.byteLength),
-      properties,
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    });
-    return { id: properties.messageId };
+    try {
+      // Not connect(): a close that starts now must still let this already-accepted publish finish.
+      if (!this.connectedOnce) await (this.connecting ?? this.connect());
+      const properties = toPublishProperties(message);
+      await this.publisher.publish({
+        exchange: topic,
+        routingKey: message.key ?? "",
+        content: Buffer.from(message.payload.buffer, message.payload.byteOffset, message.payload.byteLength),
+        properties,
+        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      });
+      return { id: properties.messageId };
+    } finally {
+      if (--this.unsettledPublishes === 0) this.onPublishesSettled?.();
+    }
   }
 
   /** Confirmed publish of a retry or dead-letter copy (delay level, group queue or `mqa.dlx`). */
@@ -259,12 +266,15 @@ export class AmqpTransport implements Transport {
     this.setState({ status: "closing" });
     this.shuttingDown = true;
     await Promise.all([...this.subscriptions].map((s) => s.close({ timeoutMs })));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.pendingPublishes]),
-      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-    ]);
-    clearTimeout(timer);
+    if (this.unsettledPublishes > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.onPublishesSettled = resolve;
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      clearTimeout(timer);
+      this.onPublishesSettled = undefined;
+    }
     await this.publisher.close(0);
     await Promise.all([this.publishConnection.close(), this.consumeConnection.close()]);
     this.setState({ status: "closed" });

@@ -47,6 +47,8 @@ export class RedisTransport implements Transport {
   private connecting: Promise<void> | undefined;
   private closed = false;
   private everReady = false;
+  /** connect() has succeeded: publishes go straight to the publisher. */
+  private connectedOnce = false;
 
   constructor(options: RedisTransportOptions = {}) {
     this.options = parseRedisOptions(options);
@@ -129,6 +131,7 @@ export class RedisTransport implements Transport {
       );
     }
     this.server = await detectServerDurability(this.command);
+    this.connectedOnce = true;
     this.logger.info({ url: maskUrl(this.options.url), ...this.server }, "connected to redis");
   }
 
@@ -160,10 +163,12 @@ export class RedisTransport implements Transport {
     }
   }
 
-  async publish(topic: string, message: OutgoingMessage, options?: PublishOptions): Promise<PublishReceipt> {
-    if (this.closed) throw new ClosedError("the Redis transport is closed; create a new one");
-    await this.connect();
-    return this.publisher.publish(topic, message, options);
+  publish(topic: string, message: OutgoingMessage, options?: PublishOptions): Promise<PublishReceipt> {
+    if (this.closed)
+      return Promise.reject(new ClosedError("the Redis transport is closed; create a new one"));
+    // Once connected, no await per publish (ioredis queues commands across reconnects by itself).
+    if (this.connectedOnce) return this.publisher.publish(topic, message, options);
+    return this.connect().then(() => this.publisher.publish(topic, message, options));
   }
 
   async subscribe(
