@@ -103,6 +103,7 @@ export class ConfirmPublisher {
         let open = this.open;
         try {
           if (!open || open.closed) open = await this.channel(deadline, timeoutMs);
+          if (deadline.aborted) throw deadline.reason; // never send a publish whose caller was told it failed
           if (!this.takeSlot(open)) await this.acquireSlot(deadline, open);
         } catch (err) {
           throw this.failure(err, request, timeoutMs, sentOnce);
