@@ -14,6 +14,7 @@ import { registerPublishCommand } from "./commands/publish.js";
 import { registerConsumeCommand } from "./commands/consume.js";
 import { registerTailCommand } from "./commands/tail.js";
 import { registerBenchCommand } from "./commands/bench.js";
+import { registerMonitorCommand } from "./commands/monitor.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerConsumeCommand(program);
   registerTailCommand(program);
   registerBenchCommand(program);
+  registerMonitorCommand(program);
   return program;
 }
 

@@ -125,7 +125,12 @@ async function readGroups(r: RedisCommandRunner, key: string, pendingSample: num
   return groups;
 }
 
-async function readStream(r: RedisCommandRunner, key: string, pendingSample: number): Promise<RedisStream> {
+/** One stream with its groups (XINFO STREAM, XINFO GROUPS, XPENDING summary and a sample of delivery counts). */
+export async function readStream(
+  r: RedisCommandRunner,
+  key: string,
+  pendingSample: number,
+): Promise<RedisStream> {
   const s = pairs(await r.call("XINFO", "STREAM", key));
   const first = s["first-entry"];
   return {
@@ -140,7 +145,8 @@ async function readStream(r: RedisCommandRunner, key: string, pendingSample: num
   };
 }
 
-async function scanStreams(r: RedisCommandRunner, match: string, max: number): Promise<string[]> {
+/** Keys of type stream matching `match` (SCAN … TYPE stream), sorted, at most `max`. */
+export async function scanStreams(r: RedisCommandRunner, match: string, max: number): Promise<string[]> {
   const keys = new Set<string>();
   let cursor = "0";
   do {

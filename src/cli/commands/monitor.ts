@@ -1,0 +1,153 @@
+import type { Command } from "commander";
+import { Option } from "commander";
+import { InvalidOptionsError } from "../../core/errors.js";
+import { resourceOf, type Alert } from "../../monitor/alerts.js";
+import { createSampler, Monitor, type MonitorState } from "../../monitor/monitor.js";
+import { alertRules, alertRulesYaml } from "../../monitor/rules.js";
+import { serveMonitor } from "../../monitor/server.js";
+import { positiveInt } from "../args.js";
+
+interface MonitorCliOptions {
+  interval: number;
+  once?: boolean;
+  json?: boolean;
+  port?: number;
+  host: string;
+  vhost?: string;
+  match?: string;
+  rules?: boolean;
+  failOn?: "critical" | "warning" | "info";
+}
+
+const RANK = { info: 1, warning: 2, critical: 3 } as const;
+
+/** `mqa monitor`: queue depth, lag, rates and dead-letter growth, with alerts, metrics and a live page. */
+export function registerMonitorCommand(program: Command): void {
+  program
+    .command("monitor")
+    .description(
+      "watch a live RabbitMQ (management URL) or Redis: backlog, in flight, consumers, rates, dead letters, " +
+        "with alerts and their fixes; --port serves Prometheus /metrics and a live page",
+    )
+    .argument("[target]", "http://user:pass@host:15672 (RabbitMQ management) or redis://host:6379")
+    .option("--interval <ms>", "time between samples", positiveInt, 5000)
+    .option("--once", "take one sample, report it and exit")
+    .option("--json", "JSON: one object with --once, else one line per sample")
+    .option(
+      "--port <port>",
+      "serve /metrics, /snapshot.json and the live page on this port (0: any free one)",
+      (v) => Number.parseInt(v, 10),
+    )
+    .option("--host <host>", "address for --port", "127.0.0.1")
+    .option("--vhost <name>", "RabbitMQ: only this virtual host")
+    .option("--match <pattern>", "Redis: only streams whose key matches (SCAN pattern)")
+    .option("--rules", "print Prometheus alerting rules for the monitor's metrics and exit")
+    .addOption(
+      new Option(
+        "--fail-on <severity>",
+        "with --once: exit 1 when an alert is at or above this severity",
+      ).choices(["critical", "warning", "info"]),
+    )
+    .action(async (target: string | undefined, opts: MonitorCliOptions) => {
+      if (opts.rules) {
+        process.stdout.write(
+          opts.json
+            ? `${JSON.stringify({ groups: [{ name: "mqa", rules: alertRules() }] }, null, 2)}\n`
+            : alertRulesYaml(),
+        );
+        return;
+      }
+      if (target === undefined)
+        throw new InvalidOptionsError(
+          "mqa monitor needs a target: a management URL (http://…:15672) or redis://…",
+        );
+      const sampler = createSampler(target, {
+        ...(opts.vhost !== undefined ? { vhost: opts.vhost } : {}),
+        ...(opts.match !== undefined ? { match: opts.match } : {}),
+      });
+      if (opts.once) {
+        const monitor = new Monitor(sampler, { intervalMs: opts.interval });
+        const state = await monitor.sampleOnce();
+        await monitor.stop();
+        if (state.error) throw new Error(state.error);
+        process.stdout.write(
+          opts.json
+            ? `${JSON.stringify(report(monitor.target, state), null, 2)}\n`
+            : render(monitor.target, state),
+        );
+        const threshold = opts.failOn ? RANK[opts.failOn] : Infinity;
+        if (state.alerts.some((a) => RANK[a.severity] >= threshold)) process.exitCode = 1;
+        return;
+      }
+      const monitor = new Monitor(sampler, { intervalMs: opts.interval }, (state) => {
+        if (opts.json) process.stdout.write(`${JSON.stringify(report(monitor.target, state))}\n`);
+        else process.stdout.write(`${render(monitor.target, state)}\n`);
+      });
+      const server =
+        opts.port !== undefined
+          ? await serveMonitor(monitor, { port: opts.port, host: opts.host, refreshMs: opts.interval })
+          : undefined;
+      if (server)
+        process.stderr.write(
+          `mqa monitor: live page ${server.url}, Prometheus metrics ${server.url}metrics\n`,
+        );
+      process.stderr.write(
+        `mqa monitor: sampling ${monitor.target} every ${opts.interval} ms; Ctrl-C stops\n`,
+      );
+      monitor.start();
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+      await monitor.stop();
+      await server?.close();
+    });
+}
+
+function report(target: string, state: MonitorState): object {
+  return {
+    target,
+    at: state.snapshot?.at,
+    error: state.error,
+    queues: state.snapshot?.queues.map((q) => ({ resource: resourceOf(q), ...q })) ?? [],
+    alerts: state.alerts,
+    gaps: state.snapshot?.gaps ?? [],
+  };
+}
+
+const fmt = (n: number | undefined): string =>
+  n === undefined ? "–" : n < 10 ? n.toFixed(1) : String(Math.round(n));
+
+/** The text report: the queues that matter (delay levels are counted, not listed), then the alerts. */
+function render(target: string, state: MonitorState): string {
+  const lines: string[] = [];
+  const at = state.snapshot?.at ?? new Date().toISOString();
+  if (state.error) return `${at}  ${target}  sample failed: ${state.error}\n`;
+  const queues = state.snapshot?.queues ?? [];
+  const shown = queues.filter((q) => q.role !== "delay");
+  lines.push(
+    `${at}  ${target}  ${queues.length} queues/groups` +
+      (shown.length < queues.length ? ` (${queues.length - shown.length} delay levels not listed)` : ""),
+  );
+  const width = Math.min(60, Math.max(14, ...shown.map((q) => resourceOf(q).length)));
+  lines.push(
+    `  ${"queue / group".padEnd(width)}  ${"role".padEnd(11)} ${"backlog".padStart(8)} ${"in flight".padStart(9)} ${"consumers".padStart(9)} ${"publish/s".padStart(9)} ${"ack/s".padStart(7)}`,
+  );
+  for (const q of shown) {
+    lines.push(
+      `  ${resourceOf(q).padEnd(width)}  ${q.role.padEnd(11)} ${String(q.backlog).padStart(8)} ${String(q.inFlight).padStart(9)} ${String(q.consumers).padStart(9)} ${fmt(q.publishRate).padStart(9)} ${fmt(q.ackRate).padStart(7)}`,
+    );
+  }
+  lines.push(...alertLines(state.alerts));
+  for (const gap of state.snapshot?.gaps ?? []) lines.push(`  note: ${gap}`);
+  return `${lines.join("\n")}\n`;
+}
+
+function alertLines(alerts: readonly Alert[]): string[] {
+  if (alerts.length === 0) return ["  no alerts"];
+  const order = [...alerts].sort((a, b) => RANK[b.severity] - RANK[a.severity]);
+  return order.flatMap((a) => [
+    `  ${a.severity.toUpperCase().padEnd(8)} ${a.message}`,
+    `           fix: ${a.fix}`,
+  ]);
+}

@@ -1,0 +1,15 @@
+/**
+ * `mqa/monitor`: watch queue depth, consumer lag, rates and dead-letter growth on a live RabbitMQ
+ * (management API) or Redis, with alerts that say what to do, Prometheus metrics, alert rules and a
+ * live page. docs/monitor.md has the details.
+ */
+export { evaluate, defaultThresholds, resourceOf } from "./alerts.js";
+export type { Alert, AlertKind, AlertThresholds } from "./alerts.js";
+export { MetricNames, MonitorMetrics } from "./metrics.js";
+export { Monitor, createSampler } from "./monitor.js";
+export type { MonitorState, Sampler, SamplerOptions } from "./monitor.js";
+export { alertRules, alertRulesYaml } from "./rules.js";
+export type { AlertRule } from "./rules.js";
+export { serveMonitor } from "./server.js";
+export type { MonitorServer } from "./server.js";
+export type { QueueRole, QueueStatus, Snapshot } from "./snapshot.js";

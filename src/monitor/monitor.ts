@@ -1,0 +1,104 @@
+/**
+ * The monitoring loop: sample the broker every `intervalMs`, judge the alerts against the previous
+ * sample, refresh the metrics, and tell a listener. One sample at a time; a failed sample marks the
+ * monitor down (metrics and page say so) and the loop goes on.
+ */
+import { InvalidOptionsError, summarizeError } from "../core/errors.js";
+import { maskSecretsInText } from "../core/redact.js";
+import { defaultThresholds, evaluate, type Alert, type AlertThresholds } from "./alerts.js";
+import { MonitorMetrics } from "./metrics.js";
+import { RabbitSampler } from "./rabbitmq.js";
+import { RedisSampler } from "./redis.js";
+import type { Snapshot } from "./snapshot.js";
+
+export interface Sampler {
+  readonly target: string;
+  sample(): Promise<Snapshot>;
+  close?(): Promise<void>;
+}
+
+export interface SamplerOptions {
+  /** RabbitMQ: only this vhost. */
+  vhost?: string;
+  /** Redis: SCAN pattern for stream keys. */
+  match?: string;
+}
+
+/** A sampler for a management URL (`http://user:pass@host:15672`) or a Redis URL (`redis://…`). */
+export function createSampler(target: string, options: SamplerOptions = {}): Sampler {
+  if (/^https?:\/\//.test(target)) return new RabbitSampler(target, options.vhost);
+  if (/^rediss?:\/\//.test(target))
+    return new RedisSampler(target, options.match !== undefined ? { match: options.match } : {});
+  throw new InvalidOptionsError(
+    `mqa monitor watches a RabbitMQ management URL (http://user:pass@host:15672) or a Redis URL (redis://host:6379), not ${maskSecretsInText(target)}`,
+  );
+}
+
+/** What the monitor knows after a sample. */
+export interface MonitorState {
+  snapshot: Snapshot | undefined;
+  alerts: Alert[];
+  /** Why the last sample failed, if it did. */
+  error: string | undefined;
+  samples: number;
+}
+
+export class Monitor {
+  readonly metrics = new MonitorMetrics();
+  private current: MonitorState = { snapshot: undefined, alerts: [], error: undefined, samples: 0 };
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly sampler: Sampler,
+    private readonly options: { intervalMs: number; thresholds?: AlertThresholds },
+    private readonly onSample: (state: MonitorState) => void = () => undefined,
+  ) {}
+
+  get state(): MonitorState {
+    return this.current;
+  }
+
+  get target(): string {
+    return this.sampler.target;
+  }
+
+  /** Take one sample now (the loop uses it too). */
+  async sampleOnce(): Promise<MonitorState> {
+    const previous = this.current.snapshot;
+    try {
+      const snapshot = await this.sampler.sample();
+      const alerts = evaluate(snapshot, previous, this.options.thresholds ?? defaultThresholds);
+      this.metrics.update(snapshot, alerts);
+      this.current = { snapshot, alerts, error: undefined, samples: this.current.samples + 1 };
+    } catch (err) {
+      this.metrics.down();
+      this.current = {
+        ...this.current,
+        error: maskSecretsInText(summarizeError(err).message),
+        samples: this.current.samples + 1,
+      };
+    }
+    this.onSample(this.current);
+    return this.current;
+  }
+
+  /** Sample now and then every `intervalMs` until {@link stop}. */
+  start(): void {
+    const tick = (): void => {
+      if (this.stopped) return;
+      this.running = this.sampleOnce().then(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.options.intervalMs);
+      });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await this.sampler.close?.();
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Samples a live Redis: every stream (SCAN … TYPE stream) with its consumer groups, through the same
+ * read-only commands the auditor uses. One connection is kept for the whole monitoring session.
+ */
+import { connectRedis, type RedisCommandRunner } from "../audit/sources/redis-connection.js";
+import { readStream, scanStreams } from "../audit/sources/redis-live.js";
+import { maskUrl } from "../core/redact.js";
+import { looksLikeDeadLetters, type QueueStatus, type Snapshot } from "./snapshot.js";
+
+/** A consumer that has not read for this long is not counted as consuming. */
+const ACTIVE_CONSUMER_MS = 60_000;
+
+export interface RedisSamplerOptions {
+  /** SCAN pattern for stream keys. @defaultValue "*" */
+  match?: string;
+  /** At most this many streams. @defaultValue 10000 */
+  maxStreams?: number;
+}
+
+export class RedisSampler {
+  private runner: RedisCommandRunner | undefined;
+  /** Entries ever added per stream at the previous sample, for publish rates. */
+  private previous = new Map<string, { at: number; added: number }>();
+  readonly target: string;
+
+  constructor(
+    private readonly url: string,
+    private readonly options: RedisSamplerOptions = {},
+  ) {
+    this.target = maskUrl(url);
+  }
+
+  async sample(): Promise<Snapshot> {
+    this.runner ??= await connectRedis(this.url);
+    const r = this.runner;
+    const now = Date.now();
+    const gaps: string[] = [];
+    const queues: QueueStatus[] = [];
+    const seen = new Map<string, { at: number; added: number }>();
+    for (const key of await scanStreams(r, this.options.match ?? "*", this.options.maxStreams ?? 10_000)) {
+      let s;
+      try {
+        s = await readStream(r, key, 10);
+      } catch (err) {
+        // Deleted between SCAN and XINFO: nothing to report.
+        if (!/no such key/i.test(String(err))) gaps.push(`stream ${key}: ${String(err)}`);
+        continue;
+      }
+      let publishRate: number | undefined;
+      if (s.entriesAdded !== undefined) {
+        seen.set(key, { at: now, added: s.entriesAdded });
+        const before = this.previous.get(key);
+        if (before && now > before.at)
+          publishRate = ((s.entriesAdded - before.added) * 1000) / (now - before.at);
+      }
+      if (s.groups.length === 0) {
+        // A stream nobody reads through a group is a log, not a queue, unless it holds dead letters.
+        if (looksLikeDeadLetters(key))
+          queues.push({
+            broker: "redis",
+            scope: key,
+            name: "-",
+            role: "dead-letter",
+            backlog: s.length,
+            inFlight: 0,
+            consumers: 0,
+            publishRate,
+            ackRate: undefined,
+          });
+        continue;
+      }
+      for (const g of s.groups) {
+        if (g.lag === null || g.lag === undefined)
+          gaps.push(`stream ${key} group ${g.name}: lag unknown (entries trimmed or deleted, or Redis < 7)`);
+        const oldestMs = g.oldestPendingId ? Number.parseInt(g.oldestPendingId, 10) : NaN;
+        queues.push({
+          broker: "redis",
+          scope: key,
+          name: g.name,
+          role: looksLikeDeadLetters(key) ? "dead-letter" : "work",
+          backlog: typeof g.lag === "number" ? g.lag : 0,
+          inFlight: g.pending,
+          consumers: g.consumers.filter((c) => c.idleMs < ACTIVE_CONSUMER_MS).length,
+          publishRate,
+          ackRate: undefined,
+          oldestPendingMs: Number.isFinite(oldestMs) ? Math.max(0, now - oldestMs) : undefined,
+        });
+      }
+    }
+    this.previous = seen;
+    return { at: new Date(now).toISOString(), target: this.target, queues, gaps };
+  }
+
+  async close(): Promise<void> {
+    await this.runner?.close();
+    this.runner = undefined;
+  }
+}

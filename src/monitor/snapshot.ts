@@ -1,0 +1,47 @@
+/**
+ * What the monitor sees at one moment: every queue (RabbitMQ) or stream consumer group (Redis) with its
+ * backlog, work in flight, consumers and rates, in one shape for both brokers so alerts, metrics and
+ * the live page need no broker-specific code.
+ */
+
+/** What a queue or stream is for: judged from mqa's naming and the broker's arguments. */
+export type QueueRole = "work" | "dead-letter" | "delay";
+
+export interface QueueStatus {
+  broker: "rabbitmq" | "redis";
+  /** RabbitMQ vhost; for Redis the stream key. */
+  scope: string;
+  /** RabbitMQ queue name; for Redis the consumer group (`-` for a stream without groups, e.g. a DLQ). */
+  name: string;
+  role: QueueRole;
+  /** Messages waiting to be delivered: RabbitMQ ready messages, Redis group lag (or stream length). */
+  backlog: number;
+  /** Delivered and not yet acknowledged: RabbitMQ unacked, Redis pending entries. */
+  inFlight: number;
+  consumers: number;
+  /** Messages per second into / out of it; `undefined` until the broker (or two samples) tell. */
+  publishRate: number | undefined;
+  ackRate: number | undefined;
+  /** Redis: age of the oldest entry still pending (its id is its creation time), when there is one. */
+  oldestPendingMs?: number | undefined;
+}
+
+export interface Snapshot {
+  /** ISO time of the sample. */
+  at: string;
+  /** Target with the password masked. */
+  target: string;
+  queues: QueueStatus[];
+  /** What could not be read (permissions, vanished keys), so a quiet report is not mistaken for health. */
+  gaps: string[];
+}
+
+/** `orders.billing.dlq`, `mqa:{orders}:dlq:billing`, `orders-dead-letter`…: names that hold dead letters. */
+export function looksLikeDeadLetters(name: string): boolean {
+  return /(^|[.:_-])(dlq|dead[-_.]?letters?)($|[.:_-])/i.test(name);
+}
+
+/** Identity of a queue across samples. */
+export function queueKey(q: Pick<QueueStatus, "broker" | "scope" | "name">): string {
+  return `${q.broker}\u0000${q.scope}\u0000${q.name}`;
+}
