@@ -15,6 +15,7 @@ import { registerConsumeCommand } from "./commands/consume.js";
 import { registerTailCommand } from "./commands/tail.js";
 import { registerBenchCommand } from "./commands/bench.js";
 import { registerMonitorCommand } from "./commands/monitor.js";
+import { registerDesignCommand } from "./commands/design.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerTailCommand(program);
   registerBenchCommand(program);
   registerMonitorCommand(program);
+  registerDesignCommand(program);
   return program;
 }
 

@@ -1,0 +1,435 @@
+/**
+ * From requirements to a design: which broker and queue kind, why (and why not the others), the topology as
+ * an mqa spec, broker settings, sizing, a test plan with mqa's own commands, and a rollback procedure.
+ *
+ * The rules are an architect's rules of thumb, stated with their numbers so a reader can disagree with one:
+ * capacities are per queue or server on a small (2-core) node, as measured in docs/performance.md and the
+ * design guide; they are starting points for `mqa bench` on the team's own hardware, not promises.
+ */
+import type { TopologySpec } from "../topology/schema/spec.js";
+import { formatDuration } from "../topology/duration.js";
+import { validateSpec } from "../topology/parse-spec.js";
+import type { Requirements } from "./requirements.js";
+
+export type Choice = "rabbitmq-quorum" | "rabbitmq-stream" | "redis-streams";
+
+/** Rules of thumb, per queue or server on a 2-core node. */
+export const Capacity = {
+  /** Quorum queue publish with confirms (256 B; the guide measures ~20k). */
+  quorumMsgPerSec: 15_000,
+  quorumBytesPerSec: 60 * 1024 * 1024,
+  /** A RabbitMQ stream appends faster than a quorum queue. */
+  streamMsgPerSec: 40_000,
+  /** One Redis server (one thread) with mqa's publisher: ~50k XADD/s measured. */
+  redisMsgPerSec: 40_000,
+  /** Memory per stream entry beyond its payload (listpack, ids, mqa metadata). */
+  redisEntryOverheadBytes: 120,
+  /** p99 a quorum queue confirms within at moderate load (majority fsync). */
+  quorumP99Ms: 15,
+  /** Handlers in flight one consumer process holds (its prefetch). */
+  prefetch: 100,
+} as const;
+
+export interface Assessment {
+  choice: Choice;
+  /** Reasons it cannot meet the requirements; empty when it can. */
+  problems: string[];
+  /** How many of `problems` no amount of work fixes (broker unavailable, a guarantee it lacks, memory). */
+  hard: number;
+  /** What speaks for it. */
+  strengths: string[];
+  score: number;
+}
+
+export interface Design {
+  requirements: Requirements;
+  choice: Choice;
+  /** True when no option met every requirement and the choice is the least bad; `problems` say what gives. */
+  compromise: boolean;
+  why: string[];
+  problems: string[];
+  alternatives: { choice: Choice; whyNot: string[] }[];
+  sizing: {
+    inFlight: number;
+    consumerProcessesPerGroup: number;
+    prefetch: number;
+    partitions: number;
+    bytesPerSecond: number;
+    retainedBytes: number;
+  };
+  tradeoffs: string[];
+  topology: TopologySpec;
+  configs: { target: string; lines: string[] }[];
+  testPlan: { command: string; checks: string }[];
+  rollback: string[];
+}
+
+const LABEL: Record<Choice, string> = {
+  "rabbitmq-quorum": "RabbitMQ quorum queues",
+  "rabbitmq-stream": "RabbitMQ streams",
+  "redis-streams": "Redis Streams",
+};
+
+export function choiceLabel(c: Choice): string {
+  return LABEL[c];
+}
+
+const mib = (b: number): string => `${(b / 1024 / 1024).toFixed(b < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
+
+function sizingOf(r: Requirements): Design["sizing"] {
+  const inFlight = Math.ceil((r.rate * r.handlerTime) / 1000);
+  const bytesPerSecond = r.rate * r.messageSize;
+  const keep = r.replay > 0 ? r.replay / 1000 : 300; // without replay: five minutes of peak as headroom
+  const retainedBytes = Math.round(r.rate * keep * (r.messageSize + Capacity.redisEntryOverheadBytes));
+  const consumers = r.ordering === "global" ? 1 : Math.max(2, Math.ceil(inFlight / Capacity.prefetch));
+  const partitions =
+    r.ordering === "global"
+      ? 1
+      : r.ordering === "per-key"
+        ? Math.max(2, consumers)
+        : Math.max(1, Math.ceil(r.rate / 20_000));
+  return {
+    inFlight,
+    consumerProcessesPerGroup: consumers,
+    prefetch: r.ordering === "global" ? 1 : Math.min(300, Math.max(10, Math.ceil(inFlight / consumers))),
+    partitions,
+    bytesPerSecond,
+    retainedBytes,
+  };
+}
+
+/** What an option cannot do (hard: no amount of work fixes it) or would cost (soft: extra work or tuning). */
+class Verdict {
+  readonly problems: string[] = [];
+  hard = 0;
+  cannot(problem: string): void {
+    this.problems.push(problem);
+    this.hard++;
+  }
+  costs(problem: string): void {
+    this.problems.push(problem);
+  }
+}
+
+/** Judge each option against the requirements. */
+export function assess(r: Requirements): Assessment[] {
+  const s = sizingOf(r);
+  const out: Assessment[] = [];
+  const rabbit = r.brokers.includes("rabbitmq");
+  const redis = r.brokers.includes("redis");
+
+  {
+    const v = new Verdict();
+    const strengths = [
+      "replicated with Raft and fsynced before the publisher's confirm: a confirmed message survives a node loss",
+      "broker-side retries through delay levels, dead-letter queue with reasons, delivery limit against crash loops",
+    ];
+    const score = r.durability === "strict" ? 30 : r.durability === "standard" ? 20 : 10;
+    if (!rabbit) v.cannot("RabbitMQ is not among the brokers the team can run");
+    if (r.replay > 0)
+      v.cannot(
+        `a queue deletes a message once acknowledged, so consumers cannot re-read the last ${formatDuration(r.replay)}`,
+      );
+    const perQueue = Math.min(Capacity.quorumMsgPerSec, Capacity.quorumBytesPerSec / r.messageSize);
+    if (r.rate > perQueue)
+      v.costs(
+        `${r.rate} msg/s is above what one quorum queue takes (~${Math.round(perQueue)} msg/s at ${r.messageSize} B): the topic would have to be sharded by hand over ${Math.ceil(r.rate / perQueue)} topics`,
+      );
+    if (r.latencyP99Ms < Capacity.quorumP99Ms)
+      v.costs(
+        `a p99 under ${Capacity.quorumP99Ms} ms is not realistic with a majority fsync per confirm (target ${r.latencyP99Ms} ms)`,
+      );
+    if (r.ordering === "per-key" && s.consumerProcessesPerGroup > 1)
+      v.costs(
+        "a queue keeps order only with a single active consumer, so per-key order with several consumers needs hand sharding",
+      );
+    if (r.ordering === "global")
+      strengths.push("single-active-consumer keeps one ordered consumer with hot standbys");
+    out.push({ choice: "rabbitmq-quorum", problems: v.problems, hard: v.hard, strengths, score });
+  }
+
+  {
+    const v = new Verdict();
+    const strengths = [
+      "an append-only replicated log: consumers re-read from any offset or time",
+      "replicated and fsynced like quorum queues",
+    ];
+    const score = (r.replay > 0 ? 35 : 5) + (r.durability === "strict" ? 5 : 0);
+    if (!rabbit) v.cannot("RabbitMQ is not among the brokers the team can run");
+    if (r.replay === 0)
+      v.costs(
+        "without a replay need a stream only adds cost: no dead-letter queue, no delivery limit, offsets to manage",
+      );
+    if (r.attempts > 1)
+      strengths.push(
+        "retries must be handled by the consumer (streams have no dead-lettering); mqa's retry middleware does",
+      );
+    if (r.rate > Capacity.streamMsgPerSec)
+      v.costs(
+        `${r.rate} msg/s is above one stream's ~${Capacity.streamMsgPerSec} msg/s: use super streams (partitions)`,
+      );
+    if (r.latencyP99Ms < Capacity.quorumP99Ms)
+      v.costs(`a p99 under ${Capacity.quorumP99Ms} ms is not realistic with replication and fsync`);
+    out.push({ choice: "rabbitmq-stream", problems: v.problems, hard: v.hard, strengths, score });
+  }
+
+  {
+    const v = new Verdict();
+    const strengths = [
+      "in memory: sub-millisecond broker latency and the highest throughput per core",
+      "partitions by key with rebalancing consumers (per-key order with parallelism)",
+      "consumer groups with pending-entry reclaim, delayed retries and a dead-letter stream per group",
+    ];
+    let score = r.durability === "best-effort" ? 25 : r.durability === "standard" ? 15 : 0;
+    if (r.latencyP99Ms < 20) score += 10;
+    if (r.ordering === "per-key") score += 8;
+    if (r.replay > 0) score += 10;
+    if (!redis) v.cannot("Redis is not among the brokers the team can run");
+    if (r.durability === "strict")
+      v.cannot(
+        "replication is asynchronous and WAIT is not consensus: a failover can lose writes Redis had confirmed",
+      );
+    if (s.retainedBytes > r.redisMemory)
+      v.cannot(
+        `keeping ${r.replay > 0 ? `${formatDuration(r.replay)} of replay` : "five minutes of peak backlog"} needs ~${mib(s.retainedBytes)} of memory, above the ${mib(r.redisMemory)} budget`,
+      );
+    if (r.rate > Capacity.redisMsgPerSec)
+      v.cannot(
+        `${r.rate} msg/s is above one Redis server's ~${Capacity.redisMsgPerSec} msg/s, and mqa's Redis transport has no Cluster client yet`,
+      );
+    out.push({ choice: "redis-streams", problems: v.problems, hard: v.hard, strengths, score });
+  }
+  return out;
+}
+
+/** The recommended design for `r`. */
+export function advise(r: Requirements): Design {
+  const options = assess(r);
+  const feasible = options.filter((o) => o.problems.length === 0).sort((a, b) => b.score - a.score);
+  const available = options.filter((o) =>
+    r.brokers.includes(o.choice.startsWith("redis") ? "redis" : "rabbitmq"),
+  );
+  // No option fits: the least bad is the one with the fewest problems nothing can fix, then the fewest others.
+  const fallback = [...(available.length > 0 ? available : options)].sort(
+    (a, b) => a.hard - b.hard || a.problems.length - b.problems.length || b.score - a.score,
+  );
+  const best = feasible[0] ?? fallback[0]!;
+  const sizing = sizingOf(r);
+  const design: Design = {
+    requirements: r,
+    choice: best.choice,
+    compromise: feasible.length === 0,
+    why: best.strengths,
+    problems: best.problems,
+    alternatives: options
+      .filter((o) => o.choice !== best.choice)
+      .map((o) => ({
+        choice: o.choice,
+        whyNot:
+          o.problems.length > 0
+            ? o.problems
+            : [`fits too, but scores lower for these requirements (${o.score} vs ${best.score})`],
+      })),
+    sizing,
+    tradeoffs: tradeoffs(best.choice, r),
+    topology: topologyFor(best.choice, r, sizing),
+    configs: configsFor(best.choice, r, sizing),
+    testPlan: testPlanFor(best.choice, r),
+    rollback: rollbackFor(best.choice, r),
+  };
+  // The spec must be one `mqa topology` accepts: validate it here rather than hand out a broken file.
+  design.topology = validateSpec(design.topology, "the designed topology");
+  return design;
+}
+
+function tradeoffs(c: Choice, r: Requirements): string[] {
+  const t: string[] = [];
+  if (c === "rabbitmq-quorum") {
+    t.push(
+      "every confirm waits for a majority fsync: latency and throughput are traded for no loss on node failure",
+    );
+    t.push("three nodes at least (an odd number), on separate disks and failure domains");
+    t.push(
+      `a queue refuses publishes beyond ${backlogLimitOf(r)} messages (x-max-length, reject-publish): publishers get an error instead of the whole broker blocking on a memory alarm`,
+    );
+  }
+  if (c === "rabbitmq-stream") {
+    t.push("consumers track offsets; a slow consumer reads history instead of holding messages back");
+    t.push(
+      "no dead-lettering on the broker: poison messages are the consumer's job (mqa's dead-letter middleware)",
+    );
+  }
+  if (c === "redis-streams") {
+    t.push(
+      "memory bounds the backlog: a stuck group stops trimming (mqa never trims unread entries), so alert on lag",
+    );
+    t.push(
+      r.durability === "best-effort"
+        ? "appendfsync everysec can lose up to a second of confirmed writes on a crash"
+        : "appendfsync always plus WAIT for a replica narrows, not closes, the window a failover can lose",
+    );
+  }
+  if (r.ordering === "global") t.push("global order means one active consumer: throughput is one consumer's");
+  if (r.ordering === "per-key")
+    t.push("per-key order holds within a partition; changing the partition count moves keys");
+  return t;
+}
+
+function retry(r: Requirements): { attempts: number; backoff: string } {
+  return { attempts: r.attempts, backoff: "exponential 1s..5m" };
+}
+
+function topologyFor(c: Choice, r: Requirements, s: Design["sizing"]): TopologySpec {
+  if (c === "redis-streams") {
+    const retention =
+      r.replay > 0
+        ? { maxAge: formatDuration(r.replay) }
+        : { maxLength: Math.max(10_000, Math.ceil(r.rate * 60)) };
+    return {
+      version: 1,
+      redis: {
+        keyPrefix: "mqa",
+        streams: [
+          {
+            name: r.name,
+            partitions: s.partitions,
+            retention,
+            groups: r.groups.map((g) => ({ name: g, retry: retry(r), deadLetter: true })),
+          },
+        ],
+      },
+    } as TopologySpec;
+  }
+  const backlogLimit = backlogLimitOf(r);
+  const stream = c === "rabbitmq-stream";
+  return {
+    version: 1,
+    rabbitmq: {
+      vhosts: [{ name: "/" }],
+      topics: [
+        {
+          name: r.name,
+          groups: r.groups.map((g) => ({
+            name: g,
+            queueType: stream ? "stream" : "quorum",
+            ...(stream
+              ? { retry: false, deadLetter: false, arguments: { "x-max-age": maxAge(r.replay) } }
+              : {
+                  retry: retry(r),
+                  deadLetter: true,
+                  deliveryLimit: 20,
+                  arguments: {
+                    "x-max-length": backlogLimit,
+                    "x-overflow": "reject-publish",
+                    ...(r.ordering !== "none" ? { "x-single-active-consumer": true } : {}),
+                  },
+                }),
+          })),
+        },
+      ],
+    },
+  } as TopologySpec;
+}
+
+/**
+ * Messages a queue may hold before publishers are refused (reject-publish): an hour of peak, but no more
+ * than ~2 GiB of bodies, so a stalled consumer ends in refused publishes, not a broker-wide memory alarm.
+ */
+export function backlogLimitOf(r: Requirements): number {
+  return Math.max(10_000, Math.min(Math.ceil(r.rate * 3600), Math.floor((2 * 1024 ** 3) / r.messageSize)));
+}
+
+/** RabbitMQ stream `x-max-age` (`7D`, `12h`): whole days when possible. */
+function maxAge(ms: number): string {
+  const hours = Math.max(1, Math.ceil(ms / 3_600_000));
+  return hours % 24 === 0 ? `${hours / 24}D` : `${hours}h`;
+}
+
+function configsFor(c: Choice, r: Requirements, s: Design["sizing"]): Design["configs"] {
+  if (c === "redis-streams") {
+    const memory = Math.max(s.retainedBytes * 2, 256 * 1024 * 1024);
+    return [
+      {
+        target: "redis.conf",
+        lines: [
+          "appendonly yes",
+          r.durability === "best-effort" ? "appendfsync everysec" : "appendfsync always",
+          `maxmemory ${Math.ceil(memory / 1024 / 1024)}mb   # twice the expected retained data`,
+          "maxmemory-policy noeviction   # never evict stream keys; writes fail loudly instead",
+          "protected-mode yes",
+          "# ACL: an application user with ~mqa:* and the stream commands, no default user without a password",
+          ...(r.durability !== "best-effort" ? ["min-replicas-to-write 1", "min-replicas-max-lag 10"] : []),
+        ],
+      },
+      {
+        target: "mqa (createRedisTransport options)",
+        lines: [
+          `topics: { "${r.name}": { partitions: ${s.partitions} } }`,
+          `prefetch: ${s.prefetch}`,
+          ...(r.durability !== "best-effort" ? ["durability: { replicas: 1, localFsync: true }"] : []),
+        ],
+      },
+    ];
+  }
+  return [
+    {
+      target: "rabbitmq.conf",
+      lines: [
+        "vm_memory_high_watermark.relative = 0.6",
+        "disk_free_limit.absolute = 4GB   # above the memory high watermark's size on small nodes",
+        `consumer_timeout = ${Math.max(1_800_000, r.handlerTime * 100)}   # ms; far above a handler's time`,
+        "loopback_users.guest = true   # and delete the guest user in production",
+        "# cluster of 3 nodes; quorum queues replicate to all three",
+      ],
+    },
+    {
+      target: "mqa (createAmqpTransport options)",
+      lines: [`prefetch: ${s.prefetch}`, "maxUnconfirmed: 500", "publishTimeoutMs: 15000"],
+    },
+  ];
+}
+
+function testPlanFor(c: Choice, r: Requirements): Design["testPlan"] {
+  const url = c === "redis-streams" ? "redis://HOST:6379" : "amqp://USER:PASS@HOST:5672";
+  const mgmt = c === "redis-streams" ? "redis://HOST:6379" : "http://USER:PASS@HOST:15672";
+  const n = Math.min(50_000, Math.max(5_000, Math.ceil(r.rate * 10)));
+  const queueType = c === "rabbitmq-quorum" ? " --queue-type quorum" : "";
+  return [
+    {
+      command: `mqa topology validate ${r.name}.topology.yaml`,
+      checks: "the spec is valid before anything touches a broker",
+    },
+    {
+      command: `mqa audit ${r.name}.topology.yaml --fail-on high`,
+      checks: "no message-loss or security finding in the design",
+    },
+    {
+      command: `mqa topology plan ${r.name}.topology.yaml --broker ${mgmt}`,
+      checks: "what apply will create or change, with safe migrations",
+    },
+    {
+      command: `mqa verify --broker ${url} --spawn-broker --messages ${n} --faults all`,
+      checks: "lost: 0 under consumer kills, connection cuts, a broker restart and poison messages",
+    },
+    {
+      command: `mqa bench --broker ${url} --size ${r.messageSize} --rate ${Math.ceil(r.rate)}${queueType}`,
+      checks: `p99 at the peak rate stays under ${r.latencyP99Ms} ms on the target hardware`,
+    },
+    {
+      command: `mqa monitor ${mgmt} --once --fail-on critical`,
+      checks: "after go-live: no backlog without consumers, no growing DLQ",
+    },
+  ];
+}
+
+function rollbackFor(c: Choice, r: Requirements): string[] {
+  const mgmt = c === "redis-streams" ? "redis://HOST:6379" : "http://USER:PASS@HOST:15672";
+  return [
+    `Apply with a rollback file: mqa topology apply ${r.name}.topology.yaml --broker ${mgmt} --rollback-file ${r.name}.rollback.json`,
+    "Deploy consumers first, then publishers, so nothing is published where nobody reads.",
+    `Watch it: mqa monitor ${mgmt} --port 9464 (and load mqa monitor --rules into Prometheus).`,
+    "To roll back: stop the new publishers, let the consumers drain the backlog (monitor shows 0), move the DLQ's messages out or record them, then mqa topology rollback " +
+      `${r.name}.rollback.json --broker ${mgmt} and redeploy the previous version.`,
+    "Never roll back by deleting a queue or stream that still holds messages: plan shows what a deletion would drop.",
+  ];
+}

@@ -1,0 +1,65 @@
+/** A design as Markdown (for a design review) or plain text (for the terminal). */
+import { stringify } from "yaml";
+import { choiceLabel, type Design } from "./advise.js";
+
+const mib = (b: number): string => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+
+export function topologyYaml(d: Design): string {
+  return stringify(d.topology, { lineWidth: 0 });
+}
+
+export function renderDesign(d: Design, format: "text" | "markdown"): string {
+  const md = format === "markdown";
+  const h = (title: string): string => (md ? `\n## ${title}\n` : `\n${title}\n${"-".repeat(title.length)}`);
+  const li = (s: string): string => `${md ? "-" : "  -"} ${s}`;
+  const code = (s: string): string => (md ? `\`${s}\`` : s);
+  const r = d.requirements;
+  const out: string[] = [];
+  out.push(md ? `# Design: ${r.name}` : `mqa design: ${r.name}`);
+  out.push(
+    `${md ? "" : "  "}${r.rate} msg/s of ${r.messageSize} B, p99 ≤ ${r.latencyP99Ms} ms, durability ${r.durability}, ` +
+      `ordering ${r.ordering}, groups ${r.groups.join(", ")}, replay ${r.replay > 0 ? `${r.replay / 3_600_000} h` : "none"}`,
+  );
+  out.push(h("Recommendation"));
+  out.push(
+    `${md ? "**" : "  "}${choiceLabel(d.choice)}${md ? "**" : ""}` +
+      (d.compromise ? " — a compromise: no option meets every requirement (see what gives)" : ""),
+  );
+  for (const w of d.why) out.push(li(w));
+  if (d.problems.length > 0) {
+    out.push(h("What gives"));
+    for (const p of d.problems) out.push(li(p));
+  }
+  out.push(h("Alternatives"));
+  for (const a of d.alternatives) out.push(li(`${choiceLabel(a.choice)}: ${a.whyNot.join("; ")}`));
+  out.push(h("Trade-offs"));
+  for (const t of d.tradeoffs) out.push(li(t));
+  out.push(h("Sizing"));
+  const s = d.sizing;
+  out.push(li(`${s.inFlight} messages in flight at peak (rate × handler time)`));
+  out.push(li(`${s.consumerProcessesPerGroup} consumer process(es) per group with prefetch ${s.prefetch}`));
+  if (d.choice === "redis-streams") out.push(li(`${s.partitions} partition(s)`));
+  out.push(li(`${mib(s.bytesPerSecond)}/s in at peak`));
+  if (d.choice !== "rabbitmq-quorum")
+    out.push(li(`${mib(s.retainedBytes)} retained (the replay window, or five minutes of peak)`));
+  out.push(h(`Topology (${r.name}.topology.yaml)`));
+  if (md) out.push("```yaml", topologyYaml(d).trimEnd(), "```");
+  else
+    out.push(
+      ...topologyYaml(d)
+        .trimEnd()
+        .split("\n")
+        .map((l) => `  ${l}`),
+    );
+  out.push(h("Configuration"));
+  for (const c of d.configs) {
+    out.push(md ? `${c.target}:\n\n\`\`\`` : `  ${c.target}:`);
+    for (const l of c.lines) out.push(md ? l : `    ${l}`);
+    if (md) out.push("```\n");
+  }
+  out.push(h("Test plan"));
+  for (const t of d.testPlan) out.push(li(`${code(t.command)} — ${t.checks}`));
+  out.push(h("Rollback"));
+  d.rollback.forEach((step, i) => out.push(`${md ? "" : "  "}${i + 1}. ${step}`));
+  return `${out.filter((l, i, all) => !(l === "" && all[i - 1] === "")).join("\n")}\n`;
+}

@@ -1,0 +1,52 @@
+/** `mqa design` end to end: a requirements file in, a report and a spec out that the topology and audit commands accept. */
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { mqa } from "./support/cli.js";
+
+describe("mqa design", () => {
+  it("turns a requirements file into a design whose spec validates and audits clean", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mqa-design-"));
+    const reqFile = join(dir, "payments.yaml");
+    const spec = join(dir, "payments.topology.yaml");
+    await writeFile(
+      reqFile,
+      [
+        "name: payments",
+        "rate: 3000",
+        "messageSize: 2KiB",
+        "durability: strict",
+        "groups: [ledger, notify]",
+      ].join("\n"),
+    );
+    const text = await mqa("design", reqFile, "--spec-out", spec);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/Recommendation\n-+\n {2}RabbitMQ quorum queues/);
+    expect(text.stdout).toContain("mqa verify --broker amqp://USER:PASS@HOST:5672 --spawn-broker");
+
+    expect((await mqa("topology", "validate", spec)).code).toBe(0);
+    const audit = await mqa("audit", spec, "--fail-on", "medium", "--json");
+    expect(audit.code, audit.stdout).toBe(0);
+    expect(await readFile(spec, "utf8")).toContain("name: ledger");
+
+    // Flags override the file.
+    const json = await mqa("design", reqFile, "--durability", "best-effort", "--latency", "5", "--json");
+    const design = JSON.parse(json.stdout) as { choice: string; requirements: { durability: string } };
+    expect(design).toMatchObject({ choice: "redis-streams", requirements: { durability: "best-effort" } });
+
+    const md = await mqa("design", "--rate", "100", "--replay", "3d", "--format", "markdown");
+    expect(md.stdout).toMatch(/^# Design: events/);
+    expect(md.stdout).toContain("## Rollback");
+  });
+
+  it("rejects requirements it does not understand, naming the field", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mqa-design-"));
+    const reqFile = join(dir, "bad.yaml");
+    await writeFile(reqFile, "rate: 100\nthroughput: 5\n");
+    const r = await mqa("design", reqFile);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/throughput/);
+    expect((await mqa("design")).stderr).toMatch(/rate/);
+  });
+});
