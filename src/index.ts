@@ -5,3 +5,4 @@ export { MessageContext, type Handler, type Middleware } from "./core/context.js
 export * from "./middleware/mod.js";
 export { createLogger, silentLogger, type Logger, type CreateLoggerOptions } from "./log/logger.js";
 export { MemoryTransport, createMemoryTransport, MemoryBroker } from "./transports/memory/mod.js";
+export { createTransport, type ConnectOptions } from "./connect.js";
