@@ -21,6 +21,7 @@ import type {
   Transport,
   TransportFeatures,
 } from "../../core/transport.js";
+import { InFlight } from "../in-flight.js";
 import { ConfirmPublisher } from "./confirm-publisher.js";
 import { ConnectionManager, type LiveConnection } from "./connection-manager.js";
 import { declarePlan } from "./declare.js";
@@ -59,9 +60,8 @@ export class AmqpTransport implements Transport {
   private currentState: ConnectionState = { status: "idle" };
   private connecting: Promise<void> | undefined;
   private shuttingDown = false;
-  /** Publishes called and not settled yet (a graceful close lets them finish), and who waits for none. */
-  private unsettledPublishes = 0;
-  private onPublishesSettled: (() => void) | undefined;
+  /** Publishes called and not settled yet: a graceful close lets them finish. */
+  private readonly unsettledPublishes = new InFlight();
   /** connect() has succeeded once: publishes skip awaiting it. */
   private connectedOnce = false;
 
@@ -187,7 +187,7 @@ export class AmqpTransport implements Transport {
     if (this.shuttingDown)
       return Promise.reject(new ClosedError("the transport is closed; create a new one"));
     // Counted so a graceful close lets publishes already called finish (their confirms included).
-    this.unsettledPublishes++;
+    this.unsettledPublishes.begin();
     return this.publishNow(topic, message, options);
   }
 
@@ -209,7 +209,7 @@ export class AmqpTransport implements Transport {
       });
       return { id: properties.messageId };
     } finally {
-      if (--this.unsettledPublishes === 0) this.onPublishesSettled?.();
+      this.unsettledPublishes.end();
     }
   }
 
@@ -266,15 +266,7 @@ export class AmqpTransport implements Transport {
     this.setState({ status: "closing" });
     this.shuttingDown = true;
     await Promise.all([...this.subscriptions].map((s) => s.close({ timeoutMs })));
-    if (this.unsettledPublishes > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        this.onPublishesSettled = resolve;
-        timer = setTimeout(resolve, timeoutMs);
-      });
-      clearTimeout(timer);
-      this.onPublishesSettled = undefined;
-    }
+    await this.unsettledPublishes.drained(timeoutMs);
     await this.publisher.close(0);
     await Promise.all([this.publishConnection.close(), this.consumeConnection.close()]);
     this.setState({ status: "closed" });

@@ -13,6 +13,7 @@ import { ClosedError, MqaError, PublishRejectedError, PublishTimeoutError } from
 import type { OutgoingMessage } from "../../core/message.js";
 import type { PublishOptions, PublishReceipt } from "../../core/transport.js";
 import { DeadlineSweep, Fifo, type Deadlined } from "../deadlines.js";
+import { InFlight } from "../in-flight.js";
 import { checkPartitions } from "./declare.js";
 import type { DurabilityWaiter } from "./durability.js";
 import { encodeMessage, type EntryFields } from "./fields.js";
@@ -37,8 +38,7 @@ export class StreamPublisher {
   /** Publishes waiting for a slot, first come first served (expired ones are skipped). */
   private readonly waiting = new Fifo<PublishOp>();
   /** Publishes not yet settled (for close). */
-  private unsettled = 0;
-  private onIdle: (() => void) | undefined;
+  private readonly unsettled = new InFlight();
   private roundRobin = 0;
   /** Topics whose partition count the server confirmed, and checks under way. */
   private readonly partitionsOk = new Set<string>();
@@ -109,7 +109,7 @@ export class StreamPublisher {
         resolve,
         reject,
       };
-      this.unsettled++;
+      this.unsettled.begin();
       this.deadlines.add(op, timeoutMs);
       if (this.inUse < this.options.maxInFlight) {
         this.inUse++;
@@ -193,24 +193,13 @@ export class StreamPublisher {
     op.done = true;
     if (outcome instanceof MqaError) op.reject(outcome);
     else op.resolve(outcome);
-    if (--this.unsettled === 0) {
-      this.deadlines.clear(); // nothing left to expire: no timer holds the process
-      this.onIdle?.();
-    }
+    if (this.unsettled.end()) this.deadlines.clear(); // nothing left to expire: no timer holds the process
   }
 
   /** Stop accepting publishes and wait (up to `timeoutMs`) for the ones in flight to settle. */
   async close(timeoutMs: number): Promise<void> {
     this.closed = true;
-    if (this.unsettled > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        this.onIdle = resolve;
-        timer = setTimeout(resolve, timeoutMs);
-      });
-      clearTimeout(timer);
-      this.onIdle = undefined;
-    }
-    if (this.unsettled > 0) this.logger.warn({ pending: this.unsettled }, "closing with publishes unsettled");
+    if (!(await this.unsettled.drained(timeoutMs)))
+      this.logger.warn({ pending: this.unsettled.size }, "closing with publishes unsettled");
   }
 }
