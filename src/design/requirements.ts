@@ -16,23 +16,20 @@ export function parseSize(value: string | number): number {
   return Math.round(Number(m[1]) * UNITS[(m[2] ?? "b").toLowerCase()]!);
 }
 
-const size = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
-  try {
-    return parseSize(v);
-  } catch (err) {
-    ctx.addIssue({ code: "custom", message: (err as Error).message });
-    return z.NEVER;
-  }
-});
+/** A number as is, or text read by `parse`; a parse error becomes the field's validation issue. */
+function numberOrText(base: z.ZodNumber, parse: (text: string | number) => number) {
+  return z.union([base, z.string()]).transform((v, ctx) => {
+    try {
+      return parse(v);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+}
 
-const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
-  try {
-    return durationMs(v);
-  } catch (err) {
-    ctx.addIssue({ code: "custom", message: (err as Error).message });
-    return z.NEVER;
-  }
-});
+const size = numberOrText(z.number().int().positive(), parseSize);
+const duration = numberOrText(z.number().int().nonnegative(), durationMs);
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
   error: "letters, digits, '.', '_' and '-', starting with a letter or digit",
