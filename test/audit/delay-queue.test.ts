@@ -33,4 +33,13 @@ describe("delivery-limit rule and delay queues", () => {
     const hits = runAudit(rabbitModel(d, live)).filter((f) => f.ruleId === "rmq-delivery-limit-disabled");
     expect(JSON.stringify(hits)).toContain("mqa.delay.l10");
   });
+
+  it("does not ask a delay queue for a length limit, which would refuse retries", () => {
+    const d = cleanDefs();
+    addQueue(d, "mqa.delay.l10", delayArgs);
+    addQueue(d, "orders.unbounded", { "x-queue-type": "quorum" });
+    const hits = runAudit(rabbitModel(d)).filter((f) => f.ruleId === "rmq-no-length-limit");
+    expect(JSON.stringify(hits)).not.toContain("mqa.delay.l10");
+    expect(JSON.stringify(hits)).toContain("orders.unbounded");
+  });
 });

@@ -1,5 +1,10 @@
 /** Shared helpers for RabbitMQ rules: effective queues (cached per model), labels, routing. */
-import { effectiveExchange, effectiveQueues as computeEffectiveQueues, stringSetting } from "../effective.js";
+import {
+  effectiveExchange,
+  effectiveQueues as computeEffectiveQueues,
+  numberSetting,
+  stringSetting,
+} from "../effective.js";
 import type { EffectiveExchange, EffectiveQueue } from "../effective.js";
 import type { FindingLocation } from "../finding.js";
 import type { RabbitDefinitions, RabbitExchange, RabbitQueue } from "../model.js";
@@ -201,4 +206,17 @@ export function removalFix(e: EffectiveQueue, key: string): string {
   delete def[key];
   const line = `rabbitmqctl set_policy -p ${q(p.vhost)} ${q(p.name)} ${q(p.pattern)} ${q(JSON.stringify(def))} --apply-to ${p.applyTo} --priority ${p.priority}`;
   return e.policyScope > 1 ? `${line}\n# policy ${p.name} applies to ${e.policyScope} queues` : line;
+}
+
+/**
+ * A delay queue: messages leave it by expiring (message-ttl) into its DLX, and nobody consumes it (when
+ * live facts are known), so no delivery loop can happen there. mqa's own delay levels are such queues.
+ */
+export function isDelayQueue(ctx: RuleContext, e: EffectiveQueue): boolean {
+  if (numberSetting(e, "message-ttl") === undefined || stringSetting(e, "dead-letter-exchange") === undefined)
+    return false;
+  const live = ctx.model.rabbit?.live?.queues.find(
+    (q) => q.vhost === e.queue.vhost && q.name === e.queue.name,
+  );
+  return live === undefined || live.consumers === 0;
 }

@@ -6,6 +6,7 @@ import {
   effectiveQueues,
   exchangeExists,
   isDeadLetterQueue,
+  isDelayQueue,
   isWorkQueue,
   policyFix,
   queueRef,
@@ -18,18 +19,6 @@ const overflow = (e: EffectiveQueue): string => stringSetting(e, "overflow") ?? 
 const dlxFix = (e: EffectiveQueue): string =>
   policyFix(e, { "dead-letter-exchange": `${e.queue.name}.dlx` }) +
   `\n# and declare exchange ${e.queue.name}.dlx (fanout) bound to a queue ${e.queue.name}.dlq`;
-
-/**
- * A delay queue: messages leave it by expiring (message-ttl) into its DLX, and nobody consumes it (when
- * live facts are known), so no delivery loop can happen there. mqa's own delay levels are such queues.
- */
-function isDelayQueue(ctx: RuleContext, e: EffectiveQueue): boolean {
-  if (numberSetting(e, "message-ttl") === undefined || !hasDlx(e)) return false;
-  const live = ctx.model.rabbit?.live?.queues.find(
-    (q) => q.vhost === e.queue.vhost && q.name === e.queue.name,
-  );
-  return live === undefined || live.consumers === 0;
-}
 
 function workQueues(ctx: RuleContext): EffectiveQueue[] {
   return effectiveQueues(ctx).filter((e) => isWorkQueue(e.queue) && !isDeadLetterQueue(ctx, e.queue));

@@ -1,6 +1,14 @@
 /** RabbitMQ limits rules: unbounded queues and vhosts, and settings that cost memory or do nothing. */
 import { describe, numberSetting, stringSetting } from "../effective.js";
-import { defsOf, effectiveQueues, isWorkQueue, policyFix, queueRef, removalFix } from "./helpers.js";
+import {
+  defsOf,
+  effectiveQueues,
+  isDelayQueue,
+  isWorkQueue,
+  policyFix,
+  queueRef,
+  removalFix,
+} from "./helpers.js";
 import type { Rule } from "./rule.js";
 
 export const noLengthLimit: Rule = {
@@ -13,17 +21,21 @@ export const noLengthLimit: Rule = {
   why: "A stalled consumer lets the queue grow until the node hits its memory or disk alarm, which blocks EVERY publisher on the broker, not just this queue's.",
   fix: 'rabbitmqctl set_policy ... \'{"max-length": 1000000, "overflow": "reject-publish"}\'',
   check(ctx) {
-    return effectiveQueues(ctx)
-      .filter((e) => isWorkQueue(e.queue) && e.queue.type !== "stream")
-      .filter(
-        (e) =>
-          numberSetting(e, "max-length") === undefined && numberSetting(e, "max-length-bytes") === undefined,
-      )
-      .map((e) => ({
-        ...queueRef(e.queue),
-        message: `queue ${e.queue.name} has neither max-length nor max-length-bytes`,
-        fix: policyFix(e, { "max-length": 1_000_000, overflow: "reject-publish" }),
-      }));
+    return (
+      effectiveQueues(ctx)
+        // Delay queues (mqa's levels) empty themselves by expiry; a length limit there would refuse retries.
+        .filter((e) => isWorkQueue(e.queue) && e.queue.type !== "stream" && !isDelayQueue(ctx, e))
+        .filter(
+          (e) =>
+            numberSetting(e, "max-length") === undefined &&
+            numberSetting(e, "max-length-bytes") === undefined,
+        )
+        .map((e) => ({
+          ...queueRef(e.queue),
+          message: `queue ${e.queue.name} has neither max-length nor max-length-bytes`,
+          fix: policyFix(e, { "max-length": 1_000_000, overflow: "reject-publish" }),
+        }))
+    );
   },
 };
 
