@@ -171,11 +171,13 @@ export class OutboxRelay {
         )
       ).rows as Row[];
       const done: string[] = [];
-      // In order: a failed keyed row holds back the rows after it with the same key (per-key order).
+      const failed: { row: Row; error: string }[] = [];
+      // Rows are published concurrently (the transport pipelines them, in call order), except that rows of
+      // one key go one after the other, and a failed one holds back the rest of its key: per-key order.
+      const chains = new Map<string, Promise<void>>();
       const blockedKeys = new Set<string>();
-      for (const row of rows) {
-        const keyOf = row.key === null ? undefined : `${row.topic}\u0000${row.key}`;
-        if (keyOf !== undefined && blockedKeys.has(keyOf)) continue;
+      const publishRow = async (row: Row, keyOf: string | undefined): Promise<void> => {
+        if (keyOf !== undefined && blockedKeys.has(keyOf)) return;
         try {
           await this.options.transport.publish(row.topic, {
             id: row.message_id,
@@ -188,20 +190,31 @@ export class OutboxRelay {
           done.push(row.id);
         } catch (err) {
           if (keyOf !== undefined) blockedKeys.add(keyOf);
-          this.stats.failed++;
-          const retry = this.options.retry ?? { baseMs: 1000, maxMs: 300_000 };
-          const delayMs = backoffDelay({ ...retry, multiplier: 2, jitter: "full" }, row.attempts);
-          const message = summarizeError(err).message;
-          this.log.warn(
-            { messageId: row.message_id, topic: row.topic, err: message },
-            "outbox publish failed; will retry",
-          );
-          await db.query(
-            `UPDATE ${this.table} SET attempts = attempts + 1, last_error = $2,
-             next_attempt_at = now() + ($3::int * interval '1 millisecond') WHERE id = $1`,
-            [row.id, message.slice(0, 2000), Math.round(delayMs)],
-          );
+          failed.push({ row, error: summarizeError(err).message });
         }
+      };
+      await Promise.all(
+        rows.map((row) => {
+          const keyOf = row.key === null ? undefined : `${row.topic}\u0000${row.key}`;
+          const before = keyOf === undefined ? undefined : chains.get(keyOf);
+          const task = before ? before.then(() => publishRow(row, keyOf)) : publishRow(row, keyOf);
+          if (keyOf !== undefined) chains.set(keyOf, task);
+          return task;
+        }),
+      );
+      const retry = this.options.retry ?? { baseMs: 1000, maxMs: 300_000 };
+      for (const { row, error } of failed) {
+        this.stats.failed++;
+        const delayMs = backoffDelay({ ...retry, multiplier: 2, jitter: "full" }, row.attempts);
+        this.log.warn(
+          { messageId: row.message_id, topic: row.topic, err: error },
+          "outbox publish failed; will retry",
+        );
+        await db.query(
+          `UPDATE ${this.table} SET attempts = attempts + 1, last_error = $2,
+           next_attempt_at = now() + ($3::int * interval '1 millisecond') WHERE id = $1`,
+          [row.id, error.slice(0, 2000), Math.round(delayMs)],
+        );
       }
       if (done.length > 0) await db.query(`DELETE FROM ${this.table} WHERE id = ANY($1::bigint[])`, [done]);
       await db.query("COMMIT");
