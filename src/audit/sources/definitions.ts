@@ -166,6 +166,19 @@ function maskValue(value: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** Error for audit input that cannot be read; names the source and every offending path. */
+/** A parsed policy (from definitions or the policy APIs) in the audit model; `operator` for operator policies. */
+function toPolicy(p: z.output<typeof policySchema>, operator: boolean): RabbitPolicy {
+  return {
+    vhost: p.vhost,
+    name: p.name,
+    pattern: p.pattern,
+    applyTo: p["apply-to"] as PolicyApplyTo,
+    priority: p.priority,
+    definition: p.definition,
+    operator,
+  };
+}
+
 export class AuditInputError extends InvalidOptionsError {}
 
 /**
@@ -181,15 +194,6 @@ export function parseDefinitions(input: unknown, what: string, secrets: Set<stri
   }
   const d = result.data;
   for (const u of d.users) if (u.password_hash) secrets.add(u.password_hash);
-  const policy = (p: z.output<typeof policySchema>, operator: boolean): RabbitPolicy => ({
-    vhost: p.vhost,
-    name: p.name,
-    pattern: p.pattern,
-    applyTo: p["apply-to"] as PolicyApplyTo,
-    priority: p.priority,
-    definition: p.definition,
-    operator,
-  });
   return {
     rabbitVersion: d.rabbitmq_version ?? d.rabbit_version,
     users: d.users.map((u) => ({
@@ -209,8 +213,8 @@ export function parseDefinitions(input: unknown, what: string, secrets: Set<stri
     })),
     globalParameters: d.global_parameters.map((g) => ({ name: g.name, value: g.value })),
     policies: [
-      ...d.policies.map((p) => policy(p, false)),
-      ...d.operator_policies.map((p) => policy(p, true)),
+      ...d.policies.map((p) => toPolicy(p, false)),
+      ...d.operator_policies.map((p) => toPolicy(p, true)),
     ],
     queues: d.queues.map((q) => ({
       vhost: q.vhost,
@@ -251,13 +255,5 @@ export function parsePolicies(input: unknown, operator: boolean, what: string): 
       { details: { issues } },
     );
   }
-  return result.data.map((p) => ({
-    vhost: p.vhost,
-    name: p.name,
-    pattern: p.pattern,
-    applyTo: p["apply-to"] as PolicyApplyTo,
-    priority: p.priority,
-    definition: p.definition,
-    operator,
-  }));
+  return result.data.map((p) => toPolicy(p, operator));
 }
