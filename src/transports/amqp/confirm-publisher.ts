@@ -17,6 +17,7 @@ import {
   summarizeError,
 } from "../../core/errors.js";
 import { Deadline, DeadlineSweep } from "../deadlines.js";
+import { InFlight } from "../in-flight.js";
 import type { ConnectionManager, LiveConnection } from "./connection-manager.js";
 
 /** One message handed to the publisher. */
@@ -65,7 +66,7 @@ export class ConfirmPublisher {
   private closed = false;
   private closing = false;
   /** Publishes not yet settled (their deadlines are in the sweep). */
-  private unfinished = 0;
+  private readonly unfinished = new InFlight();
   /**
    * One timer for all publish deadlines instead of a timer, AbortSignal and listener per message
    * (the largest share of mqa's CPU per publish in the profiles, docs/performance.md).
@@ -95,7 +96,7 @@ export class ConfirmPublisher {
     const timeoutMs = request.timeoutMs ?? this.options.publishTimeoutMs;
     const deadline = new Deadline(Date.now() + timeoutMs);
     this.deadlines.add(deadline, timeoutMs);
-    this.unfinished++;
+    this.unfinished.begin();
     try {
       let sentOnce = false;
       for (;;) {
@@ -129,7 +130,7 @@ export class ConfirmPublisher {
     } finally {
       deadline.finish();
       // Nothing left to expire: drop the sweep's timer so an idle publisher keeps no process alive.
-      if (--this.unfinished === 0) this.deadlines.clear();
+      if (this.unfinished.end()) this.deadlines.clear();
     }
   }
 
