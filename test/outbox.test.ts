@@ -93,7 +93,12 @@ describe("transactional outbox (PostgreSQL)", () => {
         await enqueue(db, missing, { id: "k1-second", key: "k1", payload: bytes("2") }, { table });
         await enqueue(db, ready, { id: "k2-other", key: "k2", payload: bytes("3") }, { table });
       });
-      const relay = new OutboxRelay({ pool, transport: amqp, table, retry: { baseMs: 50, maxMs: 50 } });
+      const relay = new OutboxRelay({
+        pool,
+        transport: amqp,
+        table,
+        retry: { baseMs: 1000, maxMs: 1000, jitter: "none" },
+      });
       expect(await relay.relayOnce()).toBe(1); // only k2: k1's first failed, its second waits behind it
       const left = await rowsLeft();
       expect(left.map((r) => r.message_id)).toEqual(["k1-first", "k1-second"]);
@@ -109,7 +114,7 @@ describe("transactional outbox (PostgreSQL)", () => {
         order.push(d.message.id);
         await d.ack();
       });
-      await new Promise((r) => setTimeout(r, 60));
+      await new Promise((r) => setTimeout(r, 1100));
       expect(await relay.relayOnce()).toBe(2);
       await waitFor(() => order.length === 2, 10_000, "both k1 messages");
       expect(order).toEqual(["k1-first", "k1-second"]);

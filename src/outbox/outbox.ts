@@ -101,8 +101,12 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Wait between polls when the outbox was empty. @defaultValue 200 */
   pollMs?: number;
-  /** Backoff after a failed publish (full jitter). @defaultValue 1 s doubling up to 5 min */
-  retry?: { baseMs: number; maxMs: number };
+  /**
+   * Backoff after a failed publish: the ceiling doubles from `baseMs` up to `maxMs`; with `jitter: "full"`
+   * (the default) each delay is uniform in [0, ceiling], so relays do not retry in lockstep.
+   * @defaultValue `{ baseMs: 1000, maxMs: 300_000, jitter: "full" }`
+   */
+  retry?: { baseMs: number; maxMs: number; jitter?: "full" | "none" };
   logger?: Logger;
 }
 
@@ -202,10 +206,10 @@ export class OutboxRelay {
           return task;
         }),
       );
-      const retry = this.options.retry ?? { baseMs: 1000, maxMs: 300_000 };
+      const retry = { baseMs: 1000, maxMs: 300_000, jitter: "full" as const, ...this.options.retry };
       for (const { row, error } of failed) {
         this.stats.failed++;
-        const delayMs = backoffDelay({ ...retry, multiplier: 2, jitter: "full" }, row.attempts);
+        const delayMs = backoffDelay({ ...retry, multiplier: 2 }, row.attempts);
         this.log.warn(
           { messageId: row.message_id, topic: row.topic, err: error },
           "outbox publish failed; will retry",
