@@ -278,4 +278,36 @@ describe("redis fault tests", () => {
     await until(async () => (await r.xpending(stream, "g"))[0] === 0, "an empty PEL", 10_000);
     r.disconnect();
   });
+
+  it("a server unreachable at start-up costs retries, not errors; a publish waits within its own timeout", async () => {
+    proxy.refuse(true);
+    try {
+      const early = transport({ initialConnectTimeoutMs: 10_000 });
+      // Before the connection exists, a publish's own timeout bounds its wait, and it says nothing was sent.
+      await expect(early.publish("boot", { payload: bytes("x") }, { timeoutMs: 300 })).rejects.toMatchObject({
+        code: "connection-closed",
+        message: expect.stringMatching(/was not sent/) as unknown,
+      });
+      const connecting = early.connect();
+      let settled = false;
+      void connecting.finally(() => (settled = true)).catch(() => undefined);
+      await new Promise((res) => setTimeout(res, 500)); // a few refused attempts
+      expect(settled).toBe(false);
+      proxy.refuse(false);
+      await connecting; // the next retry gets through
+      expect(early.state.status).toBe("ready");
+      await expect(early.publish("boot", { payload: bytes("y") })).resolves.toMatchObject({});
+
+      // Past initialConnectTimeoutMs, connect() gives up with the last error and the masked URL.
+      proxy.refuse(true);
+      const late = transport({ initialConnectTimeoutMs: 400 });
+      await expect(late.connect()).rejects.toMatchObject({
+        code: "connection-closed",
+        message: expect.stringMatching(/within 400 ms/) as unknown,
+      });
+      expect(late.state.status).toBe("idle");
+    } finally {
+      proxy.refuse(false);
+    }
+  });
 });

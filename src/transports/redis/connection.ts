@@ -46,6 +46,50 @@ export function createClient(options: ResolvedRedisOptions, role: string, logger
   return client;
 }
 
+/** Errors no retry can fix: a refused password or user, a refused certificate. */
+const CONFIGURATION_ERROR =
+  /WRONGPASS|NOAUTH|NOPERM|invalid password|without any password configured|certificate|self[- ]signed|SSL routines/i;
+
+/**
+ * Connect `client` (lazyConnect) and resolve once it is ready. A failed first attempt is not the end:
+ * ioredis keeps retrying with the reconnect backoff, and this waits for it up to `timeoutMs`, so a blip at
+ * start-up (a broker still booting, a connection cut during the handshake) costs a retry, not an error.
+ * Rejects at once on a configuration error, and with the last error seen at the deadline.
+ */
+export async function firstReady(client: Redis, timeoutMs: number): Promise<void> {
+  let lastError: Error | undefined;
+  let fail: ((err: Error) => void) | undefined;
+  const onError = (err: Error): void => {
+    lastError = err;
+    if (CONFIGURATION_ERROR.test(err.message)) fail?.(err);
+  };
+  client.on("error", onError);
+  let timer: NodeJS.Timeout | undefined;
+  const onReady = (): void => settle?.();
+  const onEnd = (): void => fail?.(lastError ?? new Error("the connection was closed while connecting"));
+  let settle: (() => void) | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      fail = reject;
+      settle = resolve;
+      timer = setTimeout(() => reject(lastError ?? new Error(`not ready after ${timeoutMs} ms`)), timeoutMs);
+      client.once("ready", onReady);
+      client.once("end", onEnd);
+      client.connect().catch((err: unknown) => {
+        const e = err instanceof Error ? err : new Error(String(err));
+        lastError ??= e;
+        // ioredis goes on reconnecting by itself unless the error is one no retry can fix.
+        if (CONFIGURATION_ERROR.test(e.message) || client.status === "end") reject(e);
+      });
+    });
+  } finally {
+    clearTimeout(timer);
+    client.off("error", onError);
+    client.off("ready", onReady);
+    client.off("end", onEnd);
+  }
+}
+
 type Listener = (state: ConnectionState, previous: ConnectionState) => void;
 
 /** Connection state of the transport, changed only through {@link ConnectionStateMachine.set}. */

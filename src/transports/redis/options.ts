@@ -47,8 +47,13 @@ const schema = z.strictObject({
   keyPrefix: z.string().min(1).default(DEFAULT_KEY_PREFIX),
   /** Per-topic settings (partitions, trimming). Topics not listed have one partition, no trimming. */
   topics: z.record(z.string(), topicSchema).default({}),
-  /** Give up connecting after this long. @defaultValue 10000 */
+  /** TCP/TLS connect timeout per attempt, ms. @defaultValue 10000 */
   connectTimeoutMs: z.number().int().positive().default(10_000),
+  /**
+   * How long `connect()` keeps trying (with the reconnect backoff) before it rejects; a refused password or
+   * certificate rejects at once. @defaultValue 30000
+   */
+  initialConnectTimeoutMs: z.number().int().positive().default(30_000),
   /** Reconnect backoff (exponential, full jitter). */
   reconnect: z
     .strictObject({

@@ -16,7 +16,7 @@ import type {
   Transport,
   TransportFeatures,
 } from "../../core/transport.js";
-import { ConnectionStateMachine, createClient } from "./connection.js";
+import { ConnectionStateMachine, createClient, firstReady } from "./connection.js";
 import { declareGroup } from "./declare.js";
 import { detectServerDurability, DurabilityWaiter, type ServerDurability } from "./durability.js";
 import { decodeEntry, type RawEntry } from "./fields.js";
@@ -120,13 +120,14 @@ export class RedisTransport implements Transport {
   private async open(): Promise<void> {
     this.machine.set({ status: "connecting", attempt: 1 });
     try {
-      await this.command.connect();
+      await firstReady(this.command, this.options.initialConnectTimeoutMs);
     } catch (cause) {
       this.command.disconnect();
       this.machine.set({ status: "idle" });
       throw new ConnectionClosedError(
-        `cannot connect to ${maskUrl(this.options.url)}: ${maskSecretsInText((cause as Error).message)} ` +
-          "(check url, username/password, tls options, or raise connectTimeoutMs)",
+        `cannot connect to ${maskUrl(this.options.url)} within ${this.options.initialConnectTimeoutMs} ms: ` +
+          `${maskSecretsInText((cause as Error).message)} ` +
+          "(check url, username/password, tls options, or raise initialConnectTimeoutMs)",
         { cause },
       );
     }
@@ -168,7 +169,29 @@ export class RedisTransport implements Transport {
       return Promise.reject(new ClosedError("the Redis transport is closed; create a new one"));
     // Once connected, no await per publish (ioredis queues commands across reconnects by itself).
     if (this.connectedOnce) return this.publisher.publish(topic, message, options);
-    return this.connect().then(() => this.publisher.publish(topic, message, options));
+    // Not connected yet: the wait for the connection counts against the publish's own timeout.
+    const timeoutMs = options?.timeoutMs ?? this.options.publishTimeoutMs;
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const notConnected = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new ConnectionClosedError(
+              `no connection to ${maskUrl(this.options.url)} within ${timeoutMs} ms; the message was not sent`,
+            ),
+          ),
+        timeoutMs,
+      );
+    });
+    return Promise.race([this.connect(), notConnected])
+      .finally(() => clearTimeout(timer))
+      .then(() =>
+        this.publisher.publish(topic, message, {
+          ...options,
+          timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)),
+        }),
+      );
   }
 
   async subscribe(
@@ -264,7 +287,9 @@ export class RedisTransport implements Transport {
     await Promise.all([...this.subscriptions].map((s) => s.close({ timeoutMs })));
     await this.publisher.close(timeoutMs);
     this.stats.trimmed += this.trimmer.trimmed;
-    if (this.connecting) await this.command.quit().catch(() => this.command.disconnect());
+    // QUIT only on a live connection: queued behind a reconnect it would wait for a server that may
+    // never come back.
+    if (this.command.status === "ready") await this.command.quit().catch(() => this.command.disconnect());
     else this.command.disconnect();
     this.machine.set({ status: "closed" });
   }
