@@ -1,6 +1,7 @@
 /**
- * Tail on Redis Streams: plain XREAD BLOCK from `$` on the topic's stream(s). XREAD belongs to no
- * consumer group, so it creates no pending entries and moves no group's position: nothing to clean up.
+ * Tail on Redis Streams: plain XREAD BLOCK on the topic's stream(s), from their last entry at start.
+ * XREAD belongs to no consumer group, so it creates no pending entries and moves no group's position:
+ * nothing to clean up.
  */
 import { Redis } from "ioredis";
 import { RedisKeyNames } from "../transports/redis/naming.js";
@@ -32,7 +33,14 @@ export const openRedisTail: TailOpener = async (url, topic, onMessage) => {
   await client.connect();
   const names = new RedisKeyNames();
   const streams = await topicStreams(client, names, topic);
-  const positions = streams.map(() => "$");
+  // Concrete ids, never `$`: `$` means "newer than the last entry when this XREAD arrives", so an entry
+  // added between a BLOCK timeout and the next XREAD would be skipped.
+  const positions = await Promise.all(
+    streams.map(async (s) => {
+      const last = (await client.xrevrange(s, "+", "-", "COUNT", 1))[0];
+      return last ? last[0] : "0-0";
+    }),
+  );
   let running = true;
   const loop = (async () => {
     while (running) {
