@@ -34,6 +34,31 @@ describe("malformed audit input", () => {
     expect(err.message).not.toContain("policies.0.vhost"); // a missing vhost defaults to "/"
   });
 
+  it("a runtime parameter of an unexpected shape is kept, masked, and does not stop the audit", async () => {
+    const p = file(
+      "odd-parameters.json",
+      JSON.stringify({
+        rabbit_version: "3.10.8",
+        vhosts: [{ name: "/" }],
+        parameters: [
+          { vhost: "/", component: "some-plugin", name: "flag", value: true },
+          { vhost: "/", component: "shovel", name: "s", value: "amqp://u:Secr3t-pw@remote.example.net" },
+        ],
+        queues: [{ name: "q", vhost: "/", durable: true, auto_delete: false, arguments: {} }],
+      }),
+    );
+    const model = await loadFile(p);
+    expect(model.rabbit?.definitions.parameters.map((x) => x.value)).toEqual([
+      { value: true },
+      { value: "amqp://u:****@remote.example.net" },
+    ]);
+    expect(model.rabbit?.definitions.parameters[1]?.uris[0]).toMatchObject({
+      hasPassword: true,
+      host: "remote.example.net",
+    });
+    expect(JSON.stringify(model.rabbit)).not.toContain("Secr3t-pw");
+  });
+
   it("broken YAML names the line", async () => {
     const p = file("spec.yaml", "rabbitmq:\n  queues:\n    - name: a\n   bad: [\n");
     await expect(loadFile(p)).rejects.toThrow(/broken YAML at line \d+/);

@@ -54,7 +54,9 @@ const definitionsSchema = z.looseObject({
         vhost,
         component: z.string(),
         name: z.string(),
-        value: z.record(z.string(), z.unknown()),
+        // Usually an object (shovel, federation-upstream, vhost-limits), but plugins may store any JSON
+        // value; an unexpected shape must not stop the audit of everything else.
+        value: z.unknown(),
       }),
     )
     .default([]),
@@ -155,6 +157,13 @@ function extractUris(value: Record<string, unknown>, secrets: Set<string>): Rabb
 }
 
 /** Replace URIs in a parameter value by their masked form, so the model holds no URI password. */
+/** A parameter value as an object: objects as they are, anything else under the key `value`. */
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : { value };
+}
+
 function maskValue(value: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
@@ -208,8 +217,8 @@ export function parseDefinitions(input: unknown, what: string, secrets: Set<stri
       vhost: p.vhost,
       component: p.component,
       name: p.name,
-      uris: extractUris(p.value, secrets),
-      value: maskValue(p.value),
+      uris: extractUris(asRecord(p.value), secrets),
+      value: maskValue(asRecord(p.value)),
     })),
     globalParameters: d.global_parameters.map((g) => ({ name: g.name, value: g.value })),
     policies: [
