@@ -225,7 +225,10 @@ export class RedisSubscription implements Subscription {
           // A partition handed over while this read was blocked: leave its entries pending for the
           // new owner (it claims them on taking the partition) instead of handling them here.
           if (!this.ownership.owned.has(keys.partition)) continue;
-          for (const raw of entries) this.enqueue({ raw, stream, keys, deliveryCount: 1 });
+          for (const raw of entries) {
+            if (this.reserve(stream, raw[0].toString()))
+              this.enqueue({ raw, stream, keys, deliveryCount: 1 });
+          }
         }
       } catch (err) {
         if (this.closing) break;
@@ -257,36 +260,55 @@ export class RedisSubscription implements Subscription {
             stream,
             cursor,
           )) as [Buffer, RawEntry[]][] | null;
-          const entries = (reply?.[0]?.[1] ?? []).filter((e) => !this.held(stream, e[0].toString()));
+          // Reserved as the reply arrives (not after the XPENDING below): an entry this consumer is
+          // handling, or handled and acked meanwhile, must not be delivered a second time.
+          const entries = (reply?.[0]?.[1] ?? []).filter((e) => this.reserve(stream, e[0].toString()));
           const last = reply?.[0]?.[1]?.at(-1);
           if (!last) break;
           cursor = last[0].toString();
-          const counts = await deliveryCounts(
-            this.ctx.command,
-            stream,
-            this.group,
-            this.consumer,
-            entries.map((e) => e[0].toString()),
-          );
-          for (const raw of entries) {
-            this.enqueue({ raw, stream, keys, deliveryCount: counts.get(raw[0].toString()) ?? 2 });
-          }
+          await this.enqueueWithCounts(entries, stream, keys);
         }
       }
     }
   }
 
-  /** True while the entry is buffered or being handled here (so an ID-0 re-read skips it). */
-  private held(stream: string, id: string): boolean {
-    return this.heldKeys.has(`${stream}\u0000${id}`);
+  /**
+   * Mark an entry as held here (buffered, being handled, or on its way to the buffer); false when it
+   * already is, so a re-read or a reclaim never delivers twice what this consumer has in hand.
+   */
+  private reserve(stream: string, id: string): boolean {
+    const key = `${stream}\u0000${id}`;
+    if (this.heldKeys.has(key)) return false;
+    this.heldKeys.add(key);
+    return true;
   }
 
+  /** Buffer an entry reserved with {@link reserve}. */
   private enqueue(item: Item): void {
-    const key = `${item.stream}\u0000${item.raw[0].toString()}`;
-    if (this.heldKeys.has(key)) return;
-    this.heldKeys.add(key);
     this.buffered.push(item);
     this.pump();
+  }
+
+  /** Buffer reserved entries of an ID-0 re-read or a reclaim, with their delivery counts (XPENDING). */
+  private async enqueueWithCounts(entries: RawEntry[], stream: string, keys: PartitionKeys): Promise<void> {
+    if (entries.length === 0) return;
+    let counts: Map<string, number>;
+    try {
+      counts = await deliveryCounts(
+        this.ctx.command,
+        stream,
+        this.group,
+        this.consumer,
+        entries.map((e) => e[0].toString()),
+      );
+    } catch (err) {
+      // Not handed out: they stay pending for us, for the next re-read or reclaim.
+      for (const e of entries) this.heldKeys.delete(`${stream}\u0000${e[0].toString()}`);
+      throw err;
+    }
+    for (const raw of entries) {
+      this.enqueue({ raw, stream, keys, deliveryCount: counts.get(raw[0].toString()) ?? 2 });
+    }
   }
 
   private pump(): void {
@@ -425,15 +447,12 @@ export class RedisSubscription implements Subscription {
         if (live.length === 0) continue;
         this.ctx.stats.reclaimed += live.length;
         this.logger.info({ stream, count: live.length }, "reclaimed idle pending entries");
-        const counts = await deliveryCounts(
-          this.ctx.command,
+        // Entries this consumer already holds (a slow handler's) are not delivered again.
+        await this.enqueueWithCounts(
+          live.filter((e) => this.reserve(stream, e[0].toString())),
           stream,
-          this.group,
-          this.consumer,
-          live.map((e) => e[0].toString()),
+          keys,
         );
-        for (const raw of live)
-          this.enqueue({ raw, stream, keys, deliveryCount: counts.get(raw[0].toString()) ?? 2 });
       } while (cursor !== "0-0");
     }
   }

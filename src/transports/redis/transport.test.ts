@@ -109,6 +109,29 @@ describe("RedisTransport against the local Redis", () => {
     expect(survivor.stats.reclaimed).toBe(1);
   });
 
+  it("delivers an entry handed back on close once to the consumer that takes it over, not twice", async () => {
+    // At start a consumer both re-reads its own pending entries (ID 0) and reclaims idle ones; an entry
+    // it reclaimed, handled and acked in between must not come back from the re-read's reply.
+    const first = f.create();
+    let held = 0;
+    const sub = await first.subscribe("handover", "g", async () => {
+      held++;
+      await new Promise(() => undefined);
+    });
+    await first.publish("handover", { id: "h1", payload: bytes("x") });
+    await until(() => held === 1, "the first consumer to hold the entry");
+    await sub.close({ timeoutMs: 100 }); // hands the entry back (marked long idle)
+    const got: string[] = [];
+    const next = f.create();
+    await next.subscribe("handover", "g", async (d) => {
+      got.push(d.message.id);
+      await d.ack();
+    });
+    await until(() => got.length >= 1, "the handed-back entry");
+    await new Promise((r) => setTimeout(r, 1500)); // a few reclaim and re-read rounds
+    expect(got).toEqual(["h1"]);
+  });
+
   it("removes pending entries deleted from the stream and counts them", async () => {
     const t = f.create({ claimIdleMs: 200 });
     const r = new Redis(REDIS_URL);
