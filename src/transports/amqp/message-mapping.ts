@@ -35,13 +35,14 @@ export function toPublishProperties(message: OutgoingMessage): Options.Publish &
 
 /** Header values as strings; tables and arrays (x-death) are left out. */
 export function stringHeaders(raw: Record<string, unknown> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: [string, string][] = [];
   for (const [k, v] of Object.entries(raw ?? {})) {
-    if (typeof v === "string") out[k] = v;
-    else if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") out[k] = String(v);
-    else if (Buffer.isBuffer(v)) out[k] = v.toString("utf8");
+    if (typeof v === "string") out.push([k, v]);
+    else if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint")
+      out.push([k, String(v)]);
+    else if (Buffer.isBuffer(v)) out.push([k, v.toString("utf8")]);
   }
-  return out;
+  return Object.fromEntries(out); // own properties, even for a key named `__proto__`
 }
 
 /** Failed deliveries before this one: quorum's `x-delivery-count`, else 1 if redelivered. */

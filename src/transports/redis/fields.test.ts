@@ -70,6 +70,22 @@ describe("stream entry layout", () => {
     );
   });
 
+  it("keeps headers whose names are Object.prototype's (fast-check found `__proto__`)", () => {
+    const headers = JSON.parse('{"__proto__":"p","constructor":"c","toString":"t"}') as Record<
+      string,
+      string
+    >;
+    const { fields } = encodeMessage({ payload: new Uint8Array(), headers });
+    const out = decodeEntry(asRead("1700000000000-0", fields))!.toMessage("t", 1);
+    expect(Object.keys(out.headers).sort()).toEqual([
+      "__proto__",
+      "constructor",
+      "toString",
+      Headers.attempt,
+    ]);
+    expect(out.headers["__proto__"]).toBe("p");
+  });
+
   it("copies the payload on publish, so a caller reusing its buffer cannot change a queued message", () => {
     const buf = Buffer.from("before");
     const { fields } = encodeMessage({ payload: buf });

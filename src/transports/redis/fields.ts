@@ -167,12 +167,14 @@ function parseObject(text: string): Record<string, unknown> | undefined {
 /** Headers as strings; a number or boolean another writer put there is kept as its text, not dropped. */
 function stringRecord(value: unknown): Record<string, string> {
   if (!value || typeof value !== "object") return {};
-  const out: Record<string, string> = {};
+  const out: [string, string][] = [];
   for (const [k, v] of Object.entries(value)) {
-    if (typeof v === "string") out[k] = v;
-    else if (typeof v === "number" || typeof v === "boolean") out[k] = String(v);
+    if (typeof v === "string") out.push([k, v]);
+    else if (typeof v === "number" || typeof v === "boolean") out.push([k, String(v)]);
   }
-  return out;
+  // fromEntries defines each key as its own property: a header named `__proto__` stays a header
+  // (an assignment would set the object's prototype instead and lose it).
+  return Object.fromEntries(out);
 }
 
 function optionalString<K extends "key" | "cor" | "cau">(
