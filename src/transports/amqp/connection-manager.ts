@@ -15,6 +15,7 @@ import { backoffDelay } from "../../core/backoff.js";
 import { ConnectionClosedError, summarizeError } from "../../core/errors.js";
 import { maskUrl } from "../../core/redact.js";
 import type { ConnectionState } from "../../core/transport.js";
+import { coalesceWrites } from "./coalesce-writes.js";
 import type { ResolvedAmqpOptions } from "./options.js";
 import { serverVersionOf } from "./server-version.js";
 
@@ -199,6 +200,8 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
         await model.close().catch(() => undefined);
         break;
       }
+      if (!coalesceWrites(model))
+        this.log.debug({ role: this.role }, "amqplib internals changed: frames are written one by one");
       const lost = new Promise<Error | undefined>((resolve) => {
         model.on("close", (err?: Error) => resolve(err));
         model.on("error", (err: Error) =>
