@@ -1,7 +1,8 @@
 /**
  * The raw-ioredis side of the benchmark, pipelined like mqa's Redis transport: XADD with a bounded
- * number in flight on one connection; a consumer group read with XREADGROUP COUNT <prefetch> on a
- * connection of its own and one XACK per entry.
+ * number in flight on one connection with ioredis' auto-pipelining (what one event-loop turn issues goes
+ * out in one write, as on mqa's command connection); a consumer group read with XREADGROUP COUNT
+ * <prefetch> on a connection of its own and one XACK per entry.
  */
 import { Redis } from "ioredis";
 import type { BenchQueue, BenchTarget } from "./target.js";
@@ -10,7 +11,7 @@ type Entries = Array<[Buffer, Buffer[]]>;
 
 /** Raw ioredis target for `url`. */
 export async function rawRedisTarget(url: string): Promise<BenchTarget> {
-  const client = new Redis(url, { lazyConnect: true });
+  const client = new Redis(url, { lazyConnect: true, enableAutoPipelining: true });
   await client.connect();
   return {
     label: "ioredis",

@@ -36,11 +36,19 @@ export async function benchSides(o: ResolvedBenchOptions): Promise<BenchSides> {
   if (protocol === "redis:" || protocol === "rediss:") {
     const { createRedisTransport } = await import("../transports/redis/mod.js");
     const { rawRedisTarget } = await import("./raw-redis.js");
-    const transport = createRedisTransport({ url: o.broker, maxInFlight: o.window });
+    const transport = createRedisTransport({
+      url: o.broker,
+      maxInFlight: o.window,
+      // The raw client queues without bound; in an open-loop latency round above what mqa sustains,
+      // mqa's default bound (10,000 waiting) would reject publishes by design instead of showing latency.
+      maxQueuedPublishes: Math.max(10_000, o.messages),
+    });
     return {
       mqa: mqaTarget(transport, (topic, group) => removeTopic(o.broker, topic, [group])),
       raw: await rawRedisTarget(o.broker),
-      notes: ["XADD pipelined on both sides; XREADGROUP COUNT = prefetch, XACK per entry"],
+      notes: [
+        "XADD pipelined on both sides (auto-pipelining: one write per event-loop turn); XREADGROUP COUNT = prefetch, XACK per entry",
+      ],
     };
   }
   if (protocol === "memory:") {
