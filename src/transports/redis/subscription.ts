@@ -16,6 +16,7 @@ import { decodeEntry, type RawEntry } from "./fields.js";
 import type { PartitionKeys, RedisKeyNames } from "./naming.js";
 import type { ResolvedRedisOptions } from "./options.js";
 import { PartitionCoordinator, SinglePartition, type PartitionOwnership } from "./partitions.js";
+import { firstReady } from "./connection.js";
 import { deliveryCounts, reclaimIdleEntries, removeIdleConsumers } from "./reclaim.js";
 import { scripts } from "./scripts.js";
 import type { RedisTransportStats } from "./stats.js";
@@ -114,7 +115,8 @@ export class RedisSubscription implements Subscription {
 
   /** Connect, take partitions, start reading and the housekeeping timers. */
   async start(): Promise<void> {
-    await this.blocking.connect();
+    // A connection cut while this reader connects costs a retry, not the subscription.
+    await firstReady(this.blocking, this.ctx.options.initialConnectTimeoutMs);
     this.blockingId = Number(await this.blocking.client("ID"));
     await this.ownership.start();
     this.loop = this.run();
