@@ -130,6 +130,34 @@ describe("sagas (PostgreSQL)", () => {
     expect((await second.state(id))?.status).toBe("completed");
   });
 
+  it("keepResuming finishes what a dead coordinator left, without a call to resume", async () => {
+    let hang = true;
+    const runs: string[] = [];
+    const saga = defineSaga<{ v: number }>("self-healing", [
+      {
+        name: "one",
+        run: async () => {
+          runs.push("one");
+          if (hang) await new Promise<void>(() => undefined); // the first coordinator "dies" here
+        },
+      },
+      { name: "two", run: async () => void runs.push("two") },
+    ]);
+    const id = uid();
+    const first = await runner({ leaseMs: 500 });
+    void first.start(saga, id, { v: 1 }).catch(() => undefined);
+    await expect.poll(() => runs.length, { timeout: 5000 }).toBe(1);
+    hang = false;
+    const second = await runner({ leaseMs: 500 });
+    const stop = second.keepResuming(saga, { everyMs: 100 });
+    try {
+      await expect.poll(async () => (await second.state(id))?.status, { timeout: 10_000 }).toBe("completed");
+      expect(runs).toEqual(["one", "one", "two"]);
+    } finally {
+      await stop();
+    }
+  });
+
   it("stops as failed, with both errors, when a compensation fails for good", async () => {
     const saga = defineSaga<object>("stuck", [
       {

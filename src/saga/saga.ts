@@ -137,6 +137,43 @@ export class SagaRunner {
     return out;
   }
 
+  /**
+   * Call {@link resume} for `saga` every `everyMs` (default: half the lease), so instances a dead
+   * coordinator left are finished without anyone calling `resume` by hand. Passes never overlap; a
+   * failed pass is logged and the next one tries again. The timer does not keep the process alive.
+   * Returns a function that stops it (and waits for a pass under way).
+   */
+  keepResuming<D extends object>(
+    saga: SagaDefinition<D>,
+    options: { everyMs?: number } = {},
+  ): () => Promise<void> {
+    const everyMs = options.everyMs ?? Math.max(100, Math.floor((this.options.leaseMs ?? 30_000) / 2));
+    let pass: Promise<void> = Promise.resolve();
+    let stopped = false;
+    const tick = (): void => {
+      pass = this.resume(saga).then(
+        (done) => {
+          if (done.length > 0)
+            this.log.info({ saga: saga.name, resumed: done.map((s) => s.id) }, "resumed abandoned sagas");
+        },
+        (err: unknown) =>
+          this.log.warn(
+            { saga: saga.name, err: summarizeError(err, 2) },
+            "resuming sagas failed; will retry",
+          ),
+      );
+      void pass.finally(() => {
+        if (!stopped) timer = setTimeout(tick, everyMs).unref();
+      });
+    };
+    let timer = setTimeout(tick, everyMs).unref();
+    return async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await pass;
+    };
+  }
+
   /** The stored state of an instance. */
   async state<D>(id: string): Promise<SagaState<D> | undefined> {
     const rows = (
