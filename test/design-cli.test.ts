@@ -40,6 +40,42 @@ describe("mqa design", () => {
     expect(md.stdout).toContain("## Rollback");
   });
 
+  it("designs several flows together into one spec that validates and audits clean", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mqa-design-"));
+    const reqFile = join(dir, "system.yaml");
+    const spec = join(dir, "system.topology.yaml");
+    await writeFile(
+      reqFile,
+      [
+        "flows:",
+        "  - { name: payments, rate: 3000, messageSize: 2KiB, durability: strict, groups: [ledger, notify] }",
+        "  - { name: clicks, rate: 30000, messageSize: 300, durability: best-effort, latencyP99Ms: 5 }",
+        "  - { name: views, rate: 20000, messageSize: 300, durability: best-effort, latencyP99Ms: 5 }",
+      ].join("\n"),
+    );
+    const text = await mqa("design", reqFile, "--spec-out", spec);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^mqa design: 3 flows/);
+    expect(text.stdout).toMatch(/Redis: clicks, views — 50000 msg\/s/);
+    expect(text.stdout).toMatch(/above what one Redis server takes/);
+    expect((await mqa("topology", "validate", spec)).code).toBe(0);
+    const audit = await mqa("audit", spec, "--fail-on", "medium", "--json");
+    expect(audit.code, audit.stdout).toBe(0);
+    const written = await readFile(spec, "utf8");
+    for (const name of ["payments", "clicks", "views"]) expect(written).toContain(`name: ${name}`);
+
+    const json = JSON.parse((await mqa("design", reqFile, "--json")).stdout) as {
+      flows: { choice: string }[];
+      load: { broker: string; problems: string[] }[];
+    };
+    expect(json.flows.map((f) => f.choice)).toEqual(["rabbitmq-quorum", "redis-streams", "redis-streams"]);
+
+    // A flag would not say which flow it means.
+    const flagged = await mqa("design", reqFile, "--rate", "5");
+    expect(flagged.code).toBe(2);
+    expect(flagged.stderr).toMatch(/with flows, write rate in each flow/);
+  });
+
   it("rejects requirements it does not understand, naming the field", async () => {
     const dir = await mkdtemp(join(tmpdir(), "mqa-design-"));
     const reqFile = join(dir, "bad.yaml");

@@ -1,10 +1,11 @@
 /** A design as Markdown (for a design review) or plain text (for the terminal). */
 import { stringify } from "yaml";
 import { choiceLabel, type Design } from "./advise.js";
+import type { SystemDesign } from "./system.js";
 
 const mib = (b: number): string => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 
-export function topologyYaml(d: Design): string {
+export function topologyYaml(d: Pick<Design, "topology">): string {
   return stringify(d.topology, { lineWidth: 0 });
 }
 
@@ -62,4 +63,33 @@ export function renderDesign(d: Design, format: "text" | "markdown"): string {
   out.push(h("Rollback"));
   d.rollback.forEach((step, i) => out.push(`${md ? "" : "  "}${i + 1}. ${step}`));
   return `${out.filter((l, i, all) => !(l === "" && all[i - 1] === "")).join("\n")}\n`;
+}
+
+/** A system design: the shared-broker check first, then every flow's own design. */
+export function renderSystemDesign(s: SystemDesign, format: "text" | "markdown"): string {
+  const md = format === "markdown";
+  const out: string[] = [];
+  out.push(md ? `# Design: ${s.flows.length} flows` : `mqa design: ${s.flows.length} flows`);
+  for (const d of s.flows)
+    out.push(
+      `${md ? "- " : "  "}${d.requirements.name}: ${choiceLabel(d.choice)}${d.compromise ? " (a compromise)" : ""}`,
+    );
+  out.push(md ? "\n## Together" : "\nTogether\n--------");
+  for (const l of s.load) {
+    const name = l.broker === "redis" ? "Redis" : "RabbitMQ";
+    const held = l.broker === "redis" ? `, ~${mib(l.retainedBytes)} held` : "";
+    out.push(
+      `${md ? "- " : "  "}${name}: ${l.flows.join(", ")} — ${l.rate} msg/s, ${mib(l.bytesPerSecond)}/s in${held}`,
+    );
+    for (const p of l.problems) out.push(`${md ? "  - " : "    - "}${p}`);
+    if (l.problems.length === 0)
+      out.push(`${md ? "  - " : "    - "}${l.flows.length > 1 ? "fit together" : "fits"}`);
+  }
+  out.push(
+    md
+      ? "\n(The spec of every flow together: `--spec-out FILE`.)"
+      : "\n  (The spec of every flow together: --spec-out FILE.)",
+  );
+  for (const d of s.flows) out.push("", renderDesign(d, format).trimEnd());
+  return `${out.join("\n")}\n`;
 }

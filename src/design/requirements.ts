@@ -71,3 +71,10 @@ export const requirementsSchema = z.strictObject({
 
 export type Requirements = z.output<typeof requirementsSchema>;
 export type RequirementsInput = z.input<typeof requirementsSchema>;
+
+/** Several flows designed together (`flows:` in a requirements file); each flow's name is its topic. */
+export const systemRequirementsSchema = z.strictObject({
+  flows: z.array(requirementsSchema).min(1),
+});
+
+export type SystemRequirementsInput = z.input<typeof systemRequirementsSchema>;

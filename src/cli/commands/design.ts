@@ -4,8 +4,10 @@ import { Option } from "commander";
 import { readDocument } from "../../audit/sources/read-document.js";
 import { parseOptions } from "../../core/options.js";
 import { advise } from "../../design/advise.js";
-import { renderDesign, topologyYaml } from "../../design/render.js";
-import { requirementsSchema } from "../../design/requirements.js";
+import { InvalidOptionsError } from "../../core/errors.js";
+import { renderDesign, renderSystemDesign, topologyYaml } from "../../design/render.js";
+import { requirementsSchema, systemRequirementsSchema } from "../../design/requirements.js";
+import { adviseSystem } from "../../design/system.js";
 
 interface DesignCliOptions {
   name?: string;
@@ -36,7 +38,10 @@ export function registerDesignCommand(program: Command): void {
       "from requirements (volume, size, latency, durability, ordering, fan-out, replay) to a recommended broker " +
         "and topology, with trade-offs, settings, a test plan and a rollback procedure",
     )
-    .argument("[requirements]", "a YAML or JSON file of requirements (flags override its fields)")
+    .argument(
+      "[requirements]",
+      "a YAML or JSON file of requirements (flags override its fields), or of `flows:` designed together",
+    )
     .option("--name <name>", "topic / system name")
     .option("--rate <msgs>", "peak messages per second")
     .option("--size <size>", "typical message size, e.g. 512, 4KiB")
@@ -76,12 +81,23 @@ export function registerDesignCommand(program: Command): void {
         brokers: opts.brokers?.split(",").map((b) => b.trim()),
         redisMemory: num(opts.redisMemory),
       };
-      for (const [k, v] of Object.entries(flags)) if (v !== undefined) base[k] = v;
-      const requirements = parseOptions(
-        requirementsSchema,
-        base,
-        file ? `requirements in ${file}` : "requirements",
-      );
+      const set = Object.entries(flags).filter(([, v]) => v !== undefined);
+      const where = file ? `requirements in ${file}` : "requirements";
+      if ("flows" in base) {
+        // Several flows: each flow's fields live in the file; a flag would not say which flow it means.
+        if (set.length > 0)
+          throw new InvalidOptionsError(
+            `${where}: with flows, write ${set.map(([k]) => k).join(", ")} in each flow instead of as flags`,
+          );
+        const system = adviseSystem(parseOptions(systemRequirementsSchema, base, where).flows);
+        if (opts.specOut) await writeFile(opts.specOut, topologyYaml(system));
+        process.stdout.write(
+          opts.json ? `${JSON.stringify(system, null, 2)}\n` : renderSystemDesign(system, opts.format),
+        );
+        return;
+      }
+      for (const [k, v] of set) base[k] = v;
+      const requirements = parseOptions(requirementsSchema, base, where);
       const design = advise(requirements);
       if (opts.specOut) await writeFile(opts.specOut, topologyYaml(design));
       process.stdout.write(
