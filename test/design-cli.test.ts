@@ -5,29 +5,36 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { mqa } from "./support/cli.js";
 
+/** A requirements file `<name>.yaml` with `lines`, and where its spec should go. */
+async function requirements(name: string, lines: string[]): Promise<{ reqFile: string; spec: string }> {
+  const dir = await mkdtemp(join(tmpdir(), "mqa-design-"));
+  const reqFile = join(dir, `${name}.yaml`);
+  await writeFile(reqFile, lines.join("\n"));
+  return { reqFile, spec: join(dir, `${name}.topology.yaml`) };
+}
+
+/** The spec passes `mqa topology validate` and `mqa audit --fail-on medium`. */
+async function expectValidAndClean(spec: string): Promise<void> {
+  expect((await mqa("topology", "validate", spec)).code).toBe(0);
+  const audit = await mqa("audit", spec, "--fail-on", "medium", "--json");
+  expect(audit.code, audit.stdout).toBe(0);
+}
+
 describe("mqa design", () => {
   it("turns a requirements file into a design whose spec validates and audits clean", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "mqa-design-"));
-    const reqFile = join(dir, "payments.yaml");
-    const spec = join(dir, "payments.topology.yaml");
-    await writeFile(
-      reqFile,
-      [
-        "name: payments",
-        "rate: 3000",
-        "messageSize: 2KiB",
-        "durability: strict",
-        "groups: [ledger, notify]",
-      ].join("\n"),
-    );
+    const { reqFile, spec } = await requirements("payments", [
+      "name: payments",
+      "rate: 3000",
+      "messageSize: 2KiB",
+      "durability: strict",
+      "groups: [ledger, notify]",
+    ]);
     const text = await mqa("design", reqFile, "--spec-out", spec);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/Recommendation\n-+\n {2}RabbitMQ quorum queues/);
     expect(text.stdout).toContain("mqa verify --broker amqp://USER:PASS@HOST:5672 --spawn-broker");
 
-    expect((await mqa("topology", "validate", spec)).code).toBe(0);
-    const audit = await mqa("audit", spec, "--fail-on", "medium", "--json");
-    expect(audit.code, audit.stdout).toBe(0);
+    await expectValidAndClean(spec);
     expect(await readFile(spec, "utf8")).toContain("name: ledger");
 
     // Flags override the file.
@@ -41,26 +48,18 @@ describe("mqa design", () => {
   });
 
   it("designs several flows together into one spec that validates and audits clean", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "mqa-design-"));
-    const reqFile = join(dir, "system.yaml");
-    const spec = join(dir, "system.topology.yaml");
-    await writeFile(
-      reqFile,
-      [
-        "flows:",
-        "  - { name: payments, rate: 3000, messageSize: 2KiB, durability: strict, groups: [ledger, notify] }",
-        "  - { name: clicks, rate: 30000, messageSize: 300, durability: best-effort, latencyP99Ms: 5 }",
-        "  - { name: views, rate: 20000, messageSize: 300, durability: best-effort, latencyP99Ms: 5 }",
-      ].join("\n"),
-    );
+    const { reqFile, spec } = await requirements("system", [
+      "flows:",
+      "  - { name: payments, rate: 3000, messageSize: 2KiB, durability: strict, groups: [ledger, notify] }",
+      "  - { name: clicks, rate: 30000, messageSize: 300, durability: best-effort, latencyP99Ms: 5 }",
+      "  - { name: views, rate: 20000, messageSize: 300, durability: best-effort, latencyP99Ms: 5 }",
+    ]);
     const text = await mqa("design", reqFile, "--spec-out", spec);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^mqa design: 3 flows/);
     expect(text.stdout).toMatch(/Redis: clicks, views — 50000 msg\/s/);
     expect(text.stdout).toMatch(/above what one Redis server takes/);
-    expect((await mqa("topology", "validate", spec)).code).toBe(0);
-    const audit = await mqa("audit", spec, "--fail-on", "medium", "--json");
-    expect(audit.code, audit.stdout).toBe(0);
+    await expectValidAndClean(spec);
     const written = await readFile(spec, "utf8");
     for (const name of ["payments", "clicks", "views"]) expect(written).toContain(`name: ${name}`);
 
@@ -77,9 +76,7 @@ describe("mqa design", () => {
   });
 
   it("rejects requirements it does not understand, naming the field", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "mqa-design-"));
-    const reqFile = join(dir, "bad.yaml");
-    await writeFile(reqFile, "rate: 100\nthroughput: 5\n");
+    const { reqFile } = await requirements("bad", ["rate: 100", "throughput: 5"]);
     const r = await mqa("design", reqFile);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/throughput/);
