@@ -10,6 +10,8 @@ import { MemoryTransport } from "./transports/memory/transport.js";
 
 export interface ConnectOptions {
   logger?: Logger;
+  /** How long `connect()` keeps trying before it rejects (the transports' `initialConnectTimeoutMs`). */
+  initialConnectTimeoutMs?: number;
 }
 
 type Loader = (url: string, options: ConnectOptions) => Promise<Transport>;
@@ -22,14 +24,24 @@ const loaders: Record<string, Loader> = {
   "amqps:": loadAmqp,
 };
 
+/** The options both network transports take, as given. */
+function common(options: ConnectOptions): ConnectOptions {
+  return {
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.initialConnectTimeoutMs !== undefined
+      ? { initialConnectTimeoutMs: options.initialConnectTimeoutMs }
+      : {}),
+  };
+}
+
 async function loadRedis(url: string, options: ConnectOptions): Promise<Transport> {
   const { createRedisTransport } = await import("./transports/redis/mod.js");
-  return createRedisTransport({ url, ...(options.logger ? { logger: options.logger } : {}) });
+  return createRedisTransport({ url, ...common(options) });
 }
 
 async function loadAmqp(url: string, options: ConnectOptions): Promise<Transport> {
   const { createAmqpTransport } = await import("./transports/amqp/mod.js");
-  return createAmqpTransport({ url, ...(options.logger ? { logger: options.logger } : {}) });
+  return createAmqpTransport({ url, ...common(options) });
 }
 
 /** Create (not yet connected) the transport for `url`. */

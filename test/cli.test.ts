@@ -1,6 +1,16 @@
 import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
-import { mqa } from "./support/cli.js";
+import { mqa, mqaWithEnv } from "./support/cli.js";
+
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 const bin = new URL("../bin/mqa.js", import.meta.url).pathname;
 
@@ -53,5 +63,35 @@ describe("mqa CLI (built bin)", () => {
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
     expect(stderr).not.toMatch(/EPIPE|Unhandled 'error'/);
     expect(code).toBe(0);
+  });
+
+  it("says while it retries an unreachable broker, and gives up after MQA_CONNECT_TIMEOUT_MS", async () => {
+    const port = await closedPort();
+    for (const broker of [`redis://127.0.0.1:${port}`, `amqp://guest:s3cret-pw@127.0.0.1:${port}`]) {
+      const r = await mqaWithEnv(
+        { MQA_CONNECT_TIMEOUT_MS: "1500" },
+        "publish",
+        "--broker",
+        broker,
+        "--topic",
+        "t",
+        "{}",
+      );
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/no connection to \S+ yet \(attempt \d+/);
+      expect(r.stderr).toMatch(/within 1500 ms/);
+      expect(r.stderr).not.toContain("s3cret-pw");
+    }
+    const bad = await mqaWithEnv(
+      { MQA_CONNECT_TIMEOUT_MS: "soon" },
+      "publish",
+      "--broker",
+      "redis://x",
+      "--topic",
+      "t",
+      "{}",
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/MQA_CONNECT_TIMEOUT_MS must be a positive integer/);
   });
 });

@@ -15,11 +15,20 @@ export function mqa(...args: string[]): Promise<CliResult> {
 
 /** Like {@link mqa}, writing `input` to its stdin. */
 export function mqaWithInput(input: string | undefined, ...args: string[]): Promise<CliResult> {
+  return run(input, {}, args);
+}
+
+/** Like {@link mqa}, with `env` added to the environment. */
+export function mqaWithEnv(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
+  return run(undefined, env, args);
+}
+
+function run(input: string | undefined, env: Record<string, string>, args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [bin, ...args],
-      { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
+      { timeout: 120_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } },
       (err, stdout, stderr) => {
         const code = err ? ((err as { code?: unknown }).code as number) : 0;
         resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });

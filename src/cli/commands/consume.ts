@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { createTransport } from "../../connect.js";
+import { cliTransport } from "../transport.js";
 import type { Delivery, Subscription } from "../../core/transport.js";
 import { positiveInt } from "../args.js";
 import { messageLine } from "../message-json.js";
@@ -31,7 +31,7 @@ export function registerConsumeCommand(program: Command): void {
     .option("--prefetch <n>", "deliveries held at once", positiveInt, 10)
     .option("--dead-letters", "print the group's dead letters (read without removing them) and exit")
     .action(async (opts: ConsumeCliOptions) => {
-      const transport = await createTransport(opts.broker);
+      const transport = await cliTransport(opts.broker);
       await transport.connect();
       if (opts.deadLetters) {
         try {

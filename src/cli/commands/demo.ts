@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 
-import { createTransport } from "../../connect.js";
+import { cliTransport } from "../transport.js";
 import { maskUrl } from "../../core/redact.js";
 import { runDemo } from "../../demo/pipeline.js";
 import type { DemoReport } from "../../demo/pipeline.js";
@@ -18,7 +18,7 @@ export function registerDemoCommand(program: Command): void {
     .option("--orders <n>", "how many orders to publish", positiveInt, 50)
     .option("--json", "print one JSON object instead of the report")
     .action(async (opts: { broker: string; orders: number; json?: boolean }) => {
-      const transport = await createTransport(opts.broker);
+      const transport = await cliTransport(opts.broker);
       const progress = new ProgressLine(process.stderr, opts.json ? false : undefined);
       let report: DemoReport;
       try {

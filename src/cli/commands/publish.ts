@@ -1,7 +1,7 @@
 import { createInterface } from "node:readline";
 import { InvalidArgumentError } from "commander";
 import type { Command } from "commander";
-import { createTransport } from "../../connect.js";
+import { cliTransport } from "../transport.js";
 import { MqaError } from "../../core/errors.js";
 import { maskSecretsInText } from "../../core/redact.js";
 import type { Transport } from "../../core/transport.js";
@@ -37,7 +37,7 @@ export function registerPublishCommand(program: Command): void {
     .option("--declare <group>", "declare this group on the topic first, so the message is routable")
     .option("--timeout <ms>", "reject a publish not confirmed within this time", (v) => Number(v), 15_000)
     .action(async (payload: string | undefined, opts: PublishCliOptions) => {
-      const transport = await createTransport(opts.broker);
+      const transport = await cliTransport(opts.broker);
       try {
         await transport.connect();
         if (opts.declare) await transport.declare({ topic: opts.topic, group: opts.declare });
