@@ -1,16 +1,7 @@
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
+import { freePort } from "../src/testing/ports.js";
 import { mqa, mqaWithEnv } from "./support/cli.js";
-
-/** A loopback port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const bin = new URL("../bin/mqa.js", import.meta.url).pathname;
 
@@ -66,7 +57,7 @@ describe("mqa CLI (built bin)", () => {
   });
 
   it("says while it retries an unreachable broker, and gives up after MQA_CONNECT_TIMEOUT_MS", async () => {
-    const port = await closedPort();
+    const port = await freePort(); // nothing listens there
     for (const broker of [`redis://127.0.0.1:${port}`, `amqp://guest:s3cret-pw@127.0.0.1:${port}`]) {
       const r = await mqaWithEnv(
         { MQA_CONNECT_TIMEOUT_MS: "1500" },

@@ -74,7 +74,8 @@ export function choiceLabel(c: Choice): string {
   return LABEL[c];
 }
 
-const mib = (b: number): string => `${(b / 1024 / 1024).toFixed(b < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
+/** Bytes as MiB, one decimal below 10 MiB. */
+export const mib = (b: number): string => `${(b / 1024 / 1024).toFixed(b < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
 
 function sizingOf(r: Requirements): Design["sizing"] {
   const inFlight = Math.ceil((r.rate * r.handlerTime) / 1000);

@@ -6,7 +6,7 @@
 import { InvalidOptionsError } from "../core/errors.js";
 import { validateSpec } from "../topology/parse-spec.js";
 import type { TopologySpec } from "../topology/schema/spec.js";
-import { advise, Capacity, type Design } from "./advise.js";
+import { advise, Capacity, mib, type Design } from "./advise.js";
 import type { Requirements } from "./requirements.js";
 
 /** What the flows on one broker add up to, and what that means. */
@@ -28,8 +28,6 @@ export interface SystemDesign {
   /** Every flow's topology in one spec. */
   topology: TopologySpec;
 }
-
-const mib = (b: number): string => `${Math.round(b / 1024 / 1024)} MiB`;
 
 /** Designs for each flow and the check of the flows that share a broker. */
 export function adviseSystem(flows: readonly Requirements[]): SystemDesign {

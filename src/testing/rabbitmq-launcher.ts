@@ -36,17 +36,9 @@ export interface RabbitMqLauncherOptions {
   bootTimeoutMs?: number;
 }
 
-/** Find a free TCP port on loopback. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort } from "./ports.js";
+
+export { freePort };
 
 function userIds(name: string): { uid: number; gid: number } | undefined {
   try {
