@@ -6,9 +6,9 @@
  * capacities are per queue or server on a small (2-core) node, as measured in docs/performance.md and the
  * design guide; they are starting points for `mqa bench` on the team's own hardware, not promises.
  */
-import type { TopologySpec } from "../topology/schema/spec.js";
-import { formatDuration } from "../topology/duration.js";
-import { validateSpec } from "../topology/parse-spec.js";
+import type { TopologySpec } from "../spec/schema/spec.js";
+import { formatDuration } from "../spec/duration.js";
+import { validateSpec } from "../spec/parse.js";
 import type { Requirements } from "./requirements.js";
 
 export type Choice = "rabbitmq-quorum" | "rabbitmq-stream" | "redis-streams";

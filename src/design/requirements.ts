@@ -3,7 +3,7 @@
  * replay. Validated with zod; every error names its field.
  */
 import { z } from "zod";
-import { durationMs } from "../topology/duration.js";
+import { durationMs } from "../spec/duration.js";
 
 const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB)?$/i;
 const UNITS: Record<string, number> = { b: 1, kb: 1000, kib: 1024, mb: 1_000_000, mib: 1024 * 1024 };

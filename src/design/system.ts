@@ -4,8 +4,8 @@
  * can still not fit side by side. The specs merge into one file for `mqa topology`.
  */
 import { InvalidOptionsError } from "../core/errors.js";
-import { validateSpec } from "../topology/parse-spec.js";
-import type { TopologySpec } from "../topology/schema/spec.js";
+import { validateSpec } from "../spec/parse.js";
+import type { TopologySpec } from "../spec/schema/spec.js";
 import { advise, Capacity, mib, type Design } from "./advise.js";
 import type { Requirements } from "./requirements.js";
 

@@ -6,7 +6,7 @@ import { queueType, type RabbitDefinitions } from "./definitions.js";
 import { expandRabbit } from "./expand-rabbit.js";
 import { specToRedisModel } from "./expand-redis.js";
 import { DLX_EXCHANGE } from "./rabbit-conventions.js";
-import type { TopologySpec } from "./schema/spec.js";
+import type { TopologySpec } from "../spec/schema/spec.js";
 
 export type NodeKind =
   "publisher" | "exchange" | "queue" | "dlq" | "delay" | "consumer" | "stream" | "group" | "delayed-set";

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { specToFlowGraph } from "./diagram-graph.js";
 import { toAscii, toMermaid } from "./diagram.js";
-import { loadSpecFile } from "./parse-spec.js";
+import { loadSpecFile } from "../spec/parse.js";
 
 const shop = () => loadSpecFile(join(import.meta.dirname, "fixtures/shop.yaml"));
 

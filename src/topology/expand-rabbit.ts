@@ -12,7 +12,7 @@ import type {
   UserDefinition,
 } from "./definitions.js";
 import { emptyDefinitions } from "./definitions.js";
-import { durationMs } from "./duration.js";
+import { durationMs } from "../spec/duration.js";
 import { rabbitPasswordHash } from "./password-hash.js";
 import { DEFAULT_MAX_DELAY_MS } from "../transports/amqp/topology-plan.js";
 import {
@@ -20,8 +20,8 @@ import {
   type RabbitConventions,
   type RabbitResources,
 } from "./rabbit-conventions.js";
-import { retryDelaysMs } from "./retry-schedule.js";
-import type { RabbitSpec, TopologySpec } from "./schema/spec.js";
+import { retryDelaysMs } from "../spec/retry-schedule.js";
+import type { RabbitSpec, TopologySpec } from "../spec/schema/spec.js";
 
 export interface ExpandOptions {
   /** @defaultValue the transport's convention */

@@ -8,8 +8,8 @@ import {
   planDeclaration,
   type TrimPolicy,
 } from "../transports/redis/naming.js";
-import { durationMs } from "./duration.js";
-import type { TopologySpec } from "./schema/spec.js";
+import { durationMs } from "../spec/duration.js";
+import type { TopologySpec } from "../spec/schema/spec.js";
 
 export interface RedisGroupModel {
   name: string;

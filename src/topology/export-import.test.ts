@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { specToDefinitions } from "./expand-rabbit.js";
 import { definitionsToSpec } from "./import-definitions.js";
 import { planTopology } from "./live.js";
-import { loadSpecFile, validateSpec } from "./parse-spec.js";
+import { loadSpecFile, validateSpec } from "../spec/parse.js";
 import { RabbitManagementApi } from "./rabbit-api.js";
 import { RABBIT_MANAGEMENT_URL, cleanupRabbit, uniqueName } from "../../test/support/topology.js";
 

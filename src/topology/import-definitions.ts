@@ -5,9 +5,9 @@
  */
 import type { RabbitDefinitions, UserDefinition } from "./definitions.js";
 import { queueType } from "./definitions.js";
-import { validateSpec } from "./parse-spec.js";
-import { policyDefinition, queueArguments } from "./schema/rabbitmq.js";
-import type { TopologySpec } from "./schema/spec.js";
+import { validateSpec } from "../spec/parse.js";
+import { policyDefinition, queueArguments } from "../spec/schema/rabbitmq.js";
+import type { TopologySpec } from "../spec/schema/spec.js";
 
 export interface ImportResult {
   spec: TopologySpec;

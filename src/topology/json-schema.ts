@@ -1,6 +1,6 @@
 /** The JSON Schema of the topology spec, generated from the zod schema so the two cannot drift. */
 import { z } from "zod";
-import { topologySpec } from "./schema/spec.js";
+import { topologySpec } from "../spec/schema/spec.js";
 
 /** Where the committed schema lives, relative to the package root. */
 export const TOPOLOGY_SCHEMA_PATH = "schema/mqa-topology.schema.json";

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maskUrl } from "../core/redact.js";
 import { applyTopology, planTopology, rollbackTopology } from "./live.js";
 import { RabbitManagementApi } from "./rabbit-api.js";
-import { validateSpec } from "./parse-spec.js";
-import type { TopologySpec } from "./schema/spec.js";
+import { validateSpec } from "../spec/parse.js";
+import type { TopologySpec } from "../spec/schema/spec.js";
 import { RABBIT_MANAGEMENT_URL, cleanupRabbit, uniqueName } from "../../test/support/topology.js";
 
 const vhost = uniqueName("mqa-topo");

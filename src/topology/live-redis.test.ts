@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { specToRedisModel } from "./expand-redis.js";
 import { redisScript } from "./export-redis.js";
 import { applyTopology, planTopology, rollbackTopology } from "./live.js";
-import { validateSpec } from "./parse-spec.js";
+import { validateSpec } from "../spec/parse.js";
 import { connectRedis, type TopologyRedis } from "./redis-client.js";
-import type { TopologySpec } from "./schema/spec.js";
+import type { TopologySpec } from "../spec/schema/spec.js";
 import { REDIS_URL, cleanupRedis, uniqueName } from "../../test/support/topology.js";
 
 const prefix = uniqueName("mqa-topo");

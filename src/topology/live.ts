@@ -16,7 +16,7 @@ import { connectRedis } from "./redis-client.js";
 import { readRedisState } from "./redis-live.js";
 import { runRedisOp, type RedisOp } from "./redis-ops.js";
 import { planRedis } from "./redis-plan.js";
-import type { TopologySpec } from "./schema/spec.js";
+import type { TopologySpec } from "../spec/schema/spec.js";
 
 export type LiveOptions = ExpandOptions;
 

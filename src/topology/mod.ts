@@ -16,8 +16,8 @@
  *   keys created on first use (`lazyKeys`: dead-letter streams, delayed-retry sets, leases), with the transport's
  *   naming (src/transports/redis/naming.ts).
  */
-export { loadSpecFile, parseSpecText, validateSpec, formatFromName, type SpecFormat } from "./parse-spec.js";
-export { topologySpec, type TopologySpec, type RabbitSpec, type RedisSpec } from "./schema/spec.js";
+export { loadSpecFile, parseSpecText, validateSpec, formatFromName, type SpecFormat } from "../spec/parse.js";
+export { topologySpec, type TopologySpec, type RabbitSpec, type RedisSpec } from "../spec/schema/spec.js";
 export { topologyJsonSchema, TOPOLOGY_SCHEMA_PATH } from "./json-schema.js";
 export { InvalidSpecError, BrokerApiError, UnsafeChangeError, type SpecIssue } from "./errors.js";
 export { specToDefinitions, expandRabbit, type ExpandOptions, type ExpandedRabbit } from "./expand-rabbit.js";
@@ -36,8 +36,8 @@ export {
   type PatternInput,
   DLX_EXCHANGE,
 } from "./rabbit-conventions.js";
-export { retryDelaysMs } from "./retry-schedule.js";
-export { durationMs, formatDuration } from "./duration.js";
+export { retryDelaysMs } from "../spec/retry-schedule.js";
+export { durationMs, formatDuration } from "../spec/duration.js";
 export {
   planTopology,
   applyTopology,

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { InvalidSpecError } from "./errors.js";
-import { parseSpecText, validateSpec } from "./parse-spec.js";
+import { parseSpecText, validateSpec } from "./parse.js";
 import type { TopologySpec } from "./schema/spec.js";
 
 const ident = fc.stringMatching(/^[a-z][a-z0-9-]{0,11}$/);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { MqaError } from "../core/errors.js";
 import { InvalidSpecError } from "./errors.js";
-import { loadSpecFile, parseSpecText } from "./parse-spec.js";
+import { loadSpecFile, parseSpecText } from "./parse.js";
 
 function issuesOf(fn: () => unknown): InvalidSpecError["issues"] {
   try {
@@ -27,7 +27,7 @@ rabbitmq:
 
 describe("parseSpecText", () => {
   it("reads the example spec", async () => {
-    const spec = await loadSpecFile(join(import.meta.dirname, "fixtures/shop.yaml"));
+    const spec = await loadSpecFile(join(import.meta.dirname, "../topology/fixtures/shop.yaml"));
     expect(spec.rabbitmq?.topics?.[0]?.groups.map((g) => g.name)).toEqual(["billing", "shipping"]);
     expect(spec.redis?.streams?.[0]?.partitions).toBe(2);
   });
