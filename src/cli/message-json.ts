@@ -11,7 +11,7 @@ export interface MessageLine {
   key?: string;
   attempt: number;
   timestamp: string;
-  contentType: string;
+  contentType?: string;
   headers: Readonly<Record<string, string>>;
   correlationId?: string;
   payloadEncoding: "json" | "utf8" | "base64";
@@ -43,7 +43,7 @@ export function messageLine(message: Message, group?: string, extra: Record<stri
     ...(message.key === undefined ? {} : { key: message.key }),
     attempt: message.attempt,
     timestamp: new Date(message.timestamp).toISOString(),
-    contentType: message.contentType,
+    ...(message.contentType === undefined ? {} : { contentType: message.contentType }),
     headers: message.headers,
     ...(message.correlationId === undefined ? {} : { correlationId: message.correlationId }),
     ...decodePayload(message.payload),

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { codecFor, jsonCodec, rawCodec } from "./codec.js";
+import { codecFor, jsonCodec, rawCodec, textCodec } from "./codec.js";
 import { InvalidPayloadError, MqaError } from "./errors.js";
 
 describe("jsonCodec", () => {
@@ -48,9 +48,28 @@ describe("rawCodec and codecFor", () => {
     );
   });
 
-  it("picks JSON for JSON content types and raw otherwise", () => {
+  it("picks JSON for JSON content types, text for text/*, raw otherwise", () => {
     expect(codecFor("application/json; charset=utf-8")).toBe(jsonCodec);
-    expect(codecFor(undefined)).toBe(jsonCodec);
+    expect(codecFor("Application/vnd.shop.order+json")).toBe(jsonCodec);
+    expect(codecFor("text/json")).toBe(jsonCodec);
+    expect(codecFor("text/plain; charset=utf-8")).toBe(textCodec);
     expect(codecFor("application/octet-stream")).toBe(rawCodec);
+  });
+
+  it("reads a message without a content type as the assumed type, JSON unless told otherwise", () => {
+    expect(codecFor(undefined)).toBe(jsonCodec);
+    expect(codecFor(undefined, "text/plain")).toBe(textCodec);
+    expect(codecFor(undefined, "application/octet-stream")).toBe(rawCodec);
+    // A content type the message does carry always wins over the assumption.
+    expect(codecFor("application/json", "text/plain")).toBe(jsonCodec);
+  });
+
+  it("text round-trips any string and rejects invalid UTF-8", () => {
+    fc.assert(
+      fc.property(fc.string(), (s) => {
+        expect(textCodec.decode(textCodec.encode(s))).toBe(s);
+      }),
+    );
+    expect(() => textCodec.decode(new Uint8Array([0xc3]))).toThrow(/not valid UTF-8, so it cannot be text/);
   });
 });

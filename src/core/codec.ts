@@ -15,6 +15,14 @@ export interface Codec<T = unknown> {
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 const utf8Encoder = new TextEncoder();
 
+function utf8(bytes: Uint8Array, what: string): string {
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch (cause) {
+    throw new InvalidPayloadError(`payload is not valid UTF-8, so it cannot be ${what}`, { cause });
+  }
+}
+
 /** JSON in UTF-8. The default codec. Rejects invalid UTF-8 and invalid JSON. */
 export const jsonCodec: Codec<unknown> = {
   contentType: "application/json",
@@ -26,24 +34,24 @@ export const jsonCodec: Codec<unknown> = {
     return utf8Encoder.encode(text);
   },
   decode(bytes: Uint8Array): unknown {
-    let text: string;
-    try {
-      text = utf8Decoder.decode(bytes);
-    } catch (cause) {
-      throw new InvalidPayloadError("payload is not valid UTF-8, so it cannot be JSON", { cause });
-    }
+    const text = utf8(bytes, "JSON");
     try {
       return JSON.parse(text) as unknown;
     } catch (cause) {
       const preview = text.length > 80 ? `${text.slice(0, 80)}…` : text;
       throw new InvalidPayloadError(
         `payload is not valid JSON: ${(cause as Error).message} (starts: ${JSON.stringify(preview)})`,
-        {
-          cause,
-        },
+        { cause },
       );
     }
   },
+};
+
+/** UTF-8 text (`text/*`). Rejects invalid UTF-8. */
+export const textCodec: Codec<string> = {
+  contentType: "text/plain; charset=utf-8",
+  encode: (value) => utf8Encoder.encode(value),
+  decode: (bytes) => utf8(bytes, "text"),
 };
 
 /** Bytes as they are. */
@@ -53,8 +61,20 @@ export const rawCodec: Codec<Uint8Array> = {
   decode: (bytes) => bytes,
 };
 
-/** Look up a codec by content type; unknown types fall back to raw bytes. */
-export function codecFor(contentType: string | undefined): Codec<unknown> {
-  if (contentType === undefined || contentType.startsWith("application/json")) return jsonCodec;
+/** What a route assumes for a message that names no content type. @defaultValue "application/json" */
+export const DEFAULT_ASSUMED_CONTENT_TYPE = "application/json";
+
+/**
+ * The codec for a content type: JSON for `application/json`, `text/json` and any `…+json` type; UTF-8
+ * text for other `text/*`; raw bytes for everything else. A message without a content type is read as
+ * `assumed` (JSON by default), never forced to raw bytes.
+ */
+export function codecFor(
+  contentType: string | undefined,
+  assumed: string = DEFAULT_ASSUMED_CONTENT_TYPE,
+): Codec<unknown> {
+  const mime = (contentType ?? assumed).split(";")[0]!.trim().toLowerCase();
+  if (mime === "application/json" || mime === "text/json" || mime.endsWith("+json")) return jsonCodec;
+  if (mime.startsWith("text/")) return textCodec as Codec<unknown>;
   return rawCodec as Codec<unknown>;
 }

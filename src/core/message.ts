@@ -34,8 +34,12 @@ export interface Message {
   readonly key: string | undefined;
   /** Raw payload bytes. */
   readonly payload: Uint8Array;
-  /** MIME type naming the codec (`application/json`, `application/octet-stream`). */
-  readonly contentType: string;
+  /**
+   * MIME type naming the codec (`application/json`, `text/plain`, `application/octet-stream`), as the
+   * publisher set it; `undefined` when it set none (common for services in other languages). The router
+   * then decodes with the route's codec, JSON unless the route says otherwise: never forced to raw bytes.
+   */
+  readonly contentType: string | undefined;
   /** String headers, including mqa's own `x-mqa-*` ones. */
   readonly headers: Readonly<Record<string, string>>;
   /** Milliseconds since the epoch when the message was first published. */
@@ -54,6 +58,7 @@ export interface OutgoingMessage {
   id?: string;
   key?: string;
   payload: Uint8Array;
+  /** Sent as the message's content type; none is sent when absent. */
   contentType?: string;
   headers?: Record<string, string>;
   timestamp?: number;

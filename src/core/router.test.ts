@@ -60,4 +60,30 @@ describe("Router", () => {
       expect((err as Error).message).toMatch(/prefetch/);
     }
   });
+
+  it("decodes a message that names no content type with the route's codec (JSON unless the route says)", async () => {
+    const t = await memoryTransport();
+    const topic = topicName("no-content-type");
+    const seen: unknown[] = [];
+    const router = new Router(t);
+    router.handle({
+      topic,
+      group: "json",
+      schema: z.object({ orderId: z.string() }),
+      handler: (order) => void seen.push(order.orderId),
+    });
+    router.handle({
+      topic,
+      group: "text",
+      contentType: "text/plain",
+      handler: (text) => void seen.push(text),
+    });
+    await router.start();
+    await t.publish(topic, { payload: new TextEncoder().encode('{"orderId":"o-1"}') }); // no contentType
+    await waitFor(() => seen.length === 2, 5000, "both groups");
+    expect(seen.sort()).toEqual(["o-1", '{"orderId":"o-1"}']);
+    const dead = [...(await t.readDeadLetters(topic, "json")), ...(await t.readDeadLetters(topic, "text"))];
+    expect(dead).toEqual([]);
+    await router.stop();
+  });
 });

@@ -21,8 +21,13 @@ export interface Route<T> {
   group: string;
   /** Validates (and types) the decoded payload. Failing messages are dead-lettered as `invalid-payload`. */
   schema?: z.ZodType<T>;
-  /** Decoder; by default chosen from the message's content type (JSON unless raw). */
+  /** Decoder for every message of this route, whatever its content type. @defaultValue chosen per message by {@link codecFor} */
   codec?: Codec<unknown>;
+  /**
+   * Content type to assume for a message that carries none (other producers often set none): its codec
+   * decodes such messages. @defaultValue "application/json"
+   */
+  contentType?: string;
   /** Deliveries held at once = handler concurrency. @defaultValue 10 */
   prefetch?: number;
   /** Middleware for this route only, applied inside the router-wide middleware. */
@@ -45,6 +50,7 @@ const routeShape = z.strictObject({
   codec: z
     .custom<Codec>((v) => typeof v === "object" && v !== null && "decode" in v, "expected a codec")
     .optional(),
+  contentType: z.string().min(1).optional(),
   prefetch: z.number().int().min(1).max(65535).optional(),
   middleware: z.array(z.function()).optional(),
   deadLetter: z.boolean().optional(),
@@ -171,7 +177,7 @@ export function compose(middleware: readonly Middleware[], handler: Handler<unkn
 /** Decode, validate, then call the user's handler. */
 function terminal(route: Route<unknown>): Handler<unknown> {
   return async (ctx) => {
-    const codec = route.codec ?? codecFor(ctx.message.contentType);
+    const codec = route.codec ?? codecFor(ctx.message.contentType, route.contentType);
     const decoded = codec.decode(ctx.message.payload); // throws InvalidPayloadError
     if (route.schema) {
       const result = route.schema.safeParse(decoded);

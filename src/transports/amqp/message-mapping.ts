@@ -27,22 +27,71 @@ export function toPublishProperties(message: OutgoingMessage): Options.Publish &
   return {
     messageId: id,
     timestamp: Math.floor(timestamp / 1000),
-    contentType: message.contentType ?? "application/octet-stream",
+    ...(message.contentType !== undefined ? { contentType: message.contentType } : {}),
     ...(message.correlationId !== undefined ? { correlationId: message.correlationId } : {}),
     headers,
   };
 }
 
-/** Header values as strings; tables and arrays (x-death) are left out. */
+/**
+ * AMQP header values of every field type as strings, so a message from any client reaches the handler
+ * (docs/wire-format.md, "Headers from other clients"):
+ * strings as they are; integers and floats as decimal text; booleans `true`/`false`; void as `""`;
+ * decimals as their decimal text (`12.50`); timestamps as ISO 8601 UTC; byte arrays as UTF-8 text when they
+ * are valid UTF-8, else `base64:` and their base64; tables and arrays (`x-death` among them) as JSON with the
+ * same conversions inside.
+ */
 export function stringHeaders(raw: Record<string, unknown> | undefined): Record<string, string> {
   const out: [string, string][] = [];
   for (const [k, v] of Object.entries(raw ?? {})) {
-    if (typeof v === "string") out.push([k, v]);
-    else if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint")
-      out.push([k, String(v)]);
-    else if (Buffer.isBuffer(v)) out.push([k, v.toString("utf8")]);
+    if (v === undefined) continue;
+    const j = toJsonValue(v);
+    out.push([
+      k,
+      typeof j === "string" ? j : j === null ? "" : typeof j === "object" ? JSON.stringify(j) : String(j),
+    ]);
   }
   return Object.fromEntries(out); // own properties, even for a key named `__proto__`
+}
+
+type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** One decoded AMQP field value as JSON-friendly data (see {@link stringHeaders}). */
+function toJsonValue(v: unknown): JsonValue {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "string" || typeof v === "boolean") return v;
+  if (typeof v === "number") return Number.isFinite(v) ? v : String(v);
+  if (typeof v === "bigint") return v.toString();
+  if (Buffer.isBuffer(v) || v instanceof Uint8Array) {
+    try {
+      return strictUtf8.decode(v);
+    } catch {
+      return `base64:${Buffer.from(v).toString("base64")}`;
+    }
+  }
+  if (v instanceof Date) return v.toISOString();
+  if (Array.isArray(v)) return v.map(toJsonValue);
+  if (typeof v === "object") {
+    const typed = v as { "!"?: unknown; value?: unknown };
+    if (typed["!"] === "timestamp" && typeof typed.value === "number")
+      return new Date(typed.value * 1000).toISOString();
+    if (typed["!"] === "decimal" && typed.value && typeof typed.value === "object") {
+      const { places, digits } = typed.value as { places?: number; digits?: number };
+      return decimalText(Number(digits ?? 0), Number(places ?? 0));
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toJsonValue(x)]));
+  }
+  return String(v);
+}
+
+/** `digits` scaled down by 10^`places`, exactly (no float): 1250, 2 → `12.50`. */
+function decimalText(digits: number, places: number): string {
+  const negative = digits < 0;
+  const text = String(Math.abs(Math.trunc(digits))).padStart(places + 1, "0");
+  const whole = places > 0 ? `${text.slice(0, -places)}.${text.slice(-places)}` : text;
+  return negative ? `-${whole}` : whole;
 }
 
 /** Failed deliveries before this one: quorum's `x-delivery-count`, else 1 if redelivered. */
@@ -64,9 +113,9 @@ export function fromDelivery(msg: ConsumeMessage, topic: string): Message {
     key: headers[AmqpHeaders.key],
     payload: new Uint8Array(msg.content.buffer, msg.content.byteOffset, msg.content.byteLength),
     contentType:
-      typeof msg.properties.contentType === "string"
+      typeof msg.properties.contentType === "string" && msg.properties.contentType !== ""
         ? msg.properties.contentType
-        : "application/octet-stream",
+        : undefined,
     headers,
     timestamp: Number.isFinite(ts) ? ts : amqpTs,
     correlationId:
@@ -82,7 +131,12 @@ export function copyWithHeaders(message: Message, headers: Record<string, string
   // Broker bookkeeping of the previous trip must not follow the copy: a stale delivery count or death
   // reason would mislead the next reader (and x-death would make RabbitMQ see a dead-letter cycle).
   for (const k of Object.keys(h)) {
-    if (k === AmqpHeaders.deliveryCount || k === "x-acquired-count" || /^x-(first|last)-death-/.test(k))
+    if (
+      k === AmqpHeaders.deliveryCount ||
+      k === "x-acquired-count" ||
+      k === "x-death" ||
+      /^x-(first|last)-death-/.test(k)
+    )
       delete h[k];
   }
   return {

@@ -235,7 +235,7 @@ export class MemoryTransport implements Transport {
       topic,
       key: message.key,
       payload: message.payload,
-      contentType: message.contentType ?? "application/octet-stream",
+      contentType: message.contentType,
       headers: { ...message.headers },
       timestamp: message.timestamp ?? Date.now(),
       correlationId: message.correlationId,

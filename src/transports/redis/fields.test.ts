@@ -18,17 +18,18 @@ function asRead(entryId: string, fields: EntryFields): RawEntry {
 const headerName = fc.string({ minLength: 1, maxLength: 12 }).filter((k) => k !== Headers.attempt);
 
 describe("stream entry layout", () => {
-  it("writes two fields, metadata JSON and payload", () => {
+  it("writes two fields, metadata JSON and payload; a content type only when the publisher named one", () => {
     const { id, fields } = encodeMessage({ id: "m1", payload: new Uint8Array([1, 2, 3]), timestamp: 5 });
     expect(id).toBe("m1");
     expect(fields.filter((_, i) => i % 2 === 0)).toEqual(["m", "p"]);
-    expect(JSON.parse(fields[1] as string)).toEqual({
-      id: "m1",
-      ct: "application/octet-stream",
-      ts: 5,
-      a: 1,
-      h: {},
+    expect(JSON.parse(fields[1] as string)).toEqual({ id: "m1", ts: 5, a: 1, h: {} });
+    const typed = encodeMessage({
+      id: "m2",
+      payload: new Uint8Array(),
+      timestamp: 5,
+      contentType: "text/csv",
     });
+    expect(JSON.parse(typed.fields[1] as string)).toMatchObject({ ct: "text/csv" });
   });
 
   it("round-trips every property of a message", () => {
@@ -118,7 +119,7 @@ describe("stream entry layout", () => {
     expect(foreign.toMessage("t", 1)).toMatchObject({
       id: "1700000000123-4",
       timestamp: 1700000000123,
-      contentType: "application/octet-stream",
+      contentType: undefined, // not said: the route's codec decides (JSON by default)
       attempt: 1,
     });
     const broken = decodeEntry(asRead("5-0", ["m", "{not json", "p", Buffer.from("x")]))!;

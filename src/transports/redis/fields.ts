@@ -32,7 +32,8 @@ export type RawEntry = [id: Buffer, fields: Buffer[] | null];
 /** The `m` field. */
 interface Meta {
   id: string;
-  ct: string;
+  /** Absent when the publisher named no content type. */
+  ct?: string;
   ts: number;
   a: number;
   h: Record<string, string>;
@@ -40,8 +41,6 @@ interface Meta {
   cor?: string;
   cau?: string;
 }
-
-const OCTETS = "application/octet-stream";
 
 /** A view of bytes mqa itself holds (a decoded entry's payload), for re-enqueueing without a copy. */
 function view(payload: Uint8Array): Buffer {
@@ -64,7 +63,8 @@ export function encodeMessage(message: OutgoingMessage): { id: string; fields: E
     a = attemptFromHeaders(h);
     delete h[Headers.attempt];
   }
-  const meta: Meta = { id, ct: message.contentType ?? OCTETS, ts: message.timestamp ?? Date.now(), a, h };
+  const meta: Meta = { id, ts: message.timestamp ?? Date.now(), a, h };
+  if (message.contentType !== undefined) meta.ct = message.contentType;
   if (message.key !== undefined) meta.key = message.key;
   if (message.correlationId !== undefined) meta.cor = message.correlationId;
   if (message.causationId !== undefined) meta.cau = message.causationId;
@@ -127,7 +127,7 @@ function readMeta(fields: Map<string, Buffer>, entryId: string): Meta {
     if (parsed) {
       return {
         id: typeof parsed["id"] === "string" ? parsed["id"] : entryId,
-        ct: typeof parsed["ct"] === "string" ? parsed["ct"] : OCTETS,
+        ...optionalString("ct", parsed["ct"]),
         ts: typeof parsed["ts"] === "number" ? parsed["ts"] : timeOfEntryId(entryId),
         a: attemptOf(parsed["a"]),
         h: stringRecord(parsed["h"]),
@@ -142,7 +142,7 @@ function readMeta(fields: Map<string, Buffer>, entryId: string): Meta {
   const ts = Number(str("ts"));
   return {
     id: str("id") ?? entryId,
-    ct: str("ct") ?? OCTETS,
+    ...optionalString("ct", str("ct")),
     ts: Number.isFinite(ts) ? ts : timeOfEntryId(entryId),
     a: attemptOf(str("a")),
     // An unreadable `h` loses the headers, never the message.
@@ -177,7 +177,7 @@ function stringRecord(value: unknown): Record<string, string> {
   return Object.fromEntries(out);
 }
 
-function optionalString<K extends "key" | "cor" | "cau">(
+function optionalString<K extends "key" | "cor" | "cau" | "ct">(
   name: K,
   value: unknown,
 ): Partial<Record<K, string>> {
@@ -218,13 +218,8 @@ export function deadLetterFields(
 ): EntryFields {
   const h = { ...headers };
   delete h[Headers.attempt];
-  const meta: Meta = {
-    id: message.id,
-    ct: message.contentType,
-    ts: message.timestamp,
-    a: message.attempt,
-    h,
-  };
+  const meta: Meta = { id: message.id, ts: message.timestamp, a: message.attempt, h };
+  if (message.contentType !== undefined) meta.ct = message.contentType;
   if (message.key !== undefined) meta.key = message.key;
   if (message.correlationId !== undefined) meta.cor = message.correlationId;
   if (message.causationId !== undefined) meta.cau = message.causationId;
