@@ -18,7 +18,8 @@ export type MqaErrorCode =
   | "already-settled"
   | "closed"
   | "unsupported"
-  | "durability-not-met";
+  | "durability-not-met"
+  | "not-found";
 
 export interface MqaErrorOptions {
   cause?: unknown;
@@ -114,6 +115,13 @@ export class CircuitOpenError extends MqaError {
 export class PreconditionFailedError extends MqaError {
   constructor(message: string, options: MqaErrorOptions = {}) {
     super("precondition-failed", message, options);
+  }
+}
+
+/** A resource mqa was told to use as it is (an existing queue, exchange, stream or group) does not exist. */
+export class ResourceNotFoundError extends MqaError {
+  constructor(message: string, options: MqaErrorOptions = {}) {
+    super("not-found", message, options);
   }
 }
 

@@ -12,15 +12,14 @@ import type {
   UserDefinition,
 } from "./definitions.js";
 import { emptyDefinitions } from "./definitions.js";
-import { durationMs } from "../spec/duration.js";
+import { groupResourcesOf } from "../transports/amqp/spec-groups.js";
+import { rabbitGroups, rabbitMaxRetryDelayMs } from "../spec/rabbit-groups.js";
 import { rabbitPasswordHash } from "./password-hash.js";
-import { DEFAULT_MAX_DELAY_MS } from "../transports/amqp/topology-plan.js";
 import {
   defaultRabbitConventions,
   type RabbitConventions,
   type RabbitResources,
 } from "./rabbit-conventions.js";
-import { retryDelaysMs } from "../spec/retry-schedule.js";
 import type { RabbitSpec, TopologySpec } from "../spec/schema/spec.js";
 
 export interface ExpandOptions {
@@ -152,39 +151,28 @@ export function expandRabbit(spec: TopologySpec, options: ExpandOptions = {}): E
     extra.bindings.forEach((x) => addUnique(defs.bindings, x, identity.binding));
   };
   // Delay levels are shared, so they are sized once for the longest delay any retry policy asks for.
-  const retries = [
-    ...(r.topics ?? []).flatMap((t) => t.groups.map((g) => g.retry)),
-    ...(r.queues ?? []).map((q) => q.retry),
-  ];
-  const longest = Math.max(0, ...retries.flatMap((x) => (x ? retryDelaysMs(x) : [])));
-  const maxDelayMs = Math.max(
-    r.maxRetryDelay === undefined ? DEFAULT_MAX_DELAY_MS : durationMs(r.maxRetryDelay),
-    longest,
-  );
+  const maxDelayMs = rabbitMaxRetryDelayMs(r);
   const shared = {
     maxDelayMs,
     ...(options.brokerVersion === undefined ? {} : { brokerVersion: options.brokerVersion }),
   };
 
-  for (const t of r.topics ?? []) {
-    const vhost = t.vhost ?? DEFAULT_VHOST;
-    for (const g of t.groups) {
-      const resources = conventions.group({
+  // The same resolution the RabbitMQ transport declares from (src/spec/rabbit-groups.ts): the spec's own
+  // arguments win over the convention's, and what exists already (or another spec entry declares) is left out.
+  for (const g of rabbitGroups(r)) {
+    addResources(
+      conventions.group({
         ...shared,
-        vhost,
-        topic: t.name,
-        group: g.name,
-        queueType: g.queueType ?? "quorum",
-        deadLetter: g.deadLetter ?? true,
-        retry: g.retry !== false,
+        vhost: g.vhost,
+        topic: g.topic,
+        group: g.group,
+        queueType: g.queueType,
+        deadLetter: g.deadLetter,
+        retry: g.retry,
         ...(g.deliveryLimit === undefined ? {} : { deliveryLimit: g.deliveryLimit }),
-      });
-      // The spec's own arguments win, so a convention can be overridden on purpose.
-      const own = cleanArguments(g.arguments);
-      for (const q of resources.queues)
-        if (q.name === `${t.name}.${g.name}`) q.arguments = { ...q.arguments, ...own };
-      addResources(resources);
-    }
+        resources: groupResourcesOf(g),
+      }),
+    );
   }
   for (const q of r.queues ?? []) {
     const vhost = q.vhost ?? DEFAULT_VHOST;

@@ -7,6 +7,7 @@ import {
   DEAD_LETTER_EXCHANGE,
   DEFAULT_MAX_DELAY_MS,
   planGroupTopology,
+  type GroupResources,
   type TopologyPlan,
 } from "../transports/amqp/topology-plan.js";
 import type { Arguments, BindingDefinition, ExchangeDefinition, QueueDefinition } from "./definitions.js";
@@ -35,8 +36,11 @@ export interface RabbitResources {
 }
 
 export interface RabbitConventions {
-  /** Everything for group `group` of topic `topic`: topic exchange, group queue, DLQ, delay levels. */
-  group(input: PatternInput & { topic: string; group: string }): RabbitResources;
+  /**
+   * Everything for group `group` of topic `topic`: topic exchange, group queue, bindings, DLQ, delay levels;
+   * on the user's own resources when `resources` say so (what exists already is left out).
+   */
+  group(input: PatternInput & { topic: string; group: string; resources?: GroupResources }): RabbitResources;
   /** A plain queue with mqa's patterns: the extra resources, and the arguments the queue itself needs. */
   queue(input: PatternInput & { queue: string }): { queueArguments: Arguments; resources: RabbitResources };
 }
@@ -73,9 +77,11 @@ export function planToResources(plan: TopologyPlan, vhost: string): RabbitResour
   };
 }
 
-function groupPlan(input: PatternInput & { topic: string; group: string }): TopologyPlan {
+function groupPlan(
+  input: PatternInput & { topic: string; group: string; resources?: GroupResources },
+): TopologyPlan {
   return planGroupTopology(
-    { topic: input.topic, group: input.group, deadLetter: input.deadLetter },
+    { ...input.resources, topic: input.topic, group: input.group, deadLetter: input.deadLetter },
     {
       queueType: input.queueType,
       retry: input.retry,

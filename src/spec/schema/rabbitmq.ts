@@ -171,9 +171,47 @@ export const permission = z.strictObject({
 /** Quorum queues dead-letter a message after this many deliveries (the crash-loop guard). */
 const deliveryLimit = z.union([z.number().int().min(1), z.literal("unlimited")]);
 
-/** A group of a topic: queue `<topic>.<group>` bound to the topic exchange, built as the transport builds it. */
+/**
+ * How a group's queue is bound to its topic's exchange: a routing key or pattern (`order.created`,
+ * `order.*`), or on a headers exchange the header values to match.
+ */
+export const groupBinding = z.union([
+  z.string().describe("routing key or pattern (order.created, order.*, #)"),
+  z.strictObject({
+    /** @defaultValue "" */
+    routingKey: z.string().optional(),
+    /** Header values a headers exchange matches (binding arguments). */
+    headers: z.record(z.string(), scalar).optional(),
+    /** Headers exchanges: every header must match (`all`) or one (`any`). @defaultValue "all" */
+    match: z.enum(["all", "any"]).optional(),
+  }),
+]);
+
+/**
+ * A group of a topic: by default queue `<topic>.<group>` bound to the topic exchange with `#`, built as the
+ * transport builds it; or a queue of your own (`queue`), bound as you say (`bindings`), or one that exists
+ * already (`existing`: checked, never declared).
+ */
 export const topicGroup = z.strictObject({
   name,
+  /** The queue this group consumes. @defaultValue `<topic>.<group>` */
+  queue: name.optional().describe("The queue this group consumes (default <topic>.<group>)"),
+  /**
+   * The queue exists already (declared by someone else): mqa checks it and consumes it, and never declares
+   * it or changes its arguments. A queue listed in `rabbitmq.queues` is used this way too. @defaultValue false
+   */
+  existing: z
+    .boolean()
+    .optional()
+    .describe("The queue exists already: checked and consumed, never (re)declared (default false)"),
+  /**
+   * Bindings of the queue to the topic's exchange. @defaultValue `#` on a topic exchange, every message on a
+   * fanout one, none for an existing queue; required on direct and headers exchanges
+   */
+  bindings: z
+    .array(groupBinding)
+    .optional()
+    .describe("Routing keys or patterns (or header matches) this group takes from the topic's exchange"),
   /** @defaultValue "quorum" */
   queueType: z.enum(["quorum", "classic", "stream"]).optional(),
   /** Extra queue arguments; they win over the transport's. */
@@ -190,11 +228,27 @@ export const topicGroup = z.strictObject({
   consumers: actors.optional(),
 });
 
-/** mqa's topic pattern: a topic exchange and one queue per group, as the transport declares them. */
+/**
+ * mqa's topic pattern: by default a topic exchange named after the topic and one queue per group, as the
+ * transport declares them; or any exchange (`exchange`, `exchangeType`), one that exists already included.
+ */
 export const topic = z.strictObject({
   name,
   /** @defaultValue "/" */
   vhost: name.optional(),
+  /** The exchange the topic is published to (`""` is the default exchange). @defaultValue the topic's name */
+  exchange: z
+    .string()
+    .max(255)
+    .optional()
+    .describe('The exchange publishes go to (default: the topic\'s name; "" is the default exchange)'),
+  /** @defaultValue "topic", or the type of the exchange of that name in `rabbitmq.exchanges` */
+  exchangeType: z.enum(["direct", "topic", "fanout", "headers"]).optional(),
+  /** The exchange exists already (declared by someone else): checked, never declared. @defaultValue false */
+  existing: z
+    .boolean()
+    .optional()
+    .describe("The exchange exists already: checked, never declared (default false)"),
   groups: z.array(topicGroup),
   publishers: actors.optional(),
 });

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { rabbitmq } from "./rabbitmq.js";
+import { rabbitGroups } from "../rabbit-groups.js";
 import { redis } from "./redis.js";
 
 const DEFAULT_EXCHANGES = new Set(["", "amq.direct", "amq.topic", "amq.fanout", "amq.headers", "amq.match"]);
@@ -40,33 +41,8 @@ function checkRabbitReferences(r: RabbitPart, ctx: Ctx): void {
       report(ctx, [...base, "exchanges", i, "name"], `names starting with "amq." are reserved by RabbitMQ`);
     exchanges.add(key);
   });
-  const badWord = (n: string): boolean => n.split(".").some((w) => w === "" || w === "*" || w === "#");
-  (r.topics ?? []).forEach((t, i) => {
-    needVhost(t.vhost, [...base, "topics", i, "vhost"]);
-    if (badWord(t.name) || t.name.startsWith("amq."))
-      report(
-        ctx,
-        [...base, "topics", i, "name"],
-        "topic names must not start with amq. or contain empty, * or # words",
-      );
-    t.groups.forEach((g, j) => {
-      if (badWord(g.name))
-        report(
-          ctx,
-          [...base, "topics", i, "groups", j, "name"],
-          "group names must not contain empty, * or # words",
-        );
-    });
-    const key = `${t.vhost ?? "/"}\u0000${t.name}`;
-    if (exchanges.has(key))
-      report(
-        ctx,
-        [...base, "topics", i, "name"],
-        `topic "${t.name}" clashes with an exchange of the same name`,
-      );
-    exchanges.add(key);
-    t.groups.forEach((g) => queues.add(`${t.vhost ?? "/"}\u0000${t.name}.${g.name}`));
-  });
+  const specQueues = new Set((r.queues ?? []).map((q) => `${q.vhost ?? "/"}\u0000${q.name}`));
+  checkTopics(r, ctx, exchanges, specQueues, queues, needVhost);
   (r.queues ?? []).forEach((q, i) => {
     needVhost(q.vhost, [...base, "queues", i, "vhost"]);
     const key = `${q.vhost ?? "/"}\u0000${q.name}`;
@@ -116,6 +92,123 @@ function checkRabbitReferences(r: RabbitPart, ctx: Ctx): void {
     if (!users.has(p.user))
       report(ctx, [...base, "permissions", i, "user"], `user "${p.user}" is not declared in rabbitmq.users`);
   });
+}
+
+/**
+ * Topics and their groups: names that would turn into patterns, exchanges two topics declare differently,
+ * a queue two groups would share, groups that need bindings, and settings an existing queue cannot take.
+ * Adds the exchanges and queues topics declare to `exchanges` and `queues`, for the binding checks.
+ */
+function checkTopics(
+  r: RabbitPart,
+  ctx: Ctx,
+  exchanges: Set<string>,
+  specQueues: ReadonlySet<string>,
+  queues: Set<string>,
+  needVhost: (vh: string | undefined, path: (string | number)[]) => void,
+): void {
+  const badWord = (n: string): boolean => n.split(".").some((w) => w === "" || w === "*" || w === "#");
+  const declaredTypes = new Map<string, string>();
+  const declaredExchanges = new Set(exchanges);
+  const groupQueues = new Map<string, string>();
+  (r.topics ?? []).forEach((t, i) => {
+    const at = ["rabbitmq", "topics", i];
+    needVhost(t.vhost, [...at, "vhost"]);
+    if (t.exchange === undefined && (badWord(t.name) || t.name.startsWith("amq.")))
+      report(
+        ctx,
+        [...at, "name"],
+        "topic names must not start with amq. or contain empty, * or # words (name the exchange with `exchange:` to use one of another name)",
+      );
+    t.groups.forEach((g, j) => {
+      if (g.queue === undefined && badWord(g.name))
+        report(
+          ctx,
+          [...at, "groups", j, "name"],
+          "group names must not contain empty, * or # words (name the queue with `queue:`)",
+        );
+    });
+  });
+  for (const g of rabbitGroups(r)) {
+    const i = Number(/topics\[(\d+)\]/.exec(g.path)![1]);
+    const j = Number(/groups\[(\d+)\]/.exec(g.path)![1]);
+    const t = r.topics![i]!;
+    const spec = t.groups[j]!;
+    const at = ["rabbitmq", "topics", i, "groups", j];
+    const ek = `${g.vhost}\u0000${g.exchange}`;
+    if (j === 0 && g.declareExchange) {
+      const before = declaredTypes.get(ek);
+      if (before !== undefined && before !== g.exchangeType)
+        report(
+          ctx,
+          ["rabbitmq", "topics", i, "exchangeType"],
+          `exchange "${g.exchange}" is declared by another topic as ${before}, here as ${g.exchangeType}`,
+        );
+      declaredTypes.set(ek, g.exchangeType);
+      exchanges.add(ek);
+    }
+    if (j === 0 && t.exchangeType !== undefined && declaredExchanges.has(ek)) {
+      const own = r.exchanges?.find((e) => (e.vhost ?? "/") === g.vhost && e.name === g.exchange);
+      if (own && own.type !== t.exchangeType)
+        report(
+          ctx,
+          ["rabbitmq", "topics", i, "exchangeType"],
+          `exchange "${g.exchange}" is a ${own.type} exchange in rabbitmq.exchanges, not ${t.exchangeType}`,
+        );
+    }
+    const qk = `${g.vhost}\u0000${g.queue}`;
+    const other = groupQueues.get(qk);
+    if (other !== undefined)
+      report(
+        ctx,
+        [...at, spec.queue === undefined ? "name" : "queue"],
+        `queue "${g.queue}" is already the queue of ${other}; each group needs its own queue (consumers of one queue compete, so two groups would split its messages)`,
+      );
+    groupQueues.set(qk, `group "${g.group}" of topic "${g.topic}"`);
+    if (!g.declareQueue) {
+      for (const k of ["queueType", "arguments", "deliveryLimit"] as const)
+        if (spec[k] !== undefined)
+          report(
+            ctx,
+            [...at, k],
+            `queue "${g.queue}" exists already (${specQueues.has(qk) ? "it is in rabbitmq.queues" : "existing: true"}), so mqa never declares it: remove ${k}, or set it on the queue itself`,
+          );
+    } else queues.add(qk); // for the binding checks; two groups on one queue were reported above
+    if (g.exchange === "" && (spec.bindings?.length ?? 0) > 0)
+      report(
+        ctx,
+        [...at, "bindings"],
+        'the default exchange ("") routes by queue name and takes no bindings: remove them',
+      );
+    const needsBindings = g.exchangeType === "direct" || g.exchangeType === "headers";
+    if (needsBindings && g.declareQueue && g.exchange !== "" && spec.bindings === undefined)
+      report(
+        ctx,
+        [...at, "bindings"],
+        `group "${g.group}" on ${g.exchangeType} exchange "${g.exchange}" needs bindings: the ${g.exchangeType === "direct" ? "routing keys" : "header matches"} it takes`,
+      );
+    (spec.bindings ?? []).forEach((b, k) => {
+      if (typeof b === "string") {
+        if (g.exchangeType === "headers")
+          report(
+            ctx,
+            [...at, "bindings", k],
+            "a headers exchange matches headers, not routing keys: write { headers: { …: … }, match: all }",
+          );
+        else if (g.exchangeType === "direct" && /(^|\.)[*#](\.|$)/.test(b))
+          report(
+            ctx,
+            [...at, "bindings", k],
+            `"${b}" is a pattern, but a direct exchange matches routing keys exactly (use a topic exchange for patterns)`,
+          );
+      } else if ((b.headers !== undefined || b.match !== undefined) && g.exchangeType !== "headers")
+        report(
+          ctx,
+          [...at, "bindings", k],
+          `header matches work on headers exchanges only; "${g.exchange}" is a ${g.exchangeType} exchange`,
+        );
+    });
+  }
 }
 
 /** The topology spec schema. */

@@ -7,7 +7,6 @@ import { MqaError } from "../../core/errors.js";
 import { Headers } from "../../core/message.js";
 import type { DeadLetter } from "../../core/transport.js";
 import { fromDelivery } from "./message-mapping.js";
-import { deadLetterQueueName } from "./topology-plan.js";
 
 /** RabbitMQ's own dead-letter reasons (queue arguments, not mqa) in mqa's words. */
 const BROKER_REASONS: Readonly<Record<string, string>> = {
@@ -17,11 +16,12 @@ const BROKER_REASONS: Readonly<Record<string, string>> = {
   maxlen: "queue-full",
 };
 
-/** Up to `limit` dead letters of `T.G`, oldest first. */
+/** Up to `limit` dead letters of a group (its queue `dlq`), oldest first. */
 export async function readDeadLetters(
   model: ChannelModel,
   topic: string,
   group: string,
+  dlq: string,
   limit: number,
 ): Promise<DeadLetter[]> {
   const channel = await model.createChannel();
@@ -29,7 +29,7 @@ export async function readDeadLetters(
   const out: DeadLetter[] = [];
   try {
     while (out.length < limit) {
-      const msg = await channel.get(deadLetterQueueName(topic, group), { noAck: false });
+      const msg = await channel.get(dlq, { noAck: false });
       if (msg === false) break;
       const message = fromDelivery({ ...msg, fields: { ...msg.fields, consumerTag: "" } }, topic);
       const brokerReason = latestDeathReason(msg.properties.headers as Record<string, unknown> | undefined);

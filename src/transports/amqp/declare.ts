@@ -1,13 +1,24 @@
 /**
- * Declares a {@link TopologyPlan} on RabbitMQ: exchanges, then queues, then bindings. Idempotent.
- * A failed declare closes its channel, so each plan runs on a channel of its own.
+ * Declares a {@link TopologyPlan} on RabbitMQ: first checks what must exist already (passively: nothing is
+ * created or changed), then exchanges, queues, bindings. Idempotent. A failed declare closes its channel, so
+ * each plan runs on a channel of its own.
  */
 import type { ChannelModel } from "amqplib";
+import { ResourceNotFoundError } from "../../core/errors.js";
 import type { TopologyPlan } from "./topology-plan.js";
 import { isPreconditionFailed, preconditionFailedError } from "./precondition.js";
 
-/** Declare everything in `plan`; conflicts become `PreconditionFailedError`. */
+/** True for an amqplib error carrying AMQP reply code 404 (NOT_FOUND). */
+function isNotFound(err: unknown): boolean {
+  return err instanceof Error && ((err as { code?: unknown }).code === 404 || /NOT_FOUND/.test(err.message));
+}
+
+/**
+ * Declare everything in `plan`; conflicts become `PreconditionFailedError`, a resource that must exist and
+ * does not becomes `ResourceNotFoundError`.
+ */
 export async function declarePlan(model: ChannelModel, plan: TopologyPlan): Promise<void> {
+  await checkExisting(model, plan);
   const channel = await model.createChannel();
   // A declare failure also arrives as a channel 'error' event; the rejected call reports it.
   channel.on("error", () => undefined);
@@ -41,5 +52,32 @@ export async function declarePlan(model: ChannelModel, plan: TopologyPlan): Prom
     throw err;
   } finally {
     await channel.close().catch(() => undefined);
+  }
+}
+
+/** Passive checks of the resources the plan uses as they are; a missing one is named with what to do. */
+async function checkExisting(model: ChannelModel, plan: TopologyPlan): Promise<void> {
+  const checks = [
+    ...(plan.passive?.exchanges ?? []).map((name) => ({ kind: "exchange" as const, name })),
+    ...(plan.passive?.queues ?? []).map((name) => ({ kind: "queue" as const, name })),
+  ];
+  for (const check of checks) {
+    // A failed check closes the channel: one channel per check.
+    const channel = await model.createChannel();
+    channel.on("error", () => undefined);
+    try {
+      if (check.kind === "exchange") await channel.checkExchange(check.name);
+      else await channel.checkQueue(check.name);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      throw new ResourceNotFoundError(
+        `${check.kind} '${check.name}' does not exist on the broker, and mqa was told to use it as it is ` +
+          `(existing, or listed in the topology spec's rabbitmq.${check.kind === "queue" ? "queues" : "exchanges"}): ` +
+          "declare it (e.g. `mqa topology apply`), or fix the name",
+        { cause: err, details: { kind: check.kind, name: check.name } },
+      );
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
   }
 }

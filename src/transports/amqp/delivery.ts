@@ -9,7 +9,7 @@ import type { DeadLetterReason, Message, OutgoingMessage } from "../../core/mess
 import type { Delivery, RetryOptions } from "../../core/transport.js";
 import type { ChannelAcks } from "./channel-acks.js";
 import { copyWithHeaders } from "./message-mapping.js";
-import { DEAD_LETTER_EXCHANGE, delayRoute, groupQueueName } from "./topology-plan.js";
+import { DEAD_LETTER_EXCHANGE, delayRoute } from "./topology-plan.js";
 
 /** How a delivery publishes its copies (the transport's confirm publisher). */
 export type CopyPublisher = (exchange: string, routingKey: string, message: OutgoingMessage) => Promise<void>;
@@ -21,6 +21,8 @@ export class AmqpDelivery implements Delivery {
   constructor(
     readonly message: Message,
     readonly group: string,
+    /** The queue the delivery came from: retries go back to it, dead letters to `<queue>.dlq`. */
+    private readonly queue: string,
     private readonly raw: ConsumeMessage,
     private readonly acks: ChannelAcks,
     private readonly publishCopy: CopyPublisher,
@@ -45,7 +47,7 @@ export class AmqpDelivery implements Delivery {
     if (!this.claim()) return;
     const next = options.countAttempt === false ? this.message.attempt : this.message.attempt + 1;
     const headers = { ...this.message.headers, ...options.headers, [Headers.attempt]: String(next) };
-    const queue = groupQueueName(this.message.topic, this.group);
+    const queue = this.queue;
     const route = delayRoute(options.delayMs ?? 0, queue) ?? { exchange: "", routingKey: queue };
     await this.copyThenAck(route.exchange, route.routingKey, copyWithHeaders(this.message, headers));
   }
@@ -53,11 +55,7 @@ export class AmqpDelivery implements Delivery {
   async deadLetter(reason: DeadLetterReason): Promise<void> {
     if (!this.claim()) return;
     const headers = deadLetterHeaders(this.message, this.group, reason);
-    await this.copyThenAck(
-      DEAD_LETTER_EXCHANGE,
-      groupQueueName(this.message.topic, this.group),
-      copyWithHeaders(this.message, headers),
-    );
+    await this.copyThenAck(DEAD_LETTER_EXCHANGE, this.queue, copyWithHeaders(this.message, headers));
   }
 
   /** Return an unsettled delivery to the broker; quorum queues count it towards the delivery limit. */

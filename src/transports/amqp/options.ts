@@ -71,6 +71,25 @@ const schema = z.strictObject({
   maxRetryDelayMs: z.number().int().min(1).max(MAX_DELAY_MS).default(DEFAULT_MAX_DELAY_MS),
   /** Default `timeoutMs` of `Subscription.close` and `Transport.close`. @defaultValue 10000 */
   closeTimeoutMs: z.number().int().min(0).default(10_000),
+  /**
+   * A topology spec (the file `mqa topology` applies, as a value: `loadSpecFile` reads one): the transport
+   * then declares exactly what the spec's `rabbitmq.topics` describe (exchanges of any type, queue names,
+   * bindings, queue type and arguments, delivery limit, dead letters, delay levels), attaches to queues that
+   * exist already, and refuses topic and group names the spec does not know. Only resources of the URL's
+   * vhost apply. Validated like `mqa topology validate`. @defaultValue mqa's convention (exchange `T`, queue `T.G`)
+   */
+  topology: z.unknown().optional(),
+  /**
+   * The queue of a group the topology spec does not name, for a naming scheme of your own or to attach every
+   * group to queues that exist already: return `{ name, existing: true }` to consume `name` as it is
+   * (checked, never declared). @defaultValue `<topic>.<group>`, declared by mqa
+   */
+  queueFor: z
+    .custom<(topic: string, group: string) => { name: string; existing?: boolean }>(
+      (v) => typeof v === "function",
+      { message: "must be a function (topic, group) => { name, existing? }" },
+    )
+    .optional(),
   /** pino logger; a silent one when absent. */
   logger: z
     .custom<Logger>((v) => typeof v === "object" && v !== null && typeof (v as Logger).child === "function", {

@@ -12,7 +12,6 @@ import { type AckStats, ChannelAcks } from "./channel-acks.js";
 import type { ConnectionManager, LiveConnection } from "./connection-manager.js";
 import { AmqpDelivery, type CopyPublisher } from "./delivery.js";
 import { fromDelivery } from "./message-mapping.js";
-import { groupQueueName } from "./topology-plan.js";
 
 /** Counters of one subscription, for diagnostics and tests. */
 export interface SubscriptionStats extends AckStats {
@@ -53,20 +52,18 @@ export class AmqpSubscription implements Subscription {
   private paused = false;
   private closing = false;
   private starting: Promise<void> | undefined;
-  private readonly queue: string;
-
   constructor(
     readonly topic: string,
     readonly group: string,
+    /** The queue consumed: `T.G`, or the one the topology spec names. */
+    readonly queue: string,
     private readonly handler: DeliveryHandler,
     private readonly connections: ConnectionManager,
     private readonly publishCopy: CopyPublisher,
     private readonly settings: SubscriptionSettings,
     private readonly log: Logger,
     private readonly onClosed: (s: AmqpSubscription) => void,
-  ) {
-    this.queue = groupQueueName(topic, group);
-  }
+  ) {}
 
   /** Open a channel on `live` and start consuming (idempotent per connection generation). */
   async start(live: LiveConnection): Promise<void> {
@@ -166,6 +163,7 @@ export class AmqpSubscription implements Subscription {
     const delivery = new AmqpDelivery(
       fromDelivery(msg, this.topic),
       this.group,
+      this.queue,
       msg,
       consuming.acks,
       this.publishCopy,

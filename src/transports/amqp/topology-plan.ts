@@ -2,13 +2,18 @@
  * The exact RabbitMQ topology mqa builds for a group, as data. Pure and I/O-free: the transport
  * declares from this plan, and topology-as-code expands specs with it, so both always agree.
  *
- * Naming for topic `T` and group `G`:
+ * Naming for topic `T` and group `G`, the zero-config default:
  * - exchange `T` (topic, durable); queue `T.G` bound to it with `#`;
  * - exchange `mqa.dlx` (direct, durable); queue `T.G.dlq` bound to it with key `T.G`;
  * - delay infrastructure shared by every group (see {@link planDelayTopology}).
+ *
+ * A group can also live on resources of the user's own ({@link GroupResources}): another exchange of any
+ * type, another queue name, bindings with routing-key patterns or header matches, and an exchange or
+ * queue that exists already and is only checked (`passive`), never declared with other arguments.
  */
 import { InvalidOptionsError } from "../../core/errors.js";
 import { compareVersions, parseVersion } from "./server-version.js";
+import { isBrokerExchangeName } from "../../spec/rabbit-groups.js";
 
 /** Queue types mqa declares. */
 export type QueueType = "quorum" | "classic" | "stream";
@@ -52,6 +57,43 @@ export interface TopologyPlan {
   readonly exchanges: readonly ExchangePlan[];
   readonly queues: readonly QueuePlan[];
   readonly bindings: readonly BindingPlan[];
+  /** Resources that must exist already: checked passively before anything is declared, never declared. */
+  readonly passive?: { readonly exchanges: readonly string[]; readonly queues: readonly string[] };
+}
+
+/** One binding of a group's queue to its topic's exchange. */
+export interface GroupBinding {
+  /** Routing key or pattern (`order.created`, `order.*`, `#`). @defaultValue "" */
+  readonly routingKey?: string;
+  /** Binding arguments: on a headers exchange, the header values to match plus `x-match`. */
+  readonly arguments?: Arguments;
+}
+
+/**
+ * Where a group lives on the broker, when not at mqa's default names. Every field is optional; the
+ * defaults are the zero-config convention above.
+ */
+export interface GroupResources {
+  /** Exchange the topic's messages are published to. `""` is the default exchange. @defaultValue the topic name */
+  readonly exchange?: string;
+  /** @defaultValue "topic" */
+  readonly exchangeType?: ExchangeType;
+  /** Declare the exchange (false: it must exist; checked, never declared). @defaultValue true, false for `amq.*` and `""` */
+  readonly declareExchange?: boolean;
+  /** The queue the group consumes. @defaultValue `<topic>.<group>` */
+  readonly queue?: string;
+  /**
+   * Declare the queue with mqa's arguments (false: *attach* to an existing queue: checked passively, never
+   * redeclared, its own arguments kept). @defaultValue true
+   */
+  readonly declareQueue?: boolean;
+  /**
+   * Bindings of the queue to the exchange. @defaultValue `#` on a topic exchange, `""` on a fanout one; none
+   * for an attached queue (its owner bound it); required on direct and headers exchanges.
+   */
+  readonly bindings?: readonly GroupBinding[];
+  /** Extra queue arguments; they win over mqa's (ignored for an attached queue). */
+  readonly arguments?: Arguments;
 }
 
 /** Name of the dead-letter exchange shared by every group. */
@@ -74,10 +116,13 @@ export function groupQueueName(topic: string, group: string): string {
   return `${topic}.${group}`;
 }
 
-/** Queue `T.G.dlq`. */
-export function deadLetterQueueName(topic: string, group: string): string {
-  return `${groupQueueName(topic, group)}.dlq`;
+/** Queue `T.G.dlq`, or `<queue>.dlq` for a group on a queue of another name. */
+export function deadLetterQueueName(topic: string, group?: string): string {
+  return `${group === undefined ? topic : groupQueueName(topic, group)}.dlq`;
 }
+
+/** Exchanges RabbitMQ declares itself (`""`, `amq.*`); they are used as they are, never declared. */
+export const isBrokerExchange = isBrokerExchangeName;
 
 /** Exchange (and queue) of delay level `k`: `mqa.delay.l07`. */
 export function delayLevelName(level: number): string {
@@ -216,21 +261,46 @@ export function planDelayTopology(options: DelayPlanOptions = {}): TopologyPlan 
  * options say, its dead-letter queue and the delay infrastructure.
  */
 export function planGroupTopology(
-  declaration: { topic: string; group: string; deadLetter?: boolean },
+  declaration: { topic: string; group: string; deadLetter?: boolean } & GroupResources,
   options: GroupPlanOptions = {},
 ): TopologyPlan {
   const { topic, group } = declaration;
-  assertName("topic", topic);
-  assertName("group", group);
+  const exchangeName = declaration.exchange ?? topic;
+  if (declaration.exchange === undefined) assertName("topic", topic);
+  else if (exchangeName !== "") assertResourceName("exchange", exchangeName);
+  if (declaration.queue === undefined) assertName("group", group);
+  else assertResourceName("queue", declaration.queue);
   const caps = capabilitiesOf(options.brokerVersion);
-  const queueType = options.queueType ?? "quorum";
-  const deadLetter = (declaration.deadLetter ?? options.deadLetter ?? true) && queueType !== "stream";
+  const declareQueue = declaration.declareQueue ?? true;
+  const declareExchange = (declaration.declareExchange ?? true) && !isBrokerExchange(exchangeName);
+  const exchangeType = declaration.exchangeType ?? (exchangeName === "" ? "direct" : "topic");
+  // An attached queue's type is its owner's business; mqa's own parts around it assume nothing of it.
+  const queueType = declareQueue ? (options.queueType ?? "quorum") : "classic";
+  const deadLetter =
+    (declaration.deadLetter ?? options.deadLetter ?? true) && (queueType !== "stream" || !declareQueue);
   const retry = options.retry ?? true;
-  const qName = groupQueueName(topic, group);
+  const qName = declaration.queue ?? groupQueueName(topic, group);
 
-  const exchanges: ExchangePlan[] = [exchange(topic, "topic", `topic ${topic}`)];
+  const exchanges: ExchangePlan[] = declareExchange
+    ? [exchange(exchangeName, exchangeType, `topic ${topic}`)]
+    : [];
   const queues: QueuePlan[] = [];
-  const bindings: BindingPlan[] = [bind(topic, qName, "queue", "#")];
+  const groupBindings =
+    declaration.bindings ?? defaultBindings(exchangeName, exchangeType, declareQueue, qName);
+  const bindings: BindingPlan[] =
+    exchangeName === ""
+      ? [] // the default exchange binds every queue by its name, implicitly
+      : groupBindings.map((b) => ({
+          source: exchangeName,
+          destination: qName,
+          destinationType: "queue" as const,
+          routingKey: b.routingKey ?? "",
+          arguments: { ...b.arguments },
+        }));
+  const passive = {
+    exchanges: declareExchange || exchangeName === "" ? [] : [exchangeName],
+    queues: declareQueue ? [] : [qName],
+  };
 
   const args: Record<string, ArgumentValue> = { "x-queue-type": queueType };
   if (deadLetter) {
@@ -246,10 +316,13 @@ export function planGroupTopology(
     if (limit !== "unlimited") args["x-delivery-limit"] = limit;
     else if (caps.deliveryLimitDefaulted) args["x-delivery-limit"] = -1;
   }
-  queues.push(queue(qName, queueType, args, `group ${group} of topic ${topic}`));
+  if (declareQueue)
+    queues.push(
+      queue(qName, queueType, { ...args, ...declaration.arguments }, `group ${group} of topic ${topic}`),
+    );
 
   if (deadLetter) {
-    const dlq = deadLetterQueueName(topic, group);
+    const dlq = deadLetterQueueName(qName);
     exchanges.push(exchange(DEAD_LETTER_EXCHANGE, "direct", "dead letters of every group, keyed by queue"));
     queues.push(queue(dlq, "quorum", { "x-queue-type": "quorum" }, `dead letters of ${qName}`));
     bindings.push(bind(DEAD_LETTER_EXCHANGE, dlq, "queue", qName));
@@ -261,7 +334,26 @@ export function planGroupTopology(
     bindings.push(...delay.bindings);
     bindings.push(bind(DELAY_DELIVER_EXCHANGE, qName, "queue", `${prefix(DELAY_LEVELS)}${qName}`));
   }
-  return { exchanges, queues, bindings };
+  return passive.exchanges.length + passive.queues.length > 0
+    ? { exchanges, queues, bindings, passive }
+    : { exchanges, queues, bindings };
+}
+
+/** Bindings of a group that names none: everything on topic and fanout exchanges. */
+function defaultBindings(
+  exchangeName: string,
+  type: ExchangeType,
+  declareQueue: boolean,
+  queueName: string,
+): GroupBinding[] {
+  if (!declareQueue || exchangeName === "") return [];
+  if (type === "topic") return [{ routingKey: "#" }];
+  if (type === "fanout") return [{ routingKey: "" }];
+  throw new InvalidOptionsError(
+    `queue '${queueName}' on ${type} exchange '${exchangeName}' needs bindings: the routing keys (direct) or ` +
+      `header matches (headers) it takes; mqa cannot guess them`,
+    { details: { exchange: exchangeName, queue: queueName } },
+  );
 }
 
 /** Union of plans without duplicates (first occurrence wins), keeping the safe order. */
@@ -269,19 +361,44 @@ export function mergePlans(...plans: readonly TopologyPlan[]): TopologyPlan {
   const exchanges = new Map<string, ExchangePlan>();
   const queues = new Map<string, QueuePlan>();
   const bindings = new Map<string, BindingPlan>();
+  const passiveExchanges = new Set<string>();
+  const passiveQueues = new Set<string>();
   for (const p of plans) {
+    p.passive?.exchanges.forEach((e) => passiveExchanges.add(e));
+    p.passive?.queues.forEach((q) => passiveQueues.add(q));
     for (const e of p.exchanges) if (!exchanges.has(e.name)) exchanges.set(e.name, e);
     for (const q of p.queues) if (!queues.has(q.name)) queues.set(q.name, q);
     for (const b of p.bindings) {
-      const key = `${b.source}\u0000${b.destinationType}\u0000${b.destination}\u0000${b.routingKey}`;
+      const key = `${b.source}\u0000${b.destinationType}\u0000${b.destination}\u0000${b.routingKey}\u0000${stableArgs(b.arguments)}`;
       if (!bindings.has(key)) bindings.set(key, b);
     }
   }
-  return {
+  const merged = {
     exchanges: [...exchanges.values()],
     queues: [...queues.values()],
     bindings: [...bindings.values()],
   };
+  return passiveExchanges.size + passiveQueues.size > 0
+    ? { ...merged, passive: { exchanges: [...passiveExchanges], queues: [...passiveQueues] } }
+    : merged;
+}
+
+function stableArgs(args: Arguments): string {
+  return JSON.stringify(Object.entries(args).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Names of the user's own resources: RabbitMQ's limit (255 bytes as a short string) and no `amq.` queues. */
+function assertResourceName(what: "exchange" | "queue", name: string): void {
+  const problem =
+    name.length === 0
+      ? "is empty"
+      : Buffer.byteLength(name) > 255
+        ? "is longer than 255 bytes"
+        : what === "queue" && name.startsWith("amq.")
+          ? "starts with the reserved prefix 'amq.'"
+          : undefined;
+  if (problem)
+    throw new InvalidOptionsError(`${what} name '${name}' ${problem}`, { details: { [what]: name } });
 }
 
 /**

@@ -22,6 +22,9 @@ import type {
   TransportFeatures,
 } from "../../core/transport.js";
 import { InFlight } from "../in-flight.js";
+import { validateSpec } from "../../spec/parse.js";
+import { AmqpAddressing, type GroupLayout } from "./addressing.js";
+import { groupResourcesOf } from "./spec-groups.js";
 import { ConfirmPublisher } from "./confirm-publisher.js";
 import { ConnectionManager, type LiveConnection } from "./connection-manager.js";
 import { declarePlan } from "./declare.js";
@@ -55,6 +58,9 @@ export class AmqpTransport implements Transport {
   private readonly consumeConnection: ConnectionManager;
   private readonly publisher: ConfirmPublisher;
   private readonly declarations = new Map<string, GroupDeclaration>();
+  private readonly addressing: AmqpAddressing;
+  /** Attached queues whose caveats were logged already (once per queue). */
+  private readonly warnedAttached = new Set<string>();
   private readonly subscriptions = new Set<AmqpSubscription>();
   private readonly events = new EventEmitter<TransportEvents>();
   private currentState: ConnectionState = { status: "idle" };
@@ -68,6 +74,19 @@ export class AmqpTransport implements Transport {
   constructor(options?: AmqpTransportOptions) {
     this.options = resolveAmqpOptions(options);
     this.log = (this.options.logger ?? silentLogger()).child({ transport: "amqp" });
+    const spec =
+      this.options.topology === undefined
+        ? undefined
+        : validateSpec(this.options.topology, "(AmqpTransport options.topology)");
+    this.addressing = new AmqpAddressing(
+      spec,
+      vhostOf(this.options.url),
+      this.options.queueFor,
+      this.options.queueType,
+    );
+    // The spec sizes the shared delay levels as `mqa topology` does, unless the caller set a size itself.
+    if (spec && options?.maxRetryDelayMs === undefined)
+      this.options = { ...this.options, maxRetryDelayMs: this.addressing.maxRetryDelayMs! };
     this.publishConnection = new ConnectionManager("publish", this.options, this.log);
     this.consumeConnection = new ConnectionManager("consume", this.options, this.log);
     this.publisher = new ConfirmPublisher(this.publishConnection, this.options, this.log);
@@ -137,21 +156,56 @@ export class AmqpTransport implements Transport {
     }
   }
 
+  /**
+   * Where a group lives: exchange, queue, dead-letter queue, whether the queue is attached (used as it is),
+   * and for an attached queue what the broker will not do for it. Throws `invalid-options` for a name the
+   * topology spec does not know.
+   */
+  groupLayout(topic: string, group: string): GroupLayout {
+    const declared = this.declarations.get(`${topic}\u0000${group}`);
+    return this.addressing.layout(topic, group, declared?.deadLetter ?? true);
+  }
+
   private plan(declaration: GroupDeclaration, version: string | undefined): TopologyPlan {
-    return planGroupTopology(declaration, {
-      queueType: this.options.queueType,
-      deliveryLimit: this.options.deliveryLimit,
-      maxDelayMs: this.options.maxRetryDelayMs,
-      retry: true,
-      ...(version !== undefined ? { brokerVersion: version } : {}),
-    });
+    const g = this.addressing.specGroup(declaration.topic, declaration.group);
+    const brokerVersion = version !== undefined ? { brokerVersion: version } : {};
+    if (!g)
+      return planGroupTopology(declaration, {
+        queueType: this.options.queueType,
+        deliveryLimit: this.options.deliveryLimit,
+        maxDelayMs: this.options.maxRetryDelayMs,
+        retry: true,
+        ...brokerVersion,
+      });
+    // The spec is the source of truth: its group's settings, exactly as `mqa topology` expands them.
+    return planGroupTopology(
+      { ...groupResourcesOf(g), topic: g.topic, group: g.group, deadLetter: g.deadLetter },
+      {
+        queueType: g.queueType,
+        deliveryLimit: g.deliveryLimit ?? this.options.deliveryLimit,
+        maxDelayMs: this.options.maxRetryDelayMs,
+        retry: g.retry,
+        ...brokerVersion,
+      },
+    );
   }
 
   async declare(declaration: GroupDeclaration): Promise<void> {
+    this.addressing.specGroup(declaration.topic, declaration.group); // a name the spec lacks fails first
     await this.connect();
     const live = await this.consumeConnection.waitReady(this.options.initialConnectTimeoutMs);
     await declarePlan(live.model, this.plan(declaration, live.serverVersion));
     this.declarations.set(`${declaration.topic}\u0000${declaration.group}`, { ...declaration });
+    this.warnAttached(declaration);
+  }
+
+  /** Say once per attached queue, at warn level, what the broker will not do for it. */
+  private warnAttached(declaration: GroupDeclaration): void {
+    const layout = this.groupLayout(declaration.topic, declaration.group);
+    if (!layout.attached || this.warnedAttached.has(layout.queue)) return;
+    this.warnedAttached.add(layout.queue);
+    for (const caveat of layout.caveats)
+      this.log.warn({ topic: layout.topic, group: layout.group, queue: layout.queue }, caveat);
   }
 
   /** After a (re)connect: declare everything again, then resume every subscription. */
@@ -201,7 +255,7 @@ export class AmqpTransport implements Transport {
       if (!this.connectedOnce) await (this.connecting ?? this.connect());
       const properties = toPublishProperties(message);
       await this.publisher.publish({
-        exchange: topic,
+        exchange: this.addressing.exchangeFor(topic),
         routingKey: message.key ?? "",
         content: Buffer.from(message.payload.buffer, message.payload.byteOffset, message.payload.byteLength),
         properties,
@@ -232,9 +286,12 @@ export class AmqpTransport implements Transport {
   ): Promise<Subscription> {
     if (this.shuttingDown) throw new ClosedError("the transport is closed; create a new one");
     if (!this.declarations.has(`${topic}\u0000${group}`)) await this.declare({ topic, group });
+    const layout = this.groupLayout(topic, group);
+    const queueType = layout.spec ? layout.spec.queueType : this.options.queueType;
     const subscription = new AmqpSubscription(
       topic,
       group,
+      layout.queue,
       handler,
       this.consumeConnection,
       this.publishCopy,
@@ -243,7 +300,9 @@ export class AmqpTransport implements Transport {
         ackBatchSize: this.options.ackBatchSize,
         ackBatchMs: this.options.ackBatchMs,
         closeTimeoutMs: this.options.closeTimeoutMs,
-        ...(this.options.queueType === "stream" ? { consumeArguments: { "x-stream-offset": "first" } } : {}),
+        ...(queueType === "stream" && !layout.attached
+          ? { consumeArguments: { "x-stream-offset": "first" } }
+          : {}),
       },
       this.log,
       (s) => this.subscriptions.delete(s),
@@ -257,7 +316,8 @@ export class AmqpTransport implements Transport {
   async readDeadLetters(topic: string, group: string, limit = 100): Promise<DeadLetter[]> {
     await this.connect();
     const live = await this.consumeConnection.waitReady(this.options.initialConnectTimeoutMs);
-    return readDeadLetters(live.model, topic, group, limit);
+    const layout = this.groupLayout(topic, group);
+    return readDeadLetters(live.model, topic, group, layout.deadLetterQueue ?? `${layout.queue}.dlq`, limit);
   }
 
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
@@ -281,6 +341,17 @@ export class AmqpTransport implements Transport {
     await Promise.all([this.publishConnection.abort(), this.consumeConnection.abort()]);
     await this.publisher.close(0);
     this.setState({ status: "closed" });
+  }
+}
+
+/** The vhost of an AMQP URL (the first, for a list): its path, `/` when empty. */
+function vhostOf(url: string | readonly string[]): string {
+  const first = typeof url === "string" ? url : (url[0] ?? "");
+  try {
+    const path = new URL(first).pathname;
+    return path === "" || path === "/" ? "/" : decodeURIComponent(path.slice(1));
+  } catch {
+    return "/";
   }
 }
 

@@ -1,0 +1,178 @@
+/**
+ * Where a topic and a group live on RabbitMQ. Without a topology spec: mqa's convention (exchange `T`, queue
+ * `T.G`). With one (the `topology` option, the file `mqa topology` applies), the spec is the source of truth:
+ * a topic publishes to the exchange the spec names, a group consumes the queue the spec names with the
+ * bindings, type and arguments it gives, and a name the spec does not know is refused with the names it does.
+ */
+import { InvalidOptionsError } from "../../core/errors.js";
+import { rabbitGroups, rabbitMaxRetryDelayMs, type ResolvedRabbitGroup } from "../../spec/rabbit-groups.js";
+import type { TopologySpec } from "../../spec/schema/spec.js";
+import { groupQueueName, isBrokerExchange } from "./topology-plan.js";
+
+/** How one group is laid out on the broker, and what is off when it attaches to someone else's queue. */
+export interface GroupLayout {
+  readonly topic: string;
+  readonly group: string;
+  readonly exchange: string;
+  readonly queue: string;
+  /** The queue exists already and mqa only consumes it (never declares it or changes its arguments). */
+  readonly attached: boolean;
+  /** mqa's dead-letter queue for the group (`<queue>.dlq`), or undefined without one. */
+  readonly deadLetterQueue: string | undefined;
+  /** Plain statements of what the broker itself will not do for an attached queue; empty otherwise. */
+  readonly caveats: readonly string[];
+  /** The spec's group, when a spec was given. */
+  readonly spec: ResolvedRabbitGroup | undefined;
+}
+
+/** Topic and group names → RabbitMQ resources, from a spec or by convention. */
+export class AmqpAddressing {
+  private readonly groups = new Map<string, ResolvedRabbitGroup>();
+  private readonly topicExchanges = new Map<string, string>();
+  private readonly exchanges = new Set<string>();
+
+  constructor(
+    readonly spec: TopologySpec | undefined,
+    /** The vhost the connection uses: only the spec's resources in it apply. */
+    readonly vhost: string,
+    /** The queue of a group the spec does not name (the transport's `queueFor` option). */
+    private readonly queueFor?: (topic: string, group: string) => { name: string; existing?: boolean },
+    /** Queue type of the queues mqa declares for `queueFor` groups (the transport's `queueType`). */
+    private readonly queueType: "quorum" | "classic" | "stream" = "quorum",
+  ) {
+    for (const g of rabbitGroups(spec)) {
+      if (g.vhost !== vhost) continue;
+      this.groups.set(key(g.topic, g.group), g);
+      this.topicExchanges.set(g.topic, g.exchange);
+    }
+    for (const t of spec?.rabbitmq?.topics ?? [])
+      if ((t.vhost ?? "/") === vhost) this.topicExchanges.set(t.name, t.exchange ?? t.name);
+    for (const e of spec?.rabbitmq?.exchanges ?? [])
+      if ((e.vhost ?? "/") === vhost) this.exchanges.add(e.name);
+  }
+
+  /** Longest retry delay the spec's delay levels hold (undefined without a spec). */
+  get maxRetryDelayMs(): number | undefined {
+    return this.spec ? rabbitMaxRetryDelayMs(this.spec) : undefined;
+  }
+
+  /** The exchange a publish to `topic` goes to. */
+  exchangeFor(topic: string): string {
+    if (!this.spec) return topic;
+    const exchange = this.topicExchanges.get(topic);
+    if (exchange !== undefined) return exchange;
+    // An exchange the spec declares (or RabbitMQ's own) can be published to by its name.
+    if (this.exchanges.has(topic) || isBrokerExchange(topic)) return topic;
+    throw new InvalidOptionsError(
+      `topic '${topic}' is not in the topology spec (vhost '${this.vhost}'): add it to rabbitmq.topics, ` +
+        `or publish to one of: ${list([...this.topicExchanges.keys(), ...this.exchanges])}`,
+      { details: { topic } },
+    );
+  }
+
+  /**
+   * The spec's group (or the `queueFor` option's queue, as if a spec named it), or undefined by convention;
+   * throws when a spec is given and does not know it.
+   */
+  specGroup(topic: string, group: string): ResolvedRabbitGroup | undefined {
+    if (!this.spec) return this.queueFor ? this.custom(topic, group) : undefined;
+    const g = this.groups.get(key(topic, group));
+    if (g) return g;
+    const known = [...this.groups.values()].filter((x) => x.topic === topic).map((x) => x.group);
+    throw new InvalidOptionsError(
+      known.length > 0
+        ? `group '${group}' of topic '${topic}' is not in the topology spec; its groups are: ${list(known)}`
+        : `topic '${topic}' has no groups in the topology spec (vhost '${this.vhost}'); add it to rabbitmq.topics with its groups`,
+      { details: { topic, group } },
+    );
+  }
+
+  private custom(topic: string, group: string): ResolvedRabbitGroup {
+    const q = this.queueFor!(topic, group);
+    if (typeof q?.name !== "string" || q.name === "")
+      throw new InvalidOptionsError(
+        `queueFor('${topic}', '${group}') must return { name: string, existing?: boolean }, got ${JSON.stringify(q)}`,
+      );
+    const existing = q.existing ?? false;
+    return {
+      vhost: this.vhost,
+      topic,
+      group,
+      path: `queueFor(${topic}, ${group})`,
+      exchange: topic,
+      exchangeType: "topic",
+      declareExchange: !isBrokerExchange(topic),
+      queue: q.name,
+      declareQueue: !existing,
+      // Publishes to the topic reach the queue through exchange `T` in both cases; an attached queue keeps
+      // whatever bindings its owner made besides (a binding only adds a route).
+      bindings: existing ? [{ routingKey: "#", arguments: {} }] : undefined,
+      queueType: this.queueType,
+      arguments: {},
+      deadLetter: true,
+      retry: true,
+    };
+  }
+
+  /** The layout of a group. */
+  layout(topic: string, group: string, deadLetter: boolean): GroupLayout {
+    const g = this.specGroup(topic, group);
+    const queue = g?.queue ?? groupQueueName(topic, group);
+    const dlq = (g?.deadLetter ?? deadLetter) ? `${queue}.dlq` : undefined;
+    return {
+      topic,
+      group,
+      exchange: g?.exchange ?? topic,
+      queue,
+      attached: g ? !g.declareQueue : false,
+      deadLetterQueue: dlq,
+      caveats: g && !g.declareQueue ? attachCaveats(g) : [],
+      spec: g,
+    };
+  }
+}
+
+function key(topic: string, group: string): string {
+  return `${topic}\u0000${group}`;
+}
+
+function list(names: readonly string[]): string {
+  return names.length === 0 ? "(none)" : names.map((n) => `'${n}'`).join(", ");
+}
+
+/**
+ * What an attached queue does not get, said plainly: mqa's retries and dead letters still work (they are
+ * copies it publishes), but what the broker does on its own follows the queue's own arguments.
+ */
+export function attachCaveats(g: ResolvedRabbitGroup): string[] {
+  const out: string[] = [];
+  const d = g.describedQueue;
+  if (!d) {
+    out.push(
+      `queue '${g.queue}' is attached as it is: mqa cannot read its arguments over AMQP, so what the broker does on its own ` +
+        "(expiry, overflow, a delivery limit, its own dead-letter exchange) is the queue's business; " +
+        "describe it in rabbitmq.queues or run `mqa audit` on the broker to see it",
+    );
+    return out;
+  }
+  const dlx = d.arguments["x-dead-letter-exchange"];
+  if (d.type !== "quorum")
+    out.push(
+      `queue '${g.queue}' is a ${d.type} queue: it has no delivery limit, so a message that crashes its consumer ` +
+        "is redelivered until mqa counts it out (only mqa's own retries are counted; a crash counts as one redelivery)",
+    );
+  if (dlx === undefined && d.type !== "stream") {
+    const drops: string[] = [];
+    if (d.arguments["x-message-ttl"] !== undefined) drops.push("expire (x-message-ttl)");
+    const overflow = d.arguments["x-overflow"];
+    if (d.arguments["x-max-length"] !== undefined || d.arguments["x-max-length-bytes"] !== undefined)
+      drops.push(overflow === "reject-publish" ? "" : "overflow (x-max-length, drop-head)");
+    const what = drops.filter((x) => x !== "");
+    out.push(
+      `queue '${g.queue}' has no x-dead-letter-exchange: messages the broker itself drops` +
+        (what.length > 0 ? ` (those that ${what.join(" or ")})` : "") +
+        ` are gone; mqa's own dead letters go to '${g.queue}.dlq' through mqa.dlx`,
+    );
+  }
+  return out;
+}
