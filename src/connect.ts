@@ -6,12 +6,24 @@ import type { Logger } from "pino";
 import { MqaError } from "./core/errors.js";
 import { maskUrl } from "./core/redact.js";
 import type { Transport } from "./core/transport.js";
+import type { TopologySpec } from "./spec/schema/spec.js";
+import type { AmqpTransportOptions } from "./transports/amqp/options.js";
+import type { RedisTransportOptions } from "./transports/redis/options.js";
 import { MemoryTransport } from "./transports/memory/transport.js";
 
 export interface ConnectOptions {
   logger?: Logger;
   /** How long `connect()` keeps trying before it rejects (the transports' `initialConnectTimeoutMs`). */
   initialConnectTimeoutMs?: number;
+  /**
+   * A topology spec (`loadSpecFile`): the transport declares what it describes and refuses names it does not
+   * know (the transports' `topology` option). Ignored by the in-memory broker.
+   */
+  topology?: TopologySpec;
+  /** More options for the RabbitMQ transport, when the URL is `amqp(s)://`. */
+  amqp?: Omit<AmqpTransportOptions, "url">;
+  /** More options for the Redis transport, when the URL is `redis(s)://`. */
+  redis?: Omit<RedisTransportOptions, "url">;
 }
 
 type Loader = (url: string, options: ConnectOptions) => Promise<Transport>;
@@ -31,17 +43,18 @@ function common(options: ConnectOptions): ConnectOptions {
     ...(options.initialConnectTimeoutMs !== undefined
       ? { initialConnectTimeoutMs: options.initialConnectTimeoutMs }
       : {}),
+    ...(options.topology ? { topology: options.topology } : {}),
   };
 }
 
 async function loadRedis(url: string, options: ConnectOptions): Promise<Transport> {
   const { createRedisTransport } = await import("./transports/redis/mod.js");
-  return createRedisTransport({ url, ...common(options) });
+  return createRedisTransport({ ...options.redis, url, ...common(options) });
 }
 
 async function loadAmqp(url: string, options: ConnectOptions): Promise<Transport> {
   const { createAmqpTransport } = await import("./transports/amqp/mod.js");
-  return createAmqpTransport({ url, ...common(options) });
+  return createAmqpTransport({ ...options.amqp, url, ...common(options) });
 }
 
 /** Create (not yet connected) the transport for `url`. */

@@ -3,7 +3,7 @@
  * stare at 30 silent seconds when the URL is wrong or the broker is down: the first connect gives up after
  * 10 s (`MQA_CONNECT_TIMEOUT_MS` changes it), and every failed attempt is reported on stderr as it happens.
  */
-import { createTransport } from "../connect.js";
+import { createTransport, type ConnectOptions } from "../connect.js";
 import { InvalidOptionsError } from "../core/errors.js";
 import { maskUrl } from "../core/redact.js";
 import type { Transport } from "../core/transport.js";
@@ -20,8 +20,11 @@ function connectTimeoutMs(): number {
 }
 
 /** A transport for `broker` that says on stderr while it is trying to (re)connect. */
-export async function cliTransport(broker: string): Promise<Transport> {
-  const transport = await createTransport(broker, { initialConnectTimeoutMs: connectTimeoutMs() });
+export async function cliTransport(broker: string, options: ConnectOptions = {}): Promise<Transport> {
+  const transport = await createTransport(broker, {
+    ...options,
+    initialConnectTimeoutMs: connectTimeoutMs(),
+  });
   transport.onStateChange((state) => {
     // A first connect that failed shows as "connecting" attempt 2, 3… (RabbitMQ) or "reconnecting" (Redis).
     const retrying = state.status === "reconnecting" || (state.status === "connecting" && state.attempt > 1);

@@ -1,7 +1,9 @@
 /**
- * Tail on RabbitMQ: an exclusive, auto-deleted, server-named queue bound to the topic exchange with
- * `#`, consumed without acks. It gets a copy of every message published from now on; no group's queue
- * is touched, and the broker deletes the queue when this connection ends, even if the process crashes.
+ * Tail on RabbitMQ: an exclusive, auto-deleted, server-named queue bound to the topic's exchange so that
+ * it matches everything (`#` on a topic exchange, an empty match on a headers exchange, any key on fanout;
+ * on a direct exchange, every routing key the groups are bound with), consumed without acks. It gets a
+ * copy of every message published from now on; no group's queue is touched, and the broker deletes the
+ * queue when this connection ends, even if the process crashes.
  */
 import amqplib from "amqplib";
 import { MqaError } from "../core/errors.js";
@@ -9,28 +11,42 @@ import { maskUrl } from "../core/redact.js";
 import { fromDelivery } from "../transports/amqp/message-mapping.js";
 import type { TailOpener } from "./tail.js";
 
-/** Open an AMQP tail on `topic`. */
-export const openAmqpTail: TailOpener = async (url, topic, onMessage) => {
+/** Open an AMQP tail on `topic` (or on the exchange the spec names for it). */
+export const openAmqpTail: TailOpener = async (url, topic, onMessage, options = {}) => {
+  const exchange = options.exchange ?? topic;
+  const type = options.exchangeType ?? "topic";
+  const bindings: Array<{ key: string; args?: Record<string, unknown> }> =
+    type === "headers"
+      ? [{ key: "", args: { "x-match": "all" } }] // no header to match: every message matches
+      : type === "direct"
+        ? (options.routingKeys ?? []).map((key) => ({ key }))
+        : [{ key: type === "topic" ? "#" : "" }];
+  if (bindings.length === 0)
+    throw new MqaError(
+      "invalid-options",
+      `exchange "${exchange}" is a direct exchange: a tail needs the routing keys to follow (--routing-key), or a spec whose groups bind some`,
+    );
   const model = await amqplib.connect(url);
   try {
     const check = await model.createChannel();
     check.on("error", () => undefined);
     try {
-      await check.checkExchange(topic);
+      await check.checkExchange(exchange);
     } catch (cause) {
       throw new MqaError(
-        "unsupported",
-        `topic "${topic}" does not exist on ${maskUrl(url)} (no exchange of that name); declare a group first`,
+        "not-found",
+        `topic "${topic}" does not exist on ${maskUrl(url)} (no exchange "${exchange}"); declare a group first`,
         { cause },
       );
     }
     await check.close().catch(() => undefined);
     const ch = await model.createChannel();
     const { queue } = await ch.assertQueue("", { exclusive: true, autoDelete: true, durable: false });
-    await ch.bindQueue(queue, topic, "#");
+    for (const b of bindings) await ch.bindQueue(queue, exchange, b.key, b.args);
     await ch.consume(queue, (msg) => msg && onMessage(fromDelivery(msg, topic)), { noAck: true });
+    const how = bindings.map((b) => (b.args ? "any headers" : b.key === "" ? '""' : b.key)).join(", ");
     return {
-      method: `exclusive auto-delete queue ${queue} bound to exchange ${topic} with # (removed when tail exits)`,
+      method: `exclusive auto-delete queue ${queue} bound to ${type} exchange ${exchange} with ${how} (removed when tail exits)`,
       close: async () => {
         await model.close().catch(() => undefined);
       },

@@ -15,7 +15,28 @@ export interface Tail {
   close(): Promise<void>;
 }
 
-export type TailOpener = (url: string, topic: string, onMessage: (m: Message) => void) => Promise<Tail>;
+/** Where a topic really is, when not at mqa's default names (from a spec or the command line). */
+export interface TailOptions {
+  /** RabbitMQ: the exchange to follow. @defaultValue the topic */
+  exchange?: string;
+  /** RabbitMQ: its type, to bind so that everything matches. @defaultValue "topic" */
+  exchangeType?: "direct" | "topic" | "fanout" | "headers";
+  /** RabbitMQ direct exchanges: the routing keys to follow. */
+  routingKeys?: readonly string[];
+  /** Redis: the stream key as it is. @defaultValue `<keyPrefix>:{topic}` */
+  key?: string;
+  /** Redis: the field holding other producers' payload. */
+  fields?: { payload: string; contentType?: string; id?: string };
+  /** Redis: key prefix of mqa's streams. @defaultValue "mqa" */
+  keyPrefix?: string;
+}
+
+export type TailOpener = (
+  url: string,
+  topic: string,
+  onMessage: (m: Message) => void,
+  options?: TailOptions,
+) => Promise<Tail>;
 
 const openers: Record<string, () => Promise<TailOpener>> = {
   "amqp:": async () => (await import("./amqp.js")).openAmqpTail,
@@ -25,9 +46,14 @@ const openers: Record<string, () => Promise<TailOpener>> = {
 };
 
 /** Start following `topic` on the broker at `url`. */
-export async function openTail(url: string, topic: string, onMessage: (m: Message) => void): Promise<Tail> {
+export async function openTail(
+  url: string,
+  topic: string,
+  onMessage: (m: Message) => void,
+  options: TailOptions = {},
+): Promise<Tail> {
   const opener = openers[new URL(url).protocol];
-  return opener ? (await opener())(url, topic, onMessage) : openGroupTail(url, topic, onMessage);
+  return opener ? (await opener())(url, topic, onMessage, options) : openGroupTail(url, topic, onMessage);
 }
 
 /** Fallback: a temporary group of our own, acked as we go, closed on exit. */

@@ -3,11 +3,9 @@ import { cliTransport } from "../transport.js";
 import type { Delivery, Subscription } from "../../core/transport.js";
 import { positiveInt } from "../args.js";
 import { messageLine } from "../message-json.js";
+import { resolveAddress, type AddressFlags } from "../address.js";
 
-interface ConsumeCliOptions {
-  broker: string;
-  topic: string;
-  group: string;
+interface ConsumeCliOptions extends AddressFlags {
   count?: number;
   ack: boolean;
   prefetch: number;
@@ -23,27 +21,42 @@ export function registerConsumeCommand(program: Command): void {
         "(--no-ack holds them and hands them back on exit, without counting an attempt)",
     )
     .requiredOption("--broker <url>", "memory://, amqp://user:pass@host:5672 or redis://host:6379")
-    .requiredOption("--topic <topic>", "topic to consume from")
-    .requiredOption("--group <group>", "consumer group (declared if missing)")
+    .option("--topic <topic>", "topic to consume from (with --spec: a topic of the spec)")
+    .option("--group <group>", "consumer group (declared if missing; with --spec: a group of the spec)")
+    .option("--spec <file>", "topology spec: the group's queue, bindings and arguments are the spec's")
+    .option("--queue <name>", "RabbitMQ: consume this existing queue as it is (checked, never declared)")
+    .option("--stream <key>", "Redis: consume this stream key as it is, as --group (created when absent)")
+    .option("--payload-field <field>", "with --stream: the field holding other producers' payload")
     .option("--count <n>", "stop after this many messages", positiveInt)
     .option("--ack", "acknowledge each message (default)", true)
     .option("--no-ack", "do not acknowledge: messages go back to the group on exit")
     .option("--prefetch <n>", "deliveries held at once", positiveInt, 10)
     .option("--dead-letters", "print the group's dead letters (read without removing them) and exit")
     .action(async (opts: ConsumeCliOptions) => {
-      const transport = await cliTransport(opts.broker);
+      const address = await resolveAddress(opts, true);
+      const topic = address.topic;
+      const group = address.group!;
+      const transport = await cliTransport(opts.broker, address.connect);
       await transport.connect();
       if (opts.deadLetters) {
         try {
-          for (const d of await transport.readDeadLetters(opts.topic, opts.group, opts.count ?? 100)) {
-            process.stdout.write(`${messageLine(d.message, opts.group, { reason: d.reason })}\n`);
+          for (const d of await transport.readDeadLetters(topic, group, opts.count ?? 100)) {
+            process.stdout.write(`${messageLine(d.message, group, { reason: d.reason })}\n`);
           }
         } finally {
           await transport.close({ timeoutMs: 5000 });
         }
         return;
       }
-      await transport.declare({ topic: opts.topic, group: opts.group });
+      await transport.declare({ topic, group });
+      if ("groupLayout" in transport && typeof transport.groupLayout === "function") {
+        // RabbitMQ: say once what the broker will not do for a queue that is used as it is.
+        const layout = (transport.groupLayout as (t: string, g: string) => { caveats: readonly string[] })(
+          topic,
+          group,
+        );
+        for (const caveat of layout.caveats) process.stderr.write(`mqa consume: note: ${caveat}\n`);
+      }
       let seen = 0;
       let finish: () => void = () => undefined;
       const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -55,12 +68,12 @@ export function registerConsumeCommand(program: Command): void {
       const limit = opts.count;
       const prefetch = limit !== undefined && !opts.ack ? Math.max(opts.prefetch, limit) : opts.prefetch;
       const sub: Subscription = await transport.subscribe(
-        opts.topic,
-        opts.group,
+        topic,
+        group,
         async (delivery: Delivery) => {
           if (limit !== undefined && seen >= limit) return hold(delivery); // past the count: hand it back
           seen++;
-          process.stdout.write(`${messageLine(delivery.message, opts.group)}\n`);
+          process.stdout.write(`${messageLine(delivery.message, group)}\n`);
           if (limit !== undefined && seen >= limit) finish();
           if (opts.ack) await delivery.ack();
           else await hold(delivery);

@@ -7,6 +7,7 @@
 import { InvalidOptionsError } from "../../core/errors.js";
 import { rabbitGroups, rabbitMaxRetryDelayMs, type ResolvedRabbitGroup } from "../../spec/rabbit-groups.js";
 import type { TopologySpec } from "../../spec/schema/spec.js";
+import type { QueueChoice } from "./options.js";
 import { groupQueueName, isBrokerExchange } from "./topology-plan.js";
 
 /** How one group is laid out on the broker, and what is off when it attaches to someone else's queue. */
@@ -36,7 +37,7 @@ export class AmqpAddressing {
     /** The vhost the connection uses: only the spec's resources in it apply. */
     readonly vhost: string,
     /** The queue of a group the spec does not name (the transport's `queueFor` option). */
-    private readonly queueFor?: (topic: string, group: string) => { name: string; existing?: boolean },
+    private readonly queueFor?: (topic: string, group: string) => QueueChoice,
     /** Queue type of the queues mqa declares for `queueFor` groups (the transport's `queueType`). */
     private readonly queueType: "quorum" | "classic" | "stream" = "quorum",
   ) {
@@ -109,8 +110,8 @@ export class AmqpAddressing {
       bindings: existing ? [{ routingKey: "#", arguments: {} }] : undefined,
       queueType: this.queueType,
       arguments: {},
-      deadLetter: true,
-      retry: true,
+      deadLetter: q.deadLetter ?? true,
+      retry: q.retry ?? true,
     };
   }
 

@@ -1,6 +1,7 @@
 /** `mqa/amqp`: the RabbitMQ transport. See docs/amqp.md. */
 export { AmqpTransport, createAmqpTransport } from "./transport.js";
-export type { AmqpTransportOptions, ResolvedAmqpOptions } from "./options.js";
+export type { AmqpTransportOptions, ResolvedAmqpOptions, QueueChoice } from "./options.js";
+export type { GroupLayout } from "./addressing.js";
 export { resolveAmqpOptions } from "./options.js";
 export * from "./topology-plan.js";
 export { parseVersion, compareVersions, type Version } from "./server-version.js";

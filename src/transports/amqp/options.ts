@@ -85,10 +85,9 @@ const schema = z.strictObject({
    * (checked, never declared). @defaultValue `<topic>.<group>`, declared by mqa
    */
   queueFor: z
-    .custom<(topic: string, group: string) => { name: string; existing?: boolean }>(
-      (v) => typeof v === "function",
-      { message: "must be a function (topic, group) => { name, existing? }" },
-    )
+    .custom<(topic: string, group: string) => QueueChoice>((v) => typeof v === "function", {
+      message: "must be a function (topic, group) => { name, existing? }",
+    })
     .optional(),
   /** pino logger; a silent one when absent. */
   logger: z
@@ -97,6 +96,18 @@ const schema = z.strictObject({
     })
     .optional(),
 });
+
+/** What `queueFor` returns for a group. */
+export interface QueueChoice {
+  /** The queue's name. */
+  name: string;
+  /** It exists already: checked, consumed, never declared. @defaultValue false */
+  existing?: boolean;
+  /** Build mqa's delay route to it, for `retry({ delayMs })`. @defaultValue true */
+  retry?: boolean;
+  /** Build mqa's dead-letter queue `<name>.dlq` for it. @defaultValue true */
+  deadLetter?: boolean;
+}
 
 /** Options accepted by {@link createAmqpTransport}. */
 export type AmqpTransportOptions = z.input<typeof schema>;
