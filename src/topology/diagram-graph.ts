@@ -7,6 +7,7 @@ import { expandRabbit } from "./expand-rabbit.js";
 import { specToRedisModel } from "./expand-redis.js";
 import { DLX_EXCHANGE } from "./rabbit-conventions.js";
 import type { TopologySpec } from "../spec/schema/spec.js";
+import { rabbitGroups } from "../spec/rabbit-groups.js";
 
 export type NodeKind =
   "publisher" | "exchange" | "queue" | "dlq" | "delay" | "consumer" | "stream" | "group" | "delayed-set";
@@ -125,10 +126,22 @@ function rabbitFlow(g: Builder, spec: TopologySpec, defs: RabbitDefinitions): vo
   for (const t of r?.topics ?? []) {
     const vhost = t.vhost ?? "/";
     for (const p of t.publishers ?? [])
-      g.edge({ from: actor("publisher", p, vhost), to: ex(vhost, t.name), kind: "flow" });
-    for (const grp of t.groups)
-      for (const c of grp.consumers ?? [])
-        g.edge({ from: qid(vhost, `${t.name}.${grp.name}`), to: actor("consumer", c, vhost), kind: "flow" });
+      g.edge({ from: actor("publisher", p, vhost), to: ex(vhost, t.exchange ?? t.name), kind: "flow" });
+  }
+  // Groups where they really are (src/spec/rabbit-groups.ts): an attached queue's own bindings are its
+  // owner's, not in the expansion, so its flow from the topic's exchange is drawn here.
+  for (const grp of rabbitGroups(r)) {
+    const spec = r!.topics!.find((t) => t.name === grp.topic && (t.vhost ?? "/") === grp.vhost);
+    const own = spec?.groups.find((x) => x.name === grp.group);
+    if (!grp.declareQueue && grp.bindings === undefined && grp.exchange !== "")
+      g.edge({
+        from: ex(grp.vhost, grp.exchange),
+        to: qid(grp.vhost, grp.queue),
+        kind: "flow",
+        label: "existing bindings",
+      });
+    for (const c of own?.consumers ?? [])
+      g.edge({ from: qid(grp.vhost, grp.queue), to: actor("consumer", c, grp.vhost), kind: "flow" });
   }
   for (const e of r?.exchanges ?? [])
     for (const p of e.publishers ?? [])

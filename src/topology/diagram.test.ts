@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { specToFlowGraph } from "./diagram-graph.js";
 import { toAscii, toMermaid } from "./diagram.js";
-import { loadSpecFile } from "../spec/parse.js";
+import { loadSpecFile, validateSpec } from "../spec/parse.js";
 
 const shop = () => loadSpecFile(join(import.meta.dirname, "fixtures/shop.yaml"));
 
@@ -46,5 +46,31 @@ describe("diagram", () => {
       expect(ids.has(m[1])).toBe(true);
       expect(ids.has(m[2])).toBe(true);
     }
+  });
+
+  it("draws groups where they really are: an existing exchange and an attached queue with its owner's bindings", () => {
+    const spec = validateSpec({
+      version: 1,
+      rabbitmq: {
+        vhosts: [{ name: "/" }],
+        topics: [
+          {
+            name: "orders",
+            exchange: "shop.events",
+            existing: true,
+            publishers: ["checkout"],
+            groups: [
+              { name: "billing", queue: "billing-q", existing: true, consumers: ["billing-svc"] },
+              { name: "audit", bindings: ["order.*"], consumers: ["auditor"] },
+            ],
+          },
+        ],
+      },
+    });
+    const text = toAscii(specToFlowGraph(spec));
+    expect(text).toContain("checkout [publisher] ──▶ shop.events [exchange]");
+    expect(text).toMatch(/shop\.events \[exchange\] ──▶ billing-q.* \(existing bindings\)/);
+    expect(text).toMatch(/billing-q.* ──▶ billing-svc \[consumer\]/);
+    expect(text).toMatch(/shop\.events \[exchange\] ──▶ orders\.audit.* \(order\.\*\)/);
   });
 });
