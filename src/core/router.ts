@@ -37,6 +37,17 @@ export interface Route<T> {
   handler: (payload: T, ctx: MessageContext<T>) => Promise<void> | void;
 }
 
+/** The topic and group names a router accepts: any, or a spec's (`SpecNames<typeof spec>`). */
+export interface RouteNames {
+  topic: string;
+  group: string;
+}
+
+/** The groups `Names` allows for `Topic`; any string when names are not constrained. */
+export type GroupOf<Names extends RouteNames, Topic extends string> = string extends Names["topic"]
+  ? string
+  : Extract<Names, { topic: Topic }>["group"];
+
 export interface RouterOptions {
   /** Router-wide middleware, outermost first. */
   middleware?: Middleware[];
@@ -57,8 +68,11 @@ const routeShape = z.strictObject({
   handler: z.function(),
 });
 
-/** Routes deliveries from a transport to typed handlers through middleware. */
-export class Router {
+/**
+ * Routes deliveries from a transport to typed handlers through middleware. `Router<SpecNames<typeof spec>>`
+ * (with a spec from `defineTopology`) accepts only the spec's topics and, for each, its groups, at compile time.
+ */
+export class Router<Names extends RouteNames = RouteNames> {
   private readonly routes: Array<Route<unknown>> = [];
   private readonly subscriptions: Subscription[] = [];
   private readonly logger: Logger;
@@ -72,7 +86,9 @@ export class Router {
   }
 
   /** Register a handler. Call before {@link start}. */
-  handle<T>(route: Route<T>): this {
+  handle<T, Topic extends Names["topic"]>(
+    route: Route<T> & { topic: Topic; group: GroupOf<Names, Topic> },
+  ): this {
     parseOptions(routeShape, route, `route ${route.topic ?? "?"}/${route.group ?? "?"}`);
     if (this.started) throw new MqaError("invalid-options", "Router.handle() must be called before start()");
     this.routes.push(route as Route<unknown>);

@@ -8,3 +8,11 @@ export { topologySpec, type TopologySpec, type RabbitSpec, type RedisSpec } from
 export { InvalidSpecError, type SpecIssue } from "./errors.js";
 export { retryDelaysMs, type RetrySpec } from "./retry-schedule.js";
 export { durationMs, formatDuration, type Duration } from "./duration.js";
+export {
+  defineTopology,
+  type DefinedTopology,
+  type SpecNames,
+  type SpecTopic,
+  type TopologySpecInput,
+} from "./define.js";
+export { rabbitGroups, type ResolvedRabbitGroup } from "./rabbit-groups.js";
