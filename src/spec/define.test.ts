@@ -19,6 +19,7 @@ const spec = defineTopology({
 
 describe("defineTopology", () => {
   it("keeps topic and group names as types", () => {
+    expect(spec.rabbitmq?.topics?.map((t) => t.name)).toEqual(["orders", "invoices"]);
     expectTypeOf<SpecTopic<typeof spec>>().toEqualTypeOf<"orders" | "invoices" | "clicks">();
     expectTypeOf<SpecNames<typeof spec>>().toEqualTypeOf<
       | { topic: "orders"; group: "billing" }
