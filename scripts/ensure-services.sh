@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Make RabbitMQ (with the management plugin), Redis and PostgreSQL answer on localhost, starting them
-# with the machine's standard commands when they do not. Never reconfigures a running service.
+# with the machine's standard commands when they do not, and install Debian's Chromium for the browser test
+# when it is missing. Never reconfigures a running service. Run by `npm test` (pretest) and by .ci/run;
+# says what it did, and exits non-zero naming what it could not do.
+# MQA_SKIP_SERVICE_SETUP=1 skips it (brokers elsewhere: set MQA_TEST_AMQP_URL and friends yourself).
 set -uo pipefail
+if [ "${MQA_SKIP_SERVICE_SETUP:-}" = "1" ]; then echo "test services: setup skipped (MQA_SKIP_SERVICE_SETUP=1)"; exit 0; fi
+failed=()
 
 wait_for() { # name, tries, command...
   local name=$1 tries=$2; shift 2
   for _ in $(seq "$tries"); do "$@" >/dev/null 2>&1 && { echo "$name: up"; return 0; }; sleep 1; done
-  echo "$name: DOWN after ${tries}s" >&2; return 1
+  echo "$name: DOWN after ${tries}s" >&2; failed+=("$name"); return 1
 }
 
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
@@ -43,4 +48,12 @@ if ! command -v chromium >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }
 fi
-if command -v chromium >/dev/null 2>&1; then echo "chromium: $(chromium --version 2>/dev/null | head -1)"; else echo "chromium: MISSING" >&2; exit 1; fi
+if command -v chromium >/dev/null 2>&1; then echo "chromium: $(chromium --version 2>/dev/null | head -1)"; else
+  echo "chromium: MISSING (could not install Debian's chromium: run 'apt-get install chromium' as root)" >&2
+  failed+=(chromium)
+fi
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "test services: NOT ready: ${failed[*]} (tests that need them would fail; see above)" >&2
+  exit 1
+fi
+echo "test services: ready"
