@@ -14,7 +14,8 @@ import { alertRules, alertRulesYaml } from "../src/monitor/rules.js";
 import { serveMonitor } from "../src/monitor/server.js";
 import type { Snapshot } from "../src/monitor/snapshot.js";
 import { waitFor } from "../src/testing/wait.js";
-import { AMQP_URL } from "./support/amqp.js";
+import { createAmqpTransport } from "../src/transports/amqp/mod.js";
+import { AMQP_URL, deleteTopology } from "./support/amqp.js";
 import { mqa } from "./support/cli.js";
 import { RABBIT_MANAGEMENT_URL, REDIS_URL, cleanupRedis, uniqueName } from "./support/topology.js";
 
@@ -111,7 +112,15 @@ describe("mqa monitor on RabbitMQ (management API)", () => {
   }, 90_000);
 
   it("prints one JSON report with --once --json, password masked", async () => {
-    const r = await mqa("monitor", RABBIT_MANAGEMENT_URL, "--once", "--json");
+    // mqa's delay levels exist once any group is declared: declare one here rather than count on another
+    // test having done it (the levels are shared by every mqa service, so they stay; the group goes).
+    const topic = uniqueName("mon.topic");
+    const t = createAmqpTransport({ url: AMQP_URL, initialConnectTimeoutMs: 5000 });
+    await t.declare({ topic, group: "g" });
+    await t.close();
+    const r = await mqa("monitor", RABBIT_MANAGEMENT_URL, "--once", "--json").finally(() =>
+      deleteTopology(AMQP_URL, [{ topic, groups: ["g"] }]),
+    );
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as { target: string; queues: { resource: string; role: string }[] };
     expect(report.target).toBe("http://guest:****@127.0.0.1:15672/");
