@@ -69,3 +69,30 @@ export async function until(
 
 export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** A name no other test uses: `<prefix>-<8 random characters>`. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/**
+ * A raw ioredis client, as "the other service" that owns streams outside mqa's prefix: every key passed to
+ * `track` is deleted by `cleanup()`, along with the client.
+ */
+export function rawRedis(url = REDIS_URL) {
+  const client = new Redis(url);
+  const keys = new Set<string>();
+  return {
+    client,
+    /** Remember `key` for deletion; returns it. */
+    track(key: string): string {
+      keys.add(key);
+      return key;
+    },
+    async cleanup(): Promise<void> {
+      if (keys.size > 0) await client.del(...keys).catch(() => undefined);
+      keys.clear();
+      client.disconnect();
+    },
+  };
+}

@@ -4,10 +4,39 @@
  * nothing to clean up.
  */
 import { Redis } from "ioredis";
-import { RedisKeyNames } from "../transports/redis/naming.js";
-import { decodeEntry } from "../transports/redis/fields.js";
+import { z } from "zod";
+import type { Message } from "../core/message.js";
+import { parseOptions } from "../core/options.js";
+import { DEFAULT_KEY_PREFIX, RedisKeyNames } from "../transports/redis/naming.js";
+import { decodeEntry, type FieldMapping } from "../transports/redis/fields.js";
 import type { RawEntry } from "../transports/redis/fields.js";
-import type { TailOpener } from "./tail.js";
+import type { Tail } from "./tail.js";
+
+/** Where the topic lives and how its entries are laid out, as the transport's `topics.<topic>` says. */
+export interface RedisTailOptions {
+  /** Prefix of mqa's keys (the transport's `keyPrefix`). @defaultValue "mqa" */
+  keyPrefix?: string;
+  /** The topic's stream key as it is on the server (`topics.<topic>.key`). @defaultValue `<keyPrefix>:{topic}` and its partitions */
+  key?: string;
+  /** Field layout of another program's entries (`topics.<topic>.fields`). @defaultValue mqa's own layout */
+  fields?: FieldMapping;
+}
+
+const tailOptions = z.strictObject({
+  keyPrefix: z
+    .string()
+    .min(1)
+    .regex(/^[^{}]*$/, "must not contain { or }")
+    .optional(),
+  key: z.string().min(1).max(512).optional(),
+  fields: z
+    .strictObject({
+      payload: z.string().min(1),
+      contentType: z.string().min(1).optional(),
+      id: z.string().min(1).optional(),
+    })
+    .optional(),
+});
 
 /** Streams of `topic` that exist (every partition), or the unpartitioned stream when none does yet. */
 async function topicStreams(client: Redis, names: RedisKeyNames, topic: string): Promise<string[]> {
@@ -27,12 +56,22 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** Open a Redis Streams tail on `topic`. */
-export const openRedisTail: TailOpener = async (url, topic, onMessage) => {
+/**
+ * Open a Redis Streams tail on `topic`: its stream `options.key` when given (a stream another program
+ * owns), else mqa's `<keyPrefix>:{topic}` and its partitions; entries decoded with `options.fields` as the
+ * transport decodes them. Throws `invalid-options` for malformed options.
+ */
+export async function openRedisTail(
+  url: string,
+  topic: string,
+  onMessage: (m: Message) => void,
+  options: RedisTailOptions = {},
+): Promise<Tail> {
+  const o = parseOptions(tailOptions, options, "Redis tail options");
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null });
   await client.connect();
-  const names = new RedisKeyNames();
-  const streams = await topicStreams(client, names, topic);
+  const names = new RedisKeyNames(o.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  const streams = o.key !== undefined ? [o.key] : await topicStreams(client, names, topic);
   // Concrete ids, never `$`: `$` means "newer than the last entry when this XREAD arrives", so an entry
   // added between a BLOCK timeout and the next XREAD would be skipped.
   const positions = await Promise.all(
@@ -51,7 +90,7 @@ export const openRedisTail: TailOpener = async (url, topic, onMessage) => {
         const i = streams.indexOf(key.toString());
         for (const raw of entries) {
           positions[i] = raw[0].toString();
-          const entry = decodeEntry(raw);
+          const entry = decodeEntry(raw, o.fields);
           if (entry) onMessage(entry.toMessage(topic, entry.storedAttempt));
         }
       }
@@ -65,4 +104,4 @@ export const openRedisTail: TailOpener = async (url, topic, onMessage) => {
       await loop;
     },
   };
-};
+}

@@ -1,6 +1,8 @@
 /**
  * Spec → concrete Redis keys, through the Redis transport's own pure naming and declaration plan
- * (src/transports/redis/naming.ts), so a spec expands to exactly what the transport creates.
+ * (src/transports/redis/naming.ts) and its reading of a spec (src/transports/redis/spec-topics.ts), so a
+ * spec expands to exactly what the transport creates: a stream with `key` is that key, and mqa's keys for it
+ * are its `<prefix>:{<tag>}:key:<key>:…` companions.
  */
 import {
   DEFAULT_KEY_PREFIX,
@@ -8,16 +10,18 @@ import {
   planDeclaration,
   type TrimPolicy,
 } from "../transports/redis/naming.js";
-import { durationMs } from "../spec/duration.js";
+import { redisSettingsFromSpec } from "../transports/redis/spec-topics.js";
 import type { TopologySpec } from "../spec/schema/spec.js";
 
 export interface RedisGroupModel {
   name: string;
   /**
    * Where a new group starts: `0`, or the transport's rule `0-if-first-group-else-$` (the whole stream for
-   * the first group, so nothing published before it is lost; only new entries for later groups).
+   * the first group, so nothing published before it is lost; only new entries for later groups); or
+   * `existing`: the spec says the group exists already (its owner creates it), so it is compared but never
+   * created.
    */
-  start: "0" | "0-if-first-group-else-$";
+  start: "0" | "0-if-first-group-else-$" | "existing";
 }
 
 export interface RedisStreamModel {
@@ -31,6 +35,11 @@ export interface RedisStreamModel {
   groups: RedisGroupModel[];
   /** Declared trimming (partition streams only). */
   trim?: NonNullable<TrimPolicy>;
+  /**
+   * The stream is another program's (the spec names its `key`): groups on it the spec does not list are
+   * that program's, never planned for deletion.
+   */
+  foreign?: boolean;
 }
 
 /** A key the transport creates on first use (delayed retries, dead letters, leases), listed for audits and diagrams. */
@@ -57,22 +66,23 @@ export interface RedisModel {
   lazyKeys: RedisLazyKey[];
 }
 
-function trimOf(retention: { maxLength?: number; maxAge?: string | number } | undefined): TrimPolicy {
-  if (retention?.maxLength !== undefined) return { maxLen: retention.maxLength };
-  if (retention?.maxAge !== undefined) return { maxAgeMs: durationMs(retention.maxAge) };
-  return undefined;
-}
-
 /** The Redis part of a spec as concrete keys. */
 export function specToRedisModel(spec: TopologySpec): RedisModel {
   const keyPrefix = spec.redis?.keyPrefix ?? DEFAULT_KEY_PREFIX;
-  const names = new RedisKeyNames(keyPrefix);
+  const settings = redisSettingsFromSpec(spec);
+  const names = new RedisKeyNames(
+    keyPrefix,
+    new Map(
+      Object.entries(settings.topics).flatMap(([topic, t]) =>
+        t.key === undefined ? [] : [[topic, t.key] as const],
+      ),
+    ),
+  );
   const streams = new Map<string, RedisStreamModel>();
   const lazyKeys: RedisLazyKey[] = [];
   const topics: RedisTopicMeta[] = [];
   for (const s of spec.redis?.streams ?? []) {
-    const partitions = s.partitions ?? 1;
-    const trim = trimOf(s.retention);
+    const { partitions, trim } = settings.topics[s.name]!;
     if ((s.groups ?? []).length === 0) {
       // No group yet: the stream appears with the first publish.
       for (const key of names.streams(s.name, partitions))
@@ -87,6 +97,7 @@ export function specToRedisModel(spec: TopologySpec): RedisModel {
         role: "partition",
         groups: [],
         ...(trim ? { trim } : {}),
+        ...(s.key === undefined ? {} : { foreign: true }),
       });
     });
     for (const g of s.groups ?? []) {
@@ -96,6 +107,7 @@ export function specToRedisModel(spec: TopologySpec): RedisModel {
         partitions,
         deadLetter: g.deadLetter ?? true,
         ...(trim ? { trim } : {}),
+        existing: g.existing === true,
       });
       let partition = 0;
       for (const step of steps) {

@@ -22,8 +22,11 @@ export function redisScript(model: RedisModel): string {
   const out: string[] = [];
   for (const t of model.topics) out.push(line("HSETNX", t.key, "partitions", t.partitions));
   for (const s of model.streams) {
-    for (const g of s.groups)
+    for (const g of s.groups) {
+      // A group declared `existing` is its owner's to create: the script leaves it out.
+      if (g.start === "existing") continue;
       out.push(line("EVAL", declareGroupLua, 1, s.key, g.name, g.start === "0" ? "0" : "auto"));
+    }
     if (s.trim) out.push(line("HSET", retentionMetaKey(model.keyPrefix), s.key, JSON.stringify(s.trim)));
   }
   return `${out.join("\n")}\n`;

@@ -62,24 +62,54 @@ export function planRedis(
       });
       continue;
     }
-    const create = (g: RedisModel["streams"][number]["groups"][number]): RedisOp => ({
+    type Group = RedisModel["streams"][number]["groups"][number];
+    const create = (group: string, start: "0" | "0-if-first-group-else-$"): RedisOp => ({
       op: "create-group",
       key: s.key,
-      group: g.name,
-      start: g.start,
+      group,
+      start,
     });
     const destroy = (group: string): RedisOp => ({ op: "destroy-group", key: s.key, group });
-    if (!actual) {
-      // XGROUP CREATE … MKSTREAM makes the stream; undo removes it only while it is still empty.
+    // Groups the spec marks `existing` are their owner's to create: never an operation of ours. Missing,
+    // they show as a change for a person (skipped by apply), with the command that makes them.
+    const ours = s.groups.flatMap((g) => (g.start === "existing" ? [] : [create(g.name, g.start)]));
+    const expectExisting = (g: Group): void => {
       changes.push({
         broker: "redis",
-        action: "create",
-        kind: s.role === "retry" ? "retry stream" : "stream",
-        name: s.key,
-        fields: [{ field: "groups", from: undefined, to: s.groups.map((g) => g.name) }],
-        ops: s.groups.map(create),
-        undo: [...s.groups.map((g) => destroy(g.name)), { op: "delete-stream-if-empty", key: s.key }],
+        action: "replace",
+        kind: "existing group",
+        name: `${s.key} ${g.name}`,
+        fields: [{ field: "group", from: undefined, to: g.name }],
+        migration: [
+          `group "${g.name}" on stream "${s.key}" is declared existing: true, so mqa never creates it.`,
+          `Create it where the stream is owned (XGROUP CREATE ${s.key} ${g.name} $ MKSTREAM), or drop existing to let mqa create it.`,
+        ],
+        ops: [],
+        undo: [],
       });
+    };
+    if (!actual) {
+      // XGROUP CREATE … MKSTREAM makes the stream; undo removes it only while it is still empty.
+      if (ours.length > 0)
+        changes.push({
+          broker: "redis",
+          action: "create",
+          kind: s.role === "retry" ? "retry stream" : "stream",
+          name: s.key,
+          fields: [
+            {
+              field: "groups",
+              from: undefined,
+              to: s.groups.filter((g) => g.start !== "existing").map((g) => g.name),
+            },
+          ],
+          ops: ours,
+          undo: [
+            ...s.groups.filter((g) => g.start !== "existing").map((g) => destroy(g.name)),
+            { op: "delete-stream-if-empty", key: s.key },
+          ],
+        });
+      for (const g of s.groups) if (g.start === "existing") expectExisting(g);
     } else {
       unchanged++;
       const liveGroups = new Set(actual.groups.map((g) => g.name));
@@ -88,19 +118,24 @@ export function planRedis(
           unchanged++;
           continue;
         }
+        if (g.start === "existing") {
+          expectExisting(g);
+          continue;
+        }
         changes.push({
           broker: "redis",
           action: "create",
           kind: "group",
           name: `${s.key} ${g.name}`,
           fields: [],
-          ops: [create(g)],
+          ops: [create(g.name, g.start)],
           undo: [destroy(g.name)],
         });
       }
       const wanted = new Set(s.groups.map((g) => g.name));
       for (const g of actual.groups) {
-        if (wanted.has(g.name)) continue;
+        // Another program's stream: the groups the spec does not list are that program's, not ours to prune.
+        if (wanted.has(g.name) || s.foreign) continue;
         changes.push({
           broker: "redis",
           action: "delete",

@@ -225,9 +225,34 @@ export const topologySpec = z
   .superRefine((spec, ctx) => {
     if (spec.rabbitmq) checkRabbitReferences(spec.rabbitmq, ctx);
     const seen = new Set<string>();
+    const keys = new Map<string, string>();
     if (spec.redis?.keyPrefix !== undefined && /[{}]/.test(spec.redis.keyPrefix))
       report(ctx, ["redis", "keyPrefix"], "must not contain { or } (they are hash tag braces)");
     (spec.redis?.streams ?? []).forEach((s, i) => {
+      const at = ["redis", "streams", i];
+      if (s.key !== undefined) {
+        if ((s.partitions ?? 1) > 1)
+          report(
+            ctx,
+            [...at, "partitions"],
+            `a stream with key "${s.key}" is that one stream: partitions must be 1 (remove partitions or key)`,
+          );
+        const other = keys.get(s.key);
+        if (other !== undefined)
+          report(ctx, [...at, "key"], `key "${s.key}" is already the key of stream "${other}"`);
+        keys.set(s.key, s.name);
+      }
+      if (s.fields !== undefined) {
+        if (s.fields.id !== undefined && s.fields.id === s.fields.payload)
+          report(ctx, [...at, "fields", "id"], "the id field must differ from the payload field");
+        for (const f of ["payload", "id"] as const)
+          if (s.fields[f] === "m")
+            report(
+              ctx,
+              [...at, "fields", f],
+              "a field named \"m\" marks mqa's own entry layout (entries with it are read as mqa's); it cannot be mapped",
+            );
+      }
       if (s.retention?.maxLength !== undefined && s.retention.maxAge !== undefined)
         report(
           ctx,

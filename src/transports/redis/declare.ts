@@ -2,7 +2,7 @@
 import type { Redis } from "ioredis";
 import { planDeclaration, type RedisKeyNames, type TrimPolicy } from "./naming.js";
 import { scripts } from "./scripts.js";
-import { PreconditionFailedError } from "../../core/errors.js";
+import { PreconditionFailedError, ResourceNotFoundError } from "../../core/errors.js";
 
 /**
  * Fail loudly when the server says `topic` has another partition count than this process was
@@ -26,20 +26,72 @@ export async function checkPartitions(
   }
 }
 
+/** Quote a key or group name for a command line the user can paste into redis-cli. */
+function arg(s: string): string {
+  return /^[A-Za-z0-9_.:{}#@$*-]+$/.test(s) ? s : JSON.stringify(s);
+}
+
+/**
+ * Check that `group` exists on `stream` (a group declared `existing`): never creates either. Throws
+ * {@link ResourceNotFoundError} when the stream or the group is missing.
+ */
+export async function requireExistingGroup(
+  client: Redis,
+  stream: string,
+  group: string,
+  topic: string,
+): Promise<void> {
+  let rows: unknown[];
+  try {
+    rows = (await client.xinfo("GROUPS", stream)) as unknown[];
+  } catch (err) {
+    if (!/no such key/i.test((err as Error).message)) throw err;
+    return missing(stream, group, topic, "the stream does not exist");
+  }
+  for (const row of rows) {
+    if (!Array.isArray(row)) continue;
+    for (let i = 0; i + 1 < row.length; i += 2)
+      if (String(row[i]) === "name" && String(row[i + 1]) === group) return;
+  }
+  return missing(stream, group, topic, "the stream has no such group");
+}
+
+function missing(stream: string, group: string, topic: string, what: string): never {
+  throw new ResourceNotFoundError(
+    `consumer group ${JSON.stringify(group)} on stream ${JSON.stringify(stream)} (topic ${JSON.stringify(topic)}) ` +
+      `must exist already (groups.${group}.existing is true, so mqa never creates it), but ${what}: create it ` +
+      `with XGROUP CREATE ${arg(stream)} ${arg(group)} $ MKSTREAM, or drop existing to let mqa create it`,
+    { details: { topic, stream, group } },
+  );
+}
+
 /** Create the streams and consumer groups of `group` on `topic` (idempotent). Returns groups created. */
 export async function declareGroup(
   client: Redis,
   names: RedisKeyNames,
-  input: { topic: string; group: string; partitions: number; deadLetter?: boolean; trim?: TrimPolicy },
+  input: {
+    topic: string;
+    group: string;
+    partitions: number;
+    deadLetter?: boolean;
+    trim?: TrimPolicy;
+    existing?: boolean;
+  },
 ): Promise<number> {
   let created = 0;
-  for (const step of planDeclaration(names, input)) {
+  const steps = planDeclaration(names, input);
+  // Groups that must exist are checked before anything is written: a missing one leaves no trace of mqa.
+  for (const step of steps)
+    if (step.kind === "group" && step.start === "existing")
+      await requireExistingGroup(client, step.stream, input.group, input.topic);
+  for (const step of steps) {
     if (step.kind === "meta") {
       await client.hsetnx(step.key, "partitions", step.partitions);
       await checkPartitions(client, names, input.topic, step.partitions);
       continue;
     }
     if (step.kind !== "group") continue;
+    if (step.start === "existing") continue;
     const reply = await scripts.declareGroup.run(
       client,
       [step.stream],

@@ -19,9 +19,42 @@
  * Entries written by mqa 0.1 before this layout (one field per property: `id`, `key`, `ct`, `ts`, `cor`,
  * `cau`, `a`, `h`, `p`) and entries written by other tools still decode; re-enqueued ones (retries) are
  * written in this layout.
+ *
+ * Reading an entry, in this order:
+ * 1. it has a field `m`: this layout (mqa's own entries, its retries and dead letters included);
+ * 2. the topic has a {@link FieldMapping} (`topics.<topic>.fields`, another program's layout): the payload is
+ *    the mapped field (missing: empty), every other field a string header, the id from the mapped id field
+ *    (else the entry id), the time from the entry id; mapping `"*"`: the whole field map as one JSON object;
+ * 3. it has a field `p`: the mqa 0.1 layout;
+ * 4. anything else: the whole field map as one JSON object (`application/json`), so nothing is lost and a
+ *    schema can validate it.
+ * Publishing to a topic with a mapping writes the other program's layout ({@link encodeMapped}).
  */
+import { InvalidPayloadError } from "../../core/errors.js";
 import { attemptFromHeaders, Headers, type Message, type OutgoingMessage } from "../../core/message.js";
 import { newMessageId } from "../../core/ids.js";
+
+/** Payload of the whole-field-map layouts, and the content type they are decoded with. */
+const JSON_CONTENT_TYPE = "application/json";
+
+/** The mapping value meaning "the whole field map is the payload, as one JSON object". */
+export const WHOLE_ENTRY = "*";
+
+/**
+ * How another program lays out its stream entries (`topics.<topic>.fields`), so mqa reads and writes them
+ * as that program does.
+ */
+export interface FieldMapping {
+  /** The field holding the payload, or `"*"`: every field, as one JSON object `{"field":"value",…}`. */
+  readonly payload: string;
+  /**
+   * Content type to assume for such entries. @defaultValue none: the router decodes with the route's codec
+   * (JSON unless the route says otherwise); `application/json` for `payload: "*"`
+   */
+  readonly contentType?: string;
+  /** The field holding the message id. @defaultValue none: the entry id is the message id */
+  readonly id?: string;
+}
 
 /** Field/value pairs as XADD takes them. */
 export type EntryFields = (string | Buffer)[];
@@ -72,6 +105,59 @@ export function encodeMessage(message: OutgoingMessage): { id: string; fields: E
   return { id, fields: metaFields(meta, Buffer.from(message.payload)) };
 }
 
+/**
+ * Fields of a new entry for `message` on a topic with a field mapping: the other program's layout, so it
+ * reads mqa's messages as its own. A named payload field: `[payload, <bytes>, …headers as fields, id field?,
+ * <id>]` (mqa's attempt header, the key, content type, time, correlation and causation ids are not written).
+ * `"*"`: the payload must be a JSON object of strings, numbers and booleans; each key becomes a field (headers
+ * are not written). `id` is undefined when the mapping names no id field: the message id is then the entry id.
+ * Throws {@link InvalidPayloadError} when the message cannot be written in that layout.
+ */
+export function encodeMapped(
+  message: OutgoingMessage,
+  mapping: FieldMapping,
+  topic: string,
+): { id: string | undefined; fields: EntryFields } {
+  const refuse = (why: string): never => {
+    throw new InvalidPayloadError(
+      `cannot publish to topic ${JSON.stringify(topic)} in its field layout (fields.payload ${JSON.stringify(mapping.payload)}): ${why}`,
+      { details: { topic, mapping } },
+    );
+  };
+  const fields: EntryFields = [];
+  let id: string | undefined = mapping.id === undefined ? undefined : (message.id ?? newMessageId());
+  if (mapping.payload === WHOLE_ENTRY) {
+    const object = parseObject(Buffer.from(message.payload).toString());
+    if (object === undefined)
+      refuse("the payload must be a JSON object (each of its keys is written as one field)");
+    for (const [name, value] of Object.entries(object!)) {
+      if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean")
+        refuse(
+          `key ${JSON.stringify(name)} holds ${value === null ? "null" : Array.isArray(value) ? "an array" : "an object"}; a field holds text, so only strings, numbers and booleans can be written`,
+        );
+      if (name === "m") refuse('a field named "m" would be read back as mqa\'s own layout; rename the key');
+      // The payload's own id field names the message, as a reader of this layout would take it.
+      if (name === mapping.id) id = String(value);
+      fields.push(name, String(value));
+    }
+    if (mapping.id !== undefined && !Object.hasOwn(object!, mapping.id)) fields.push(mapping.id, id!);
+    if (fields.length === 0) refuse("the payload is an empty object, and a stream entry needs a field");
+    return { id, fields };
+  }
+  // A copy: the XADD may wait for a slot or a connection while the caller reuses its buffer.
+  fields.push(mapping.payload, Buffer.from(message.payload));
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    if (name === Headers.attempt) continue;
+    if (name === mapping.payload || name === mapping.id || name === "m")
+      refuse(
+        `header ${JSON.stringify(name)} would overwrite ${name === "m" ? "the field that marks mqa's own layout" : name === mapping.payload ? "the payload field" : "the id field"}; rename the header`,
+      );
+    fields.push(name, value);
+  }
+  if (mapping.id !== undefined) fields.push(mapping.id, id!);
+  return { id, fields };
+}
+
 /** A decoded entry: the message without its attempt, and what it takes to re-enqueue it. */
 export interface DecodedEntry {
   readonly entryId: string;
@@ -86,15 +172,41 @@ export interface DecodedEntry {
   readonly payload: Buffer;
 }
 
-/** Decode a raw entry; `undefined` when the entry was deleted (fields are nil in the reply). */
-export function decodeEntry(raw: RawEntry): DecodedEntry | undefined {
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Decode a raw entry; `undefined` when the entry was deleted (fields are nil in the reply). `mapping` is
+ * the topic's field mapping, for entries of another program's layout (see the reading order above).
+ */
+export function decodeEntry(raw: RawEntry, mapping?: FieldMapping): DecodedEntry | undefined {
   const [idBuf, list] = raw;
   if (list === null) return undefined;
   const fields = new Map<string, Buffer>();
   for (let i = 0; i + 1 < list.length; i += 2) fields.set(list[i]!.toString(), list[i + 1]!);
   const entryId = idBuf.toString();
-  const meta = readMeta(fields, entryId);
-  const payload = fields.get("p") ?? Buffer.alloc(0);
+  let meta: Meta;
+  let payload: Buffer;
+  const m = fields.get("m");
+  if (m !== undefined || (mapping === undefined && fields.has("p"))) {
+    meta = readMeta(fields, entryId, m);
+    payload = fields.get("p") ?? EMPTY;
+  } else if (mapping !== undefined && mapping.payload !== WHOLE_ENTRY) {
+    ({ meta, payload } = readMapped(fields, entryId, mapping));
+  } else {
+    const id = mapping?.id === undefined ? undefined : fields.get(mapping.id)?.toString();
+    meta = {
+      id: id || entryId,
+      ct: mapping?.contentType ?? JSON_CONTENT_TYPE,
+      ts: timeOfEntryId(entryId),
+      a: 1,
+      h: {},
+    };
+    payload = Buffer.from(fieldsAsJson(fields));
+  }
+  return entry(entryId, fields, meta, payload);
+}
+
+function entry(entryId: string, fields: Map<string, Buffer>, meta: Meta, payload: Buffer): DecodedEntry {
   return {
     entryId,
     fields,
@@ -119,9 +231,42 @@ export function decodeEntry(raw: RawEntry): DecodedEntry | undefined {
   };
 }
 
+/** `{"field":"value",…}` of every field, values as UTF-8 text, in entry order. */
+function fieldsAsJson(fields: Map<string, Buffer>): string {
+  let out = "{";
+  for (const [name, value] of fields) {
+    if (out.length > 1) out += ",";
+    out += `${JSON.stringify(name)}:${JSON.stringify(value.toString())}`;
+  }
+  return `${out}}`;
+}
+
+/** An entry in another program's layout with a named payload field. */
+function readMapped(
+  fields: Map<string, Buffer>,
+  entryId: string,
+  mapping: FieldMapping,
+): { meta: Meta; payload: Buffer } {
+  const headers: [string, string][] = [];
+  let id = entryId;
+  for (const [name, value] of fields) {
+    if (name === mapping.payload) continue;
+    if (name === mapping.id) {
+      // An empty id would make every such message a duplicate of the others: the entry id is unique.
+      if (value.length > 0) id = value.toString();
+      continue;
+    }
+    // The attempt is mqa's to count; a field of that name from elsewhere does not set it.
+    if (name === Headers.attempt) continue;
+    headers.push([name, value.toString()]);
+  }
+  const meta: Meta = { id, ts: timeOfEntryId(entryId), a: 1, h: Object.fromEntries(headers) };
+  if (mapping.contentType !== undefined) meta.ct = mapping.contentType;
+  return { meta, payload: fields.get(mapping.payload) ?? EMPTY };
+}
+
 /** The metadata of an entry in this layout, the older one, or written by another tool (best effort). */
-function readMeta(fields: Map<string, Buffer>, entryId: string): Meta {
-  const m = fields.get("m");
+function readMeta(fields: Map<string, Buffer>, entryId: string, m: Buffer | undefined): Meta {
   if (m !== undefined) {
     const parsed = parseObject(m.toString());
     if (parsed) {

@@ -13,6 +13,24 @@
  * | `mqa:{orders}:dlq:billing`            | stream | dead letters of group billing                    |
  * | `mqa:{orders#3}:lease:billing`        | string | which consumer owns partition 3 (partitioned)    |
  * | `mqa:{orders}:members:billing`        | zset   | live consumers of the group (partitioned)        |
+ * | `mqa:{orders}:meta`                   | hash   | the topic's partition count                      |
+ *
+ * A topic can instead name its stream as it is on the server (`topics.<topic>.key`, a stream another
+ * program owns): it then has exactly one partition, the stream key is used as given, and mqa's own keys for
+ * it sit under `<prefix>:{<tag>}:key:<escaped stream key>` (stream `shop{eu}:orders` → `mqa:{eu}:key:shop%7Beu%7D:orders`):
+ *
+ * | key                                             | type   | what                                   |
+ * | ----------------------------------------------- | ------ | -------------------------------------- |
+ * | `orders`                                        | stream | the topic: the other program's stream  |
+ * | `mqa:{orders}:key:orders:retry:billing`         | stream | retries of group billing               |
+ * | `mqa:{orders}:key:orders:delayed:billing`       | zset   | delayed retries                        |
+ * | `mqa:{orders}:key:orders:dlq:billing`           | stream | dead letters of group billing          |
+ * | `mqa:{orders}:key:orders:meta`                  | hash   | partition count (always 1)             |
+ *
+ * `<tag>` is the stream key's own hash tag when it has one (`{eu}` in `shop{eu}:orders`), else the whole
+ * key, so every key of the topic hashes to the stream's Redis Cluster slot. The `:key:` segment keeps these
+ * names apart from every mqa-convention topic's keys (those continue with `:retry:`, `:dlq:`, … right after
+ * their tag), and the escaped stream key keeps two stream keys apart.
  *
  * Hash tags: every key of one partition carries the partition's tag (`{orders}` or `{orders#3}`), so
  * the Lua scripts that touch a stream, its retry stream, its delayed set and its DLQ together run on
@@ -39,6 +57,23 @@ export function unescapeName(escaped: string): string {
   );
 }
 
+/**
+ * The hash tag mqa's own keys of a foreign stream key carry, so they hash to the stream's Redis Cluster
+ * slot: the key's own tag (the text between its first `{` and the first `}` after it, when not empty), or
+ * else the whole key. `sameSlot` is false for a key with braces but no valid tag (`a{}b`, `a}b`): Cluster
+ * hashes such a key whole, braces included, and a tag cannot hold those braces, so the escaped key is used
+ * and the companion keys may sit on another slot than the stream (fine on a single server, not in a Cluster).
+ */
+export function streamKeyTag(streamKey: string): { readonly tag: string; readonly sameSlot: boolean } {
+  const open = streamKey.indexOf("{");
+  if (open >= 0) {
+    const close = streamKey.indexOf("}", open + 1);
+    if (close > open + 1) return { tag: streamKey.slice(open + 1, close), sameSlot: true };
+  }
+  if (!/[{}]/.test(streamKey)) return { tag: streamKey, sameSlot: true };
+  return { tag: escapeName(streamKey), sameSlot: false };
+}
+
 /** The keys of one partition stream and of one group on it. */
 export interface PartitionKeys {
   /** Partition number, 0-based (0 for an unpartitioned topic). */
@@ -55,24 +90,65 @@ export interface PartitionKeys {
   readonly lease: string;
 }
 
-/** Names for a prefix. Construct once per transport. */
+/**
+ * Names for a prefix and the topics that name their own stream key. Construct once per transport (and
+ * once per spec in the topology tool), so every part of mqa computes the same names.
+ */
 export class RedisKeyNames {
-  constructor(readonly prefix: string = DEFAULT_KEY_PREFIX) {
+  private readonly streamKeys: ReadonlyMap<string, string>;
+
+  /**
+   * @param prefix - prefix of every key mqa names itself
+   * @param streamKeys - topic → the stream key it names on the server (`topics.<topic>.key`); other topics
+   * follow mqa's convention `<prefix>:{topic}`
+   */
+  constructor(
+    readonly prefix: string = DEFAULT_KEY_PREFIX,
+    streamKeys: ReadonlyMap<string, string> | Readonly<Record<string, string>> = new Map(),
+  ) {
     if (prefix.includes("{") || prefix.includes("}")) {
       throw new RangeError(`key prefix ${JSON.stringify(prefix)} must not contain { or } (hash tag braces)`);
     }
+    this.streamKeys = streamKeys instanceof Map ? streamKeys : new Map(Object.entries(streamKeys));
+    for (const [topic, key] of this.streamKeys) {
+      if (topic.length === 0) throw new RangeError("topic name must not be empty");
+      if (key.length === 0) throw new RangeError(`the stream key of topic ${JSON.stringify(topic)} is empty`);
+    }
+  }
+
+  /** The stream key `topic` names on the server, or undefined when it follows mqa's convention. */
+  streamKeyOf(topic: string): string | undefined {
+    return this.streamKeys.get(topic);
+  }
+
+  /**
+   * Where mqa's own keys of a topic that names its stream key start: `<prefix>:{<tag>}:key:<escaped key>`
+   * (see {@link streamKeyTag}).
+   */
+  private companionBase(streamKey: string): string {
+    return `${this.prefix}:{${streamKeyTag(streamKey).tag}}:key:${escapeName(streamKey)}`;
   }
 
   /** Hash tag of one partition: `{topic}` when unpartitioned, `{topic#n}` otherwise. */
   tag(topic: string, partition: number, partitions: number): string {
     // An empty tag `{}` would hash the whole key and scatter a partition's keys over slots.
     if (topic.length === 0) throw new RangeError("topic name must not be empty");
+    const key = this.streamKeys.get(topic);
+    if (key !== undefined) return `{${streamKeyTag(key).tag}}`;
     const t = escapeName(topic);
     return partitions <= 1 ? `{${t}}` : `{${t}#${partition}}`;
   }
 
   /** The stream of one partition. */
   stream(topic: string, partition = 0, partitions = 1): string {
+    const key = this.streamKeys.get(topic);
+    if (key !== undefined) {
+      if (partitions > 1 || partition !== 0)
+        throw new RangeError(
+          `topic ${JSON.stringify(topic)} names the stream key ${JSON.stringify(key)}: it has exactly one partition`,
+        );
+      return key;
+    }
     return `${this.prefix}:${this.tag(topic, partition, partitions)}`;
   }
 
@@ -86,13 +162,16 @@ export class RedisKeyNames {
     const stream = this.stream(topic, partition, partitions);
     if (group.length === 0) throw new RangeError("group name must not be empty");
     const g = escapeName(group);
+    const key = this.streamKeys.get(topic);
+    // A foreign stream's keys hang off mqa's own base, never off the stream key itself (not ours to extend).
+    const base = key === undefined ? stream : this.companionBase(key);
     return {
       partition,
       stream,
-      retry: `${stream}:retry:${g}`,
-      delayed: `${stream}:delayed:${g}`,
-      dlq: `${stream}:dlq:${g}`,
-      lease: `${stream}:lease:${g}`,
+      retry: `${base}:retry:${g}`,
+      delayed: `${base}:delayed:${g}`,
+      dlq: `${base}:dlq:${g}`,
+      lease: `${base}:lease:${g}`,
     };
   }
 
@@ -103,9 +182,15 @@ export class RedisKeyNames {
     );
   }
 
+  /** Where a topic's own (not per-partition) keys start, in the topic's own slot. */
+  private topicBase(topic: string): string {
+    const key = this.streamKeys.get(topic);
+    return key === undefined ? `${this.prefix}:{${escapeName(topic)}}` : this.companionBase(key);
+  }
+
   /** Live members of a group on a partitioned topic (heartbeat zset), in the topic's own slot. */
   members(topic: string, group: string): string {
-    return `${this.prefix}:{${escapeName(topic)}}:members:${escapeName(group)}`;
+    return `${this.topicBase(topic)}:members:${escapeName(group)}`;
   }
 
   /**
@@ -113,13 +198,18 @@ export class RedisKeyNames {
    * slot. Written once by the first declaration; a process configured differently fails loudly.
    */
   meta(topic: string): string {
-    return `${this.prefix}:{${escapeName(topic)}}:meta`;
+    return `${this.topicBase(topic)}:meta`;
   }
 
-  /** Pattern matching every key of a topic (for SCAN in tests, audit and cleanup). */
+  /**
+   * Pattern matching every key of a topic mqa names itself (for SCAN in tests, audit and cleanup): for a
+   * topic that names its stream key, mqa's companion keys only, not the other program's stream.
+   */
   topicPattern(topic: string): string {
-    const t = escapeName(topic).replace(/[*?[\]\\]/g, (c) => `\\${c}`);
-    return `${this.prefix}:{${t}*`;
+    const glob = (s: string): string => s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+    const key = this.streamKeys.get(topic);
+    if (key !== undefined) return `${glob(this.companionBase(key))}:*`;
+    return `${this.prefix}:{${glob(escapeName(topic))}*`;
   }
 }
 
@@ -163,8 +253,10 @@ export type DeclarationStep =
        * messages published before any group existed are kept for the first one ("retain"); `$` (only
        * new entries) when other groups already exist, so a late group does not replay their history.
        * Decided atomically on the server by `declare-group.lua`. An existing group is left as it is.
+       * `existing`: the group must exist already (`groups.<group>.existing`); mqa checks it with
+       * XINFO GROUPS and never creates it (nor its stream).
        */
-      readonly start: "0-if-first-group-else-$" | "0";
+      readonly start: "0-if-first-group-else-$" | "0" | "existing";
       readonly command: string;
     }
   | {
@@ -191,6 +283,11 @@ export interface DeclarationInput {
   /** @defaultValue true */
   readonly deadLetter?: boolean;
   readonly trim?: TrimPolicy;
+  /**
+   * The group exists already on the topic's stream (created by the program that owns it): checked, never
+   * created. mqa's own retry stream group is still created. @defaultValue false
+   */
+  readonly existing?: boolean;
 }
 
 /** List what declaring `input` creates, in order. Pure; the transport executes exactly these steps. */
@@ -201,20 +298,33 @@ export function planDeclaration(names: RedisKeyNames, input: DeclarationInput): 
   const steps: DeclarationStep[] = [
     { kind: "meta", key: meta, partitions, command: `HSETNX ${meta} partitions ${partitions}` },
   ];
+  const existing = input.existing === true;
   for (const keys of names.group(input.topic, input.group, partitions)) {
     steps.push({
       kind: "stream",
       key: keys.stream,
       partition: keys.partition,
-      command: "created by the group step (XGROUP CREATE … MKSTREAM)",
+      command: existing
+        ? "exists already (its group is existing; mqa never creates it)"
+        : "created by the group step (XGROUP CREATE … MKSTREAM)",
     });
-    steps.push({
-      kind: "group",
-      stream: keys.stream,
-      group: input.group,
-      start: "0-if-first-group-else-$",
-      command: `EVALSHA declare-group.lua 1 ${keys.stream} ${group}`,
-    });
+    steps.push(
+      existing
+        ? {
+            kind: "group",
+            stream: keys.stream,
+            group: input.group,
+            start: "existing",
+            command: `XINFO GROUPS ${keys.stream} (must list ${group}; never created)`,
+          }
+        : {
+            kind: "group",
+            stream: keys.stream,
+            group: input.group,
+            start: "0-if-first-group-else-$",
+            command: `EVALSHA declare-group.lua 1 ${keys.stream} ${group}`,
+          },
+    );
     steps.push({
       kind: "stream",
       key: keys.retry,

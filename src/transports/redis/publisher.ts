@@ -16,7 +16,7 @@ import { DeadlineSweep, Fifo, type Deadlined } from "../deadlines.js";
 import { InFlight } from "../in-flight.js";
 import { checkPartitions } from "./declare.js";
 import type { DurabilityWaiter } from "./durability.js";
-import { encodeMessage, type EntryFields } from "./fields.js";
+import { encodeMapped, encodeMessage, type EntryFields, type FieldMapping } from "./fields.js";
 import { partitionForKey, type RedisKeyNames } from "./naming.js";
 import type { ResolvedRedisOptions } from "./options.js";
 import type { StreamTrimmer } from "./trimmer.js";
@@ -25,7 +25,8 @@ import type { StreamTrimmer } from "./trimmer.js";
 interface PublishOp extends Deadlined {
   readonly topic: string;
   readonly stream: string;
-  readonly id: string;
+  /** Undefined when the topic's field layout has no id field: the entry id is the message id. */
+  readonly id: string | undefined;
   readonly fields: EntryFields;
   readonly timeoutMs: number;
   readonly resolve: (receipt: PublishReceipt) => void;
@@ -44,6 +45,8 @@ export class StreamPublisher {
   private readonly partitionsOk = new Set<string>();
   private readonly partitionChecks = new Map<string, Promise<void>>();
   private readonly deadlines = new DeadlineSweep<PublishOp>((op) => this.expire(op));
+  /** Topics written in another program's field layout (`topics.<topic>.fields`). */
+  private readonly mappings: ReadonlyMap<string, FieldMapping>;
   private closed = false;
 
   constructor(
@@ -53,7 +56,11 @@ export class StreamPublisher {
     private readonly trimmer: StreamTrimmer,
     private readonly durability: DurabilityWaiter | undefined,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.mappings = new Map(
+      Object.entries(options.topics).flatMap(([topic, t]) => (t.fields ? [[topic, t.fields] as const] : [])),
+    );
+  }
 
   /** Verify once per topic that the server agrees on its partition count (see checkPartitions). */
   private checked(topic: string): Promise<void> {
@@ -85,7 +92,15 @@ export class StreamPublisher {
     if (this.closed)
       return Promise.reject(new ClosedError("the Redis transport is closed; create a new one"));
     const timeoutMs = options?.timeoutMs ?? this.options.publishTimeoutMs;
-    const { id, fields } = encodeMessage(message);
+    // mqa's own layout unless the topic maps another one (one Map lookup, and none without mappings).
+    const mapping = this.mappings.size === 0 ? undefined : this.mappings.get(topic);
+    let encoded: { id: string | undefined; fields: EntryFields };
+    try {
+      encoded = mapping === undefined ? encodeMessage(message) : encodeMapped(message, mapping, topic);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    const { id, fields } = encoded;
     const { stream } = this.streamFor(topic, message.key);
     return new Promise<PublishReceipt>((resolve, reject) => {
       if (this.inUse >= this.options.maxInFlight && this.waiting.size >= this.options.maxQueuedPublishes) {
@@ -145,7 +160,7 @@ export class StreamPublisher {
       (entryId) => {
         this.release();
         this.trimmer.touch(op.stream, this.options.topics[op.topic]?.trim);
-        const receipt = { id: op.id, position: entryId as string };
+        const receipt = { id: op.id ?? (entryId as string), position: entryId as string };
         if (!this.durability) this.settle(op, receipt);
         else
           this.durability.confirm().then(

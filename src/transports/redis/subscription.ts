@@ -12,7 +12,7 @@ import { sleep } from "../../core/sleep.js";
 import type { DeliveryHandler, Subscription } from "../../core/transport.js";
 import { AckBatcher } from "./ack-batcher.js";
 import { RedisDelivery, type DeliverySource } from "./delivery.js";
-import { decodeEntry, type RawEntry } from "./fields.js";
+import { decodeEntry, type FieldMapping, type RawEntry } from "./fields.js";
 import type { PartitionKeys, RedisKeyNames } from "./naming.js";
 import type { ResolvedRedisOptions } from "./options.js";
 import { PartitionCoordinator, SinglePartition, type PartitionOwnership } from "./partitions.js";
@@ -56,6 +56,8 @@ export class RedisSubscription implements Subscription {
   private blockingId: number | undefined;
   private readonly acks: AckBatcher;
   private readonly partitions: number;
+  /** The topic's field layout for entries another program wrote (`topics.<topic>.fields`). */
+  private readonly mapping: FieldMapping | undefined;
   private readonly ownership: PartitionOwnership;
   private readonly inflight = new Map<string, Slot>();
   /** Keys (stream NUL id) of every buffered or in-flight entry. */
@@ -82,7 +84,9 @@ export class RedisSubscription implements Subscription {
   ) {
     this.consumer = `${ctx.options.consumerNamePrefix}-${randomBytes(4).toString("hex")}`;
     this.logger = ctx.logger.child({ topic, group, consumer: this.consumer });
-    this.partitions = ctx.options.topics[topic]?.partitions ?? 1;
+    const settings = Object.hasOwn(ctx.options.topics, topic) ? ctx.options.topics[topic] : undefined;
+    this.partitions = settings?.partitions ?? 1;
+    this.mapping = settings?.fields;
     this.acks = new AckBatcher(ctx.command, group);
     this.blocking = ctx.createBlockingClient(this.consumer);
     this.blocking.on("ready", () => {
@@ -346,7 +350,7 @@ export class RedisSubscription implements Subscription {
       logger: this.logger,
     };
     const id = item.raw[0].toString();
-    const decoded = decodeEntry(item.raw);
+    const decoded = decodeEntry(item.raw, this.mapping);
     try {
       if (!decoded) {
         // Deleted or trimmed while pending: nothing to deliver; take it out of the PEL and count it.

@@ -22,10 +22,16 @@ import { detectServerDurability, DurabilityWaiter, type ServerDurability } from 
 import { decodeEntry, type RawEntry } from "./fields.js";
 import { inspectPartition, type PartitionHealth } from "./inspect.js";
 import { RedisKeyNames } from "./naming.js";
-import { parseRedisOptions, type RedisTransportOptions, type ResolvedRedisOptions } from "./options.js";
+import {
+  parseRedisOptions,
+  type RedisTransportOptions,
+  type ResolvedRedisOptions,
+  type ResolvedRedisTopic,
+} from "./options.js";
 import { StreamPublisher } from "./publisher.js";
 import { newStats, type RedisTransportStats } from "./stats.js";
 import { RedisSubscription } from "./subscription.js";
+import { requireSpecTopic } from "./spec-topics.js";
 import { StreamTrimmer, trimStream } from "./trimmer.js";
 
 /** Redis Streams transport. Construct with {@link createRedisTransport} or `new RedisTransport(options)`. */
@@ -53,7 +59,14 @@ export class RedisTransport implements Transport {
   constructor(options: RedisTransportOptions = {}) {
     this.options = parseRedisOptions(options);
     this.logger = (this.options.logger ?? silentLogger()).child({ transport: "redis" });
-    this.names = new RedisKeyNames(this.options.keyPrefix);
+    this.names = new RedisKeyNames(
+      this.options.keyPrefix,
+      new Map(
+        Object.entries(this.options.topics).flatMap(([topic, t]) =>
+          t.key === undefined ? [] : [[topic, t.key] as const],
+        ),
+      ),
+    );
     this.machine = new ConnectionStateMachine(this.logger, this.options.url);
     this.command = createClient(this.options, "command", this.logger);
     this.machine.follow(this.command);
@@ -140,15 +153,23 @@ export class RedisTransport implements Transport {
     return JSON.stringify([d.topic, d.group]);
   }
 
+  /**
+   * Create the topic's streams and the group (idempotent). A group configured `existing` is only checked:
+   * `not-found` when it (or its stream) is missing. With a topology spec, a topic or group the spec does not
+   * list fails with `invalid-options`.
+   */
   async declare(declaration: GroupDeclaration): Promise<void> {
+    if (this.options.specTopics)
+      requireSpecTopic(this.options.specTopics, declaration.topic, declaration.group);
     await this.connect();
-    const topic = this.options.topics[declaration.topic];
+    const topic = this.topicSettings(declaration.topic);
     await declareGroup(this.command, this.names, {
       topic: declaration.topic,
       group: declaration.group,
       partitions: topic?.partitions ?? 1,
       deadLetter: declaration.deadLetter ?? true,
       trim: topic?.trim,
+      existing: topic?.groups?.[declaration.group]?.existing === true,
     });
     this.declarations.set(this.key(declaration), declaration);
   }
@@ -164,9 +185,21 @@ export class RedisTransport implements Transport {
     }
   }
 
+  /** A topic's own settings (an own entry of `topics` only, never an Object.prototype member). */
+  private topicSettings(topic: string): ResolvedRedisTopic | undefined {
+    return Object.hasOwn(this.options.topics, topic) ? this.options.topics[topic] : undefined;
+  }
+
   publish(topic: string, message: OutgoingMessage, options?: PublishOptions): Promise<PublishReceipt> {
     if (this.closed)
       return Promise.reject(new ClosedError("the Redis transport is closed; create a new one"));
+    if (this.options.specTopics) {
+      try {
+        requireSpecTopic(this.options.specTopics, topic);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    }
     // Once connected, no await per publish (ioredis queues commands across reconnects by itself).
     if (this.connectedOnce) return this.publisher.publish(topic, message, options);
     // Not connected yet: the wait for the connection counts against the publish's own timeout.
@@ -234,7 +267,7 @@ export class RedisTransport implements Transport {
 
   async readDeadLetters(topic: string, group: string, limit = 100): Promise<DeadLetter[]> {
     await this.connect();
-    const partitions = this.options.topics[topic]?.partitions ?? 1;
+    const partitions = this.topicSettings(topic)?.partitions ?? 1;
     const all: { at: string; letter: DeadLetter }[] = [];
     for (const keys of this.names.group(topic, group, partitions)) {
       const entries = (await this.command.xrangeBuffer(keys.dlq, "-", "+", "COUNT", limit)) as RawEntry[];
@@ -261,7 +294,7 @@ export class RedisTransport implements Transport {
   /** Lag, pending entries (and their age), retries and dead letters of a group, per partition. */
   async inspect(topic: string, group: string): Promise<PartitionHealth[]> {
     await this.connect();
-    const partitions = this.options.topics[topic]?.partitions ?? 1;
+    const partitions = this.topicSettings(topic)?.partitions ?? 1;
     return Promise.all(
       this.names.group(topic, group, partitions).map((k) => inspectPartition(this.command, k, group)),
     );
@@ -270,7 +303,7 @@ export class RedisTransport implements Transport {
   /** Trim a topic's streams now by its trim policy (publishing also trims, at most once a second). */
   async trim(topic: string): Promise<number> {
     await this.connect();
-    const t = this.options.topics[topic];
+    const t = this.topicSettings(topic);
     if (!t?.trim) return 0;
     let n = 0;
     for (const stream of this.names.streams(topic, t.partitions))
