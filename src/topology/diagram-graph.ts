@@ -170,13 +170,15 @@ function redisFlow(g: Builder, spec: TopologySpec): void {
       });
       g.edge({ from: sid, to: gid, kind: "flow" });
       for (const c of grp.consumers ?? []) g.edge({ from: gid, to: actor("consumer", c), kind: "flow" });
+      // mqa's keys of a partition start with the partition's key; those of a stream another program owns
+      // (one partition) live under mqa's prefix, so they are found by topic.
+      const ours = (key: string, topic: string): boolean =>
+        topic === s.topic && (s.foreign === true || key.startsWith(`${s.key}:`));
       const lazy = (purpose: string): string | undefined =>
-        model.lazyKeys.find(
-          (k) => k.purpose === purpose && k.group === grp.name && k.key.startsWith(`${s.key}:`),
-        )?.key;
+        model.lazyKeys.find((k) => k.purpose === purpose && k.group === grp.name && ours(k.key, k.topic))
+          ?.key;
       const retryStream = model.streams.find(
-        (x) =>
-          x.role === "retry" && x.key.startsWith(`${s.key}:`) && x.groups.some((y) => y.name === grp.name),
+        (x) => x.role === "retry" && ours(x.key, x.topic) && x.groups.some((y) => y.name === grp.name),
       );
       const delayed = lazy("delayed-retries");
       if (retryStream && delayed) {

@@ -73,4 +73,19 @@ describe("diagram", () => {
     expect(text).toMatch(/billing-q.* ──▶ billing-svc \[consumer\]/);
     expect(text).toMatch(/shop\.events \[exchange\] ──▶ orders\.audit.* \(order\.\*\)/);
   });
+
+  it("draws the retry loop and dead letters of a stream another program owns", () => {
+    const spec = validateSpec({
+      version: 1,
+      redis: {
+        streams: [
+          { name: "orders", key: "orders", fields: { payload: "data" }, groups: [{ name: "billing" }] },
+        ],
+      },
+    });
+    const text = toAscii(specToFlowGraph(spec));
+    expect(text).toContain("orders ──▶ group billing on orders");
+    expect(text).toMatch(/group billing on orders ↻─▶ mqa:\{orders\}:key:orders:delayed:billing/);
+    expect(text).toMatch(/group billing on orders ✗─▶ mqa:\{orders\}:key:orders:dlq:billing/);
+  });
 });
