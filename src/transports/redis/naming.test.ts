@@ -183,7 +183,8 @@ describe("topics that name their stream key", () => {
         fc.string({ minLength: 1, maxLength: 30 }),
         fc.integer({ min: 1, max: 4 }),
         (key, otherKey, topic, partitions) => {
-          fc.pre(key !== otherKey);
+          // "f" and "g" name their stream keys here; a convention topic is any other name.
+          fc.pre(key !== otherKey && topic !== "f" && topic !== "g");
           const n = new RedisKeyNames("mqa", { f: key, g: otherKey });
           const all = (t: string, p: number): string[] =>
             n
