@@ -16,14 +16,14 @@ async function startTail(
   broker: string,
   topic: string,
   count: number,
+  where: readonly string[] = ["--topic", topic],
 ): Promise<{ out: Promise<string>; err: () => string }> {
   const child = spawn(process.execPath, [
     bin,
     "tail",
     "--broker",
     broker,
-    "--topic",
-    topic,
+    ...where,
     "--count",
     String(count),
   ]);
@@ -156,3 +156,44 @@ for (const broker of [
     }, 60_000);
   });
 }
+
+describe("tail on resources other services own", () => {
+  it("follows a headers exchange as it is, whatever the headers", async () => {
+    const { default: amqplib } = await import("amqplib");
+    const broker = process.env["MQA_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672";
+    const exchange = `legacy-h-${randomBytes(4).toString("hex")}`;
+    const model = await amqplib.connect(broker);
+    const ch = await model.createConfirmChannel();
+    try {
+      await ch.assertExchange(exchange, "headers", { durable: false, autoDelete: false });
+      const tail = await startTail(broker, exchange, 2, ["--exchange", exchange]);
+      expect(tail.err()).toContain(`exchange ${exchange}`);
+      ch.publish(exchange, "", Buffer.from('{"n":1}'), { headers: { type: "a" } });
+      ch.publish(exchange, "", Buffer.from('{"n":2}'), { headers: { region: "eu" } });
+      await ch.waitForConfirms();
+      expect(lines(await tail.out).map((l) => l["payload"])).toEqual([{ n: 1 }, { n: 2 }]);
+    } finally {
+      await ch.deleteExchange(exchange);
+      await model.close();
+    }
+  });
+
+  it("follows another producer's stream in its own field layout", async () => {
+    const { Redis } = await import("ioredis");
+    const key = `legacy-s-${randomBytes(4).toString("hex")}`;
+    const redis = new Redis("redis://127.0.0.1:6379");
+    try {
+      const tail = await startTail("redis://127.0.0.1:6379", key, 1, [
+        "--stream",
+        key,
+        "--payload-field",
+        "body",
+      ]);
+      await redis.xadd(key, "*", "body", '{"n":7}', "kind", "demo");
+      expect(lines(await tail.out)[0]).toMatchObject({ payload: { n: 7 }, headers: { kind: "demo" } });
+    } finally {
+      await redis.del(key);
+      redis.disconnect();
+    }
+  });
+});

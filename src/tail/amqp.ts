@@ -14,13 +14,15 @@ import type { TailOpener } from "./tail.js";
 /** Open an AMQP tail on `topic` (or on the exchange the spec names for it). */
 export const openAmqpTail: TailOpener = async (url, topic, onMessage, options = {}) => {
   const exchange = options.exchange ?? topic;
-  const type = options.exchangeType ?? "topic";
+  // Unknown type (an exchange named on the command line): `#` matches everything on topic exchanges, a
+  // fanout exchange ignores keys, and a headers binding with nothing to match takes every message.
+  const type = options.exchangeType;
   const bindings: Array<{ key: string; args?: Record<string, unknown> }> =
     type === "headers"
       ? [{ key: "", args: { "x-match": "all" } }] // no header to match: every message matches
       : type === "direct"
         ? (options.routingKeys ?? []).map((key) => ({ key }))
-        : [{ key: type === "topic" ? "#" : "" }];
+        : [{ key: type === "fanout" ? "" : "#" }];
   if (bindings.length === 0)
     throw new MqaError(
       "invalid-options",
@@ -46,7 +48,7 @@ export const openAmqpTail: TailOpener = async (url, topic, onMessage, options = 
     await ch.consume(queue, (msg) => msg && onMessage(fromDelivery(msg, topic)), { noAck: true });
     const how = bindings.map((b) => (b.args ? "any headers" : b.key === "" ? '""' : b.key)).join(", ");
     return {
-      method: `exclusive auto-delete queue ${queue} bound to ${type} exchange ${exchange} with ${how} (removed when tail exits)`,
+      method: `exclusive auto-delete queue ${queue} bound to ${type ?? ""}${type ? " " : ""}exchange ${exchange} with ${how} (removed when tail exits)`,
       close: async () => {
         await model.close().catch(() => undefined);
       },
