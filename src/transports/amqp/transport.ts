@@ -214,9 +214,10 @@ export class AmqpTransport implements Transport {
       try {
         await declarePlan(live.model, this.plan(d, live.serverVersion));
       } catch (err) {
-        // A conflict (someone redeclared the queue differently) must not keep the whole connection
-        // down: report it and go on; a dead connection is rethrown and simply retried.
-        if (!MqaError.is(err, "precondition-failed")) throw err;
+        // A conflict (someone redeclared the queue differently) or an attached queue that was deleted must
+        // not keep the whole connection down: report it and go on (its subscription keeps retrying); a dead
+        // connection is rethrown and simply retried.
+        if (!MqaError.is(err, "precondition-failed") && !MqaError.is(err, "not-found")) throw err;
         this.log.error(
           { topic: d.topic, group: d.group, err: err.message },
           "amqp redeclare after reconnect failed",
