@@ -12,7 +12,11 @@ import { MqaError } from "../src/core/errors.js";
 import type { Message } from "../src/core/message.js";
 import type { TopologySpec } from "../src/spec/schema/spec.js";
 import { defaultMiddleware } from "../src/middleware/mod.js";
-import { createAmqpTransport, type AmqpTransport } from "../src/transports/amqp/mod.js";
+import {
+  createAmqpTransport,
+  type AmqpSubscription,
+  type AmqpTransport,
+} from "../src/transports/amqp/mod.js";
 import { waitFor } from "../src/testing/wait.js";
 import { AMQP_URL } from "./support/amqp.js";
 
@@ -252,6 +256,35 @@ describe("a queue someone else declared", () => {
     expect(seen.filter((s) => s.n === "poison").map((s) => s.attempt)).toEqual([1, 2]);
     expect(seen.filter((s) => s.n === "ok")).toEqual([{ n: "ok", attempt: 1 }]);
     await router.stop();
+  });
+
+  it("without mqa's dead-letter queue, a dead letter goes to the queue's own DLX once, never round in a loop", async () => {
+    const queue = unique("own-dlx-q");
+    const ownDlx = unique("own-dlx");
+    const ownDlq = unique("own-dlq");
+    made.queues.add(queue).add(ownDlq).add(`${queue}.dlq`);
+    made.exchanges.add(ownDlx);
+    const { model, ch } = await raw();
+    await ch.assertExchange(ownDlx, "fanout", { durable: true });
+    await ch.assertQueue(ownDlq, { durable: true });
+    await ch.bindQueue(ownDlq, ownDlx, "");
+    await ch.assertQueue(queue, { durable: true, arguments: { "x-dead-letter-exchange": ownDlx } });
+    const topic = unique("own-dlx-t");
+    const t = transport(
+      spec([
+        { name: topic, exchange: "", groups: [{ name: "g", queue, existing: true, deadLetter: false }] },
+      ]),
+    );
+    expect(t.groupLayout(topic, "g").deadLetterQueue).toBeUndefined();
+    const sub = (await t.subscribe(topic, "g", (d) =>
+      d.deadLetter({ reason: "invalid-payload" }),
+    )) as AmqpSubscription;
+    await t.publish(topic, { key: queue, payload: enc({ n: "bad" }) }); // default exchange: key = queue
+    let dead: amqplib.GetMessage | false = false;
+    await waitFor(async () => (dead = await ch.get(ownDlq, { noAck: true })) !== false, 10_000, "own DLQ");
+    expect(JSON.parse((dead as unknown as amqplib.GetMessage).content.toString())).toEqual({ n: "bad" });
+    expect(sub.stats).toMatchObject({ delivered: 1, discarded: 1, requeued: 0 });
+    await model.close();
   });
 
   it("missing: a not-found error that says what to do, and nothing is created", async () => {

@@ -119,7 +119,9 @@ export class AmqpAddressing {
   layout(topic: string, group: string, deadLetter: boolean): GroupLayout {
     const g = this.specGroup(topic, group);
     const queue = g?.queue ?? groupQueueName(topic, group);
-    const dlq = (g?.deadLetter ?? deadLetter) ? `${queue}.dlq` : undefined;
+    // As the plan builds it: a stream queue mqa declares gets no dead-letter queue.
+    const streamOfOurs = (g ? g.queueType : this.queueType) === "stream" && (g?.declareQueue ?? true);
+    const dlq = (g?.deadLetter ?? deadLetter) && !streamOfOurs ? `${queue}.dlq` : undefined;
     return {
       topic,
       group,
@@ -160,19 +162,30 @@ export function attachCaveats(g: ResolvedRabbitGroup): string[] {
   if (d.type !== "quorum")
     out.push(
       `queue '${g.queue}' is a ${d.type} queue: it has no delivery limit, so a message that crashes its consumer ` +
-        "is redelivered until mqa counts it out (only mqa's own retries are counted; a crash counts as one redelivery)",
+        "process is redelivered again and again (the broker only flags it as redelivered, so mqa counts every crash " +
+        "as one attempt); handler errors are still retried and dead-lettered by mqa's middleware",
     );
   if (dlx === undefined && d.type !== "stream") {
     const drops: string[] = [];
     if (d.arguments["x-message-ttl"] !== undefined) drops.push("expire (x-message-ttl)");
     const overflow = d.arguments["x-overflow"];
-    if (d.arguments["x-max-length"] !== undefined || d.arguments["x-max-length-bytes"] !== undefined)
-      drops.push(overflow === "reject-publish" ? "" : "overflow (x-max-length, drop-head)");
-    const what = drops.filter((x) => x !== "");
+    // reject-publish refuses new messages (publishers see it); drop-head and reject-publish-dlx drop them.
+    if (
+      (d.arguments["x-max-length"] !== undefined || d.arguments["x-max-length-bytes"] !== undefined) &&
+      overflow !== "reject-publish"
+    )
+      drops.push(
+        `overflow (x-max-length, ${overflow === "reject-publish-dlx" ? "reject-publish-dlx" : "drop-head"})`,
+      );
+    const what = drops;
     out.push(
       `queue '${g.queue}' has no x-dead-letter-exchange: messages the broker itself drops` +
         (what.length > 0 ? ` (those that ${what.join(" or ")})` : "") +
-        ` are gone; mqa's own dead letters go to '${g.queue}.dlq' through mqa.dlx`,
+        ` are gone; mqa's own dead letters go to ` +
+        (g.deadLetter
+          ? `'${g.queue}.dlq' through mqa.dlx`
+          : "nowhere (deadLetter: false): they are dropped too") +
+        " (policies on the broker may change this: `mqa audit` shows them)",
     );
   }
   return out;

@@ -17,7 +17,7 @@ function recorder(): { channel: Channel; sent: string[] } {
   return { channel, sent };
 }
 const msg = (tag: number): ConsumeMessage => ({ fields: { deliveryTag: tag } }) as unknown as ConsumeMessage;
-const stats = (): AckStats => ({ acked: 0, requeued: 0, staleSettlements: 0 });
+const stats = (): AckStats => ({ acked: 0, requeued: 0, discarded: 0, staleSettlements: 0 });
 
 describe("ChannelAcks", () => {
   it("covers only the run of finished deliveries with one multiple ack", () => {
@@ -41,16 +41,18 @@ describe("ChannelAcks", () => {
     const { channel, sent } = recorder();
     const s = stats();
     const acks = new ChannelAcks(channel, { size: 2, ms: 1000 }, s);
-    [1, 2, 3, 4].map(msg).forEach((x) => acks.received(x));
+    [1, 2, 3, 4, 5].map(msg).forEach((x) => acks.received(x));
     acks.ack(msg(1));
     expect(sent).toEqual([]);
     acks.ack(msg(2));
     expect(sent).toEqual(["ack 2 multiple"]);
     acks.requeue(msg(3));
     expect(sent.at(-1)).toBe("reject 3 true");
+    acks.discard(msg(5)); // a dead letter with no dead-letter queue: rejected without requeue
+    expect(sent.at(-1)).toBe("reject 5 false");
     acks.markDead();
     expect(acks.ack(msg(4))).toBe(false);
-    expect(sent).toHaveLength(2);
-    expect(s).toEqual({ acked: 2, requeued: 1, staleSettlements: 1 });
+    expect(sent).toHaveLength(3);
+    expect(s).toEqual({ acked: 2, requeued: 1, discarded: 1, staleSettlements: 1 });
   });
 });

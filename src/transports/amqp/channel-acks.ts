@@ -13,6 +13,8 @@ import type { Channel, ConsumeMessage } from "amqplib";
 export interface AckStats {
   acked: number;
   requeued: number;
+  /** Rejected without requeue (a dead letter of a group without a dead-letter queue). */
+  discarded: number;
   /** Settlements for deliveries whose channel had died: dropped, the broker redelivers. */
   staleSettlements: number;
 }
@@ -63,6 +65,22 @@ export class ChannelAcks {
    * both count, so reject is right everywhere.
    */
   requeue(msg: ConsumeMessage): boolean {
+    if (!this.reject(msg, true)) return false;
+    this.stats.requeued++;
+    return true;
+  }
+
+  /**
+   * Reject without requeue: the broker hands the message to the queue's own `x-dead-letter-exchange`, or
+   * drops it when the queue has none.
+   */
+  discard(msg: ConsumeMessage): boolean {
+    if (!this.reject(msg, false)) return false;
+    this.stats.discarded++;
+    return true;
+  }
+
+  private reject(msg: ConsumeMessage, requeue: boolean): boolean {
     if (this.dead) {
       this.stats.staleSettlements++;
       return false;
@@ -71,12 +89,11 @@ export class ChannelAcks {
     if (!this.outstanding.has(tag)) return false;
     this.outstanding.delete(tag);
     try {
-      this.channel.reject(msg, true);
+      this.channel.reject(msg, requeue);
     } catch {
       this.markDead();
       return false;
     }
-    this.stats.requeued++;
     return true;
   }
 

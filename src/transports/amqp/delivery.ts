@@ -17,12 +17,16 @@ export type CopyPublisher = (exchange: string, routingKey: string, message: Outg
 /** A delivery bound to its channel. */
 export class AmqpDelivery implements Delivery {
   private done = false;
+  /** The dead-letter reason, when the delivery was rejected for want of a dead-letter queue. */
+  discardedAs: string | undefined;
 
   constructor(
     readonly message: Message,
     readonly group: string,
     /** The queue the delivery came from: retries go back to it, dead letters to `<queue>.dlq`. */
     private readonly queue: string,
+    /** The group has mqa's dead-letter queue `<queue>.dlq`. */
+    private readonly hasDeadLetterQueue: boolean,
     private readonly raw: ConsumeMessage,
     private readonly acks: ChannelAcks,
     private readonly publishCopy: CopyPublisher,
@@ -54,6 +58,13 @@ export class AmqpDelivery implements Delivery {
 
   async deadLetter(reason: DeadLetterReason): Promise<void> {
     if (!this.claim()) return;
+    if (!this.hasDeadLetterQueue) {
+      // No queue would take the copy: publishing it would be refused and the message requeued, in a
+      // tight loop. Reject it instead; the queue's own dead-letter exchange (if any) gets it.
+      this.discardedAs = reason.reason;
+      this.acks.discard(this.raw);
+      return;
+    }
     const headers = deadLetterHeaders(this.message, this.group, reason);
     await this.copyThenAck(DEAD_LETTER_EXCHANGE, this.queue, copyWithHeaders(this.message, headers));
   }

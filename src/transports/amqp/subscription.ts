@@ -33,6 +33,8 @@ export interface SubscriptionSettings {
   ackBatchSize: number;
   ackBatchMs: number;
   closeTimeoutMs: number;
+  /** mqa's dead-letter queue of the group; without one a dead letter is rejected without requeue. */
+  deadLetterQueue: string | undefined;
   /** Consumer arguments (`x-stream-offset` for streams). */
   consumeArguments?: Record<string, unknown>;
 }
@@ -43,6 +45,7 @@ export class AmqpSubscription implements Subscription {
     delivered: 0,
     acked: 0,
     requeued: 0,
+    discarded: 0,
     staleSettlements: 0,
     channelClosedByBroker: 0,
     handlerErrors: 0,
@@ -164,6 +167,7 @@ export class AmqpSubscription implements Subscription {
       fromDelivery(msg, this.topic),
       this.group,
       this.queue,
+      this.settings.deadLetterQueue !== undefined,
       msg,
       consuming.acks,
       this.publishCopy,
@@ -180,6 +184,12 @@ export class AmqpSubscription implements Subscription {
       }
       // An unsettled delivery goes back to the queue; quorum queues count it towards the delivery limit.
       if (!delivery.settled) delivery.requeue();
+      if (delivery.discardedAs !== undefined)
+        this.log.warn(
+          { queue: this.queue, messageId: delivery.message.id, reason: delivery.discardedAs },
+          "dead letter of a group without a dead-letter queue (deadLetter: false): rejected without requeue, " +
+            "so the broker hands it to the queue's own x-dead-letter-exchange or drops it",
+        );
     })();
     this.inflight.add(run);
     void run.finally(() => this.inflight.delete(run));
