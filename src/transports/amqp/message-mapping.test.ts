@@ -70,4 +70,15 @@ describe("AMQP message mapping", () => {
     );
     expect(m).toMatchObject({ id: "m-1", correlationId: "c-1", timestamp: 1_700_000_000_000, attempt: 1 });
   });
+
+  it("gives an id-less message of another client its own id, and its routing key as its key", () => {
+    const a = fromDelivery(delivery({}), "t");
+    const b = fromDelivery(delivery({}), "t");
+    expect(a.id).not.toBe("");
+    expect(a.id).not.toBe(b.id);
+    expect(a.key).toBe("k"); // the routing key it was published with
+    // mqa's own messages (and their retries, whose routing key is a delay route) keep the key header's.
+    const ours = fromDelivery(delivery({ headers: { "x-mqa-timestamp": "1" } }), "t");
+    expect(ours.key).toBeUndefined();
+  });
 });

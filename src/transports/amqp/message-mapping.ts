@@ -108,9 +108,20 @@ export function fromDelivery(msg: ConsumeMessage, topic: string): Message {
   const ts = Number(headers[AmqpHeaders.timestamp]);
   const amqpTs = typeof msg.properties.timestamp === "number" ? msg.properties.timestamp * 1000 : Date.now();
   return {
-    id: typeof msg.properties.messageId === "string" ? msg.properties.messageId : "",
+    // A message from a client that set no message_id gets a fresh one: a shared empty id would make the
+    // idempotency middleware skip every id-less message after the first. Its retries carry the new id.
+    id:
+      typeof msg.properties.messageId === "string" && msg.properties.messageId !== ""
+        ? msg.properties.messageId
+        : newMessageId(),
     topic,
-    key: headers[AmqpHeaders.key],
+    // mqa carries the key in a header (a retry's routing key is the delay route); another client's message
+    // has its routing key as its key.
+    key:
+      headers[AmqpHeaders.key] ??
+      (headers[AmqpHeaders.timestamp] === undefined && msg.fields.routingKey !== ""
+        ? msg.fields.routingKey
+        : undefined),
     payload: new Uint8Array(msg.content.buffer, msg.content.byteOffset, msg.content.byteLength),
     contentType:
       typeof msg.properties.contentType === "string" && msg.properties.contentType !== ""
