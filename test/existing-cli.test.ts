@@ -239,6 +239,64 @@ describe("resources other services own, by name", () => {
     expect(mixed.stderr).toContain("--queue is for RabbitMQ (amqp://) brokers");
   });
 
+  it("RabbitMQ: what the spec uses as it is is never planned for deletion, not even with --prune", async () => {
+    const vhost = `mqa-existing-${id()}`;
+    vhosts.push(vhost);
+    const api = new URL(RABBIT_MANAGEMENT_URL);
+    const auth = `Basic ${Buffer.from(`${api.username}:${api.password}`).toString("base64")}`;
+    const put = await fetch(`${api.origin}/api/vhosts/${encodeURIComponent(vhost)}`, {
+      method: "PUT",
+      headers: { authorization: auth },
+    });
+    expect(put.ok).toBe(true);
+    const model = await amqplib.connect(`${AMQP_URL}/${encodeURIComponent(vhost)}`);
+    const ch = await model.createChannel();
+    await ch.assertExchange("shop.events", "topic", { durable: true });
+    await ch.assertQueue("billing.orders", { durable: true, arguments: { "x-queue-type": "classic" } });
+    await ch.bindQueue("billing.orders", "shop.events", "order.*");
+    await model.close();
+    const dir = await mkdtemp(join(tmpdir(), "mqa-existing-"));
+    const file = join(dir, "topology.yaml");
+    await writeFile(
+      file,
+      stringify({
+        version: 1,
+        rabbitmq: {
+          maxRetryDelay: "1s",
+          vhosts: [{ name: vhost }],
+          topics: [
+            {
+              name: "orders",
+              vhost,
+              exchange: "shop.events",
+              existing: true,
+              groups: [{ name: "billing", queue: "billing.orders", existing: true }],
+            },
+          ],
+        },
+      }),
+    );
+    const apply = await mqa("topology", "apply", file, "--broker", RABBIT_MANAGEMENT_URL, "--prune");
+    expect(apply.code, apply.stderr).toBe(0);
+    expect(apply.stdout).not.toMatch(/- (exchange|queue) .*(shop\.events|billing\.orders)\b(?!\.dlq)/);
+    const diff = await mqa("topology", "diff", file, "--broker", RABBIT_MANAGEMENT_URL, "--json");
+    expect(diff.code, diff.stdout).toBe(0);
+    const check = await amqplib.connect(`${AMQP_URL}/${encodeURIComponent(vhost)}`);
+    const c2 = await check.createChannel();
+    await c2.checkExchange("shop.events");
+    await c2.checkQueue("billing.orders");
+    // The owner's binding is still there: a message routed by it arrives.
+    c2.publish("shop.events", "order.created", Buffer.from("{}"));
+    let got: amqplib.GetMessage | false = false;
+    const { waitFor } = await import("../src/testing/wait.js");
+    await waitFor(
+      async () => (got = await c2.get("billing.orders", { noAck: true })) !== false,
+      5000,
+      "routed",
+    );
+    await check.close();
+  });
+
   it("Redis: consume another producer's stream in its own field layout", async () => {
     const key = `orders-${id()}`;
     keys.push(key);

@@ -38,6 +38,11 @@ export interface ExpandedRabbit {
   definitions: RabbitDefinitions;
   /** user name → environment variable holding the password */
   passwordEnv: Map<string, string>;
+  /**
+   * Resources the spec's topics use as they are (`existing: true`) without declaring them (keys
+   * `vhost\u0000name`): someone else's, so a plan never deletes them, nor the bindings that lead to or from them.
+   */
+  existing: { exchanges: ReadonlySet<string>; queues: ReadonlySet<string> };
 }
 
 export const DEFAULT_VHOST = "/";
@@ -112,7 +117,8 @@ export function expandRabbit(spec: TopologySpec, options: ExpandOptions = {}): E
   const defs = emptyDefinitions();
   const passwordEnv = new Map<string, string>();
   const r = spec.rabbitmq;
-  if (!r) return { definitions: defs, passwordEnv };
+  const existing = { exchanges: new Set<string>(), queues: new Set<string>() };
+  if (!r) return { definitions: defs, passwordEnv, existing };
 
   defs.vhosts = (r.vhosts ?? []).map((v) =>
     v.description ? { name: v.name, description: v.description } : { name: v.name },
@@ -160,6 +166,9 @@ export function expandRabbit(spec: TopologySpec, options: ExpandOptions = {}): E
   // The same resolution the RabbitMQ transport declares from (src/spec/rabbit-groups.ts): the spec's own
   // arguments win over the convention's, and what exists already (or another spec entry declares) is left out.
   for (const g of rabbitGroups(r)) {
+    if (!g.declareExchange && g.exchange !== "" && !g.exchange.startsWith("amq."))
+      existing.exchanges.add(key(g.vhost, g.exchange));
+    if (!g.declareQueue && !g.describedQueue) existing.queues.add(key(g.vhost, g.queue));
     addResources(
       conventions.group({
         ...shared,
@@ -216,7 +225,7 @@ export function expandRabbit(spec: TopologySpec, options: ExpandOptions = {}): E
       identity.binding,
     );
   }
-  return { definitions: defs, passwordEnv };
+  return { definitions: defs, passwordEnv, existing };
 }
 
 /**

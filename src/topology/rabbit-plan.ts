@@ -155,6 +155,7 @@ export function planRabbit(input: RabbitPlanInput): { changes: RabbitChange[]; u
   const managed = new Set(want.vhosts.map((v) => v.name));
   const specUsers = new Set(want.users.map((u) => u.name));
   const byVhostName = (t: { vhost: string; name: string }): string => `${t.vhost}\u0000${t.name}`;
+  const existing = desired.existing;
   const userPut = (u: UserDefinition): RabbitOp => {
     const passwordEnv = desired.passwordEnv.get(u.name);
     return passwordEnv !== undefined
@@ -262,7 +263,8 @@ export function planRabbit(input: RabbitPlanInput): { changes: RabbitChange[]; u
             l,
             fields.map((f) => f.field),
           ),
-        deletable: (l) => managed.has(l.vhost) && !isBuiltIn(l.name),
+        deletable: (l) =>
+          managed.has(l.vhost) && !isBuiltIn(l.name) && !existing.exchanges.has(byVhostName(l)),
       },
       want.exchanges,
       actual.exchanges,
@@ -283,7 +285,7 @@ export function planRabbit(input: RabbitPlanInput): { changes: RabbitChange[]; u
             fields.map((f) => f.field),
             input.queueMessages?.get(identity.queue(q)),
           ),
-        deletable: (l) => managed.has(l.vhost) && !isBuiltIn(l.name),
+        deletable: (l) => managed.has(l.vhost) && !isBuiltIn(l.name) && !existing.queues.has(byVhostName(l)),
       },
       want.queues,
       actual.queues,
@@ -297,7 +299,11 @@ export function planRabbit(input: RabbitPlanInput): { changes: RabbitChange[]; u
         put: (b) => ({ op: "put-binding", binding: b }),
         remove: (b) => ({ op: "delete-binding", binding: b }),
         fields: () => [],
-        deletable: (l) => managed.has(l.vhost) && l.source !== "",
+        deletable: (l) =>
+          managed.has(l.vhost) &&
+          l.source !== "" &&
+          !existing.exchanges.has(`${l.vhost}\u0000${l.source}`) &&
+          !(l.destination_type === "queue" && existing.queues.has(`${l.vhost}\u0000${l.destination}`)),
       },
       want.bindings,
       actual.bindings,
