@@ -288,7 +288,7 @@ export class ConfirmPublisher {
   private noExchange(request: PublishRequest): UnroutableError {
     return new UnroutableError(
       `exchange '${request.exchange}' does not exist, so nothing could receive the message; ` +
-        "declare a group on this topic before publishing",
+        "declare a group on this topic before publishing (or, for an exchange of someone else's, check its name)",
       { details: { exchange: request.exchange, messageId: request.properties.messageId } },
     );
   }
@@ -296,7 +296,8 @@ export class ConfirmPublisher {
   private unroutable(request: PublishRequest): UnroutableError {
     return new UnroutableError(
       `no queue is bound to exchange '${request.exchange}' for routing key '${request.routingKey}', so RabbitMQ ` +
-        "returned the message; declare a group on this topic before publishing",
+        "returned the message; declare a group on this topic before publishing, or publish with a routing key (or " +
+        "headers) that one of the exchange's bindings takes",
       {
         details: {
           exchange: request.exchange,

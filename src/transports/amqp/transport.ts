@@ -241,13 +241,19 @@ export class AmqpTransport implements Transport {
   publish(topic: string, message: OutgoingMessage, options: PublishOptions = {}): Promise<PublishReceipt> {
     if (this.shuttingDown)
       return Promise.reject(new ClosedError("the transport is closed; create a new one"));
+    let exchange: string;
+    try {
+      exchange = this.addressing.exchangeFor(topic); // a name the spec lacks fails before any I/O
+    } catch (err) {
+      return Promise.reject(err);
+    }
     // Counted so a graceful close lets publishes already called finish (their confirms included).
     this.unsettledPublishes.begin();
-    return this.publishNow(topic, message, options);
+    return this.publishNow(exchange, message, options);
   }
 
   private async publishNow(
-    topic: string,
+    exchange: string,
     message: OutgoingMessage,
     options: PublishOptions,
   ): Promise<PublishReceipt> {
@@ -256,7 +262,7 @@ export class AmqpTransport implements Transport {
       if (!this.connectedOnce) await (this.connecting ?? this.connect());
       const properties = toPublishProperties(message);
       await this.publisher.publish({
-        exchange: this.addressing.exchangeFor(topic),
+        exchange,
         routingKey: message.key ?? "",
         content: Buffer.from(message.payload.buffer, message.payload.byteOffset, message.payload.byteLength),
         properties,
@@ -301,6 +307,7 @@ export class AmqpTransport implements Transport {
         ackBatchSize: this.options.ackBatchSize,
         ackBatchMs: this.options.ackBatchMs,
         closeTimeoutMs: this.options.closeTimeoutMs,
+        deadLetterQueue: layout.deadLetterQueue,
         ...(queueType === "stream" && !layout.attached
           ? { consumeArguments: { "x-stream-offset": "first" } }
           : {}),
