@@ -287,13 +287,8 @@ describe("resources other services own, by name", () => {
     await c2.checkQueue("billing.orders");
     // The owner's binding is still there: a message routed by it arrives.
     c2.publish("shop.events", "order.created", Buffer.from("{}"));
-    let got: amqplib.GetMessage | false = false;
     const { waitFor } = await import("../src/testing/wait.js");
-    await waitFor(
-      async () => (got = await c2.get("billing.orders", { noAck: true })) !== false,
-      5000,
-      "routed",
-    );
+    await waitFor(async () => (await c2.get("billing.orders", { noAck: true })) !== false, 5000, "routed");
     await check.close();
   });
 
