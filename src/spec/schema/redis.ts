@@ -35,7 +35,12 @@ export const fieldMapping = z
       .optional()
       .describe("Content type to assume for the payload (default: none, the route's codec decides)"),
     /** The field holding the message id. @defaultValue the entry id */
-    id: z.string().min(1).optional().describe("The field holding the message id (default: the entry id)"),
+    id: z
+      .string()
+      .min(1)
+      .refine((v) => v !== "*", { message: '"*" is not a field: name the field holding the message id' })
+      .optional()
+      .describe("The field holding the message id (default: the entry id)"),
   })
   .describe("Field layout of another program's entries (entries with a field m are mqa's own)");
 
@@ -81,6 +86,6 @@ export const stream = z.strictObject({
 
 export const redis = z.strictObject({
   /** Prefix of every key, as the transport's `keyPrefix` (`<prefix>:{topic}`). @defaultValue "mqa" */
-  keyPrefix: z.string().optional(),
+  keyPrefix: z.string().min(1).optional(),
   streams: z.array(stream).optional(),
 });
