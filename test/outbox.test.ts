@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Message } from "../src/core/message.js";
 import { enqueue, ensureOutboxTable, OutboxRelay, type Queryable } from "../src/outbox/outbox.js";
 import { createAmqpTransport } from "../src/transports/amqp/mod.js";
@@ -14,14 +14,21 @@ import { bytes, text, transportFactory } from "./redis-helpers.js";
 
 const PG_URL = process.env["MQA_TEST_PG_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
 const pool = new pg.Pool({ connectionString: PG_URL, max: 6 });
-const table = `mqa_outbox_${randomBytes(4).toString("hex")}`;
-const redis = transportFactory();
 const newTopic = testTopics("outbox");
+/** Each test's own outbox table (not created: a test creates it with ensureOutboxTable) and Redis prefix. */
+let table: string;
+let redis: ReturnType<typeof transportFactory>;
 
-afterAll(async () => {
-  await pool.query(`DROP TABLE IF EXISTS ${table}`);
-  await pool.end();
+beforeEach(() => {
+  table = `mqa_outbox_${randomBytes(4).toString("hex")}`;
+  redis = transportFactory();
+});
+afterEach(async () => {
   await redis.cleanup();
+  await pool.query(`DROP TABLE IF EXISTS ${table}, ${table}_orders`);
+});
+afterAll(async () => {
+  await pool.end();
 });
 
 /** Run `fn` in a transaction on one client; roll back instead of committing when asked. */
@@ -83,6 +90,7 @@ describe("transactional outbox (PostgreSQL)", () => {
   });
 
   it("keeps a message whose publish fails, with the error, retries it, and holds back later ones of its key", async () => {
+    await ensureOutboxTable(pool, table);
     const amqp = createAmqpTransport({ url: AMQP_URL });
     const missing = newTopic(); // its exchange does not exist until its consumers are declared
     const ready = newTopic();
@@ -125,6 +133,7 @@ describe("transactional outbox (PostgreSQL)", () => {
   });
 
   it("lets one relay work at a time, and a standby take over", async () => {
+    await ensureOutboxTable(pool, table);
     const transport = redis.create();
     await transport.declare({ topic: "shipments", group: "g" });
     await inTransaction(async (db) => {
@@ -146,6 +155,7 @@ describe("transactional outbox (PostgreSQL)", () => {
   });
 
   it("relays continuously while started, every committed message exactly once in normal operation", async () => {
+    await ensureOutboxTable(pool, table);
     const transport = redis.create();
     await transport.declare({ topic: "events", group: "g" });
     const seen: string[] = [];
@@ -156,14 +166,17 @@ describe("transactional outbox (PostgreSQL)", () => {
     const relay = new OutboxRelay({ pool, transport, table, pollMs: 20, batchSize: 7 });
     relay.start();
     const ids: string[] = [];
-    for (let t = 0; t < 10; t++) {
-      await inTransaction(async (db) => {
-        for (let i = 0; i < 5; i++)
-          ids.push((await enqueue(db, "events", { payload: bytes(`${t}.${i}`) }, { table })).id);
-      });
+    try {
+      for (let t = 0; t < 10; t++) {
+        await inTransaction(async (db) => {
+          for (let i = 0; i < 5; i++)
+            ids.push((await enqueue(db, "events", { payload: bytes(`${t}.${i}`) }, { table })).id);
+        });
+      }
+      await waitFor(() => seen.length >= ids.length, 20_000, "every message");
+    } finally {
+      await relay.stop(); // also when the wait failed: no relay outlives its test (and its table)
     }
-    await waitFor(() => seen.length >= ids.length, 20_000, "every message");
-    await relay.stop();
     expect([...seen].sort()).toEqual([...ids].sort());
     expect(seen).toEqual(ids); // one relay, in commit order
     expect(await rowsLeft()).toEqual([]);

@@ -3,14 +3,17 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { maskUrl } from "../src/core/redact.js";
 import { RabbitManagementApi } from "../src/topology/rabbit-api.js";
 import { RABBIT_MANAGEMENT_URL, cleanupRabbit, uniqueName } from "./support/topology.js";
 
 const run = promisify(execFile);
 const bin = new URL("../bin/mqa.js", import.meta.url).pathname;
-const vhost = uniqueName("mqa-cli");
+/** Each test's own vhost, working directory and spec file (for that vhost), removed after it. */
+let vhost: string;
+/** Names a test expects never to be created (as vhost and user): removed after it if they were. */
+let ghosts: string[];
 let dir: string;
 let specFile: string;
 
@@ -24,7 +27,9 @@ async function mqa(...args: string[]): Promise<{ code: number; stdout: string; s
   }
 }
 
-beforeAll(async () => {
+beforeEach(async () => {
+  vhost = uniqueName("mqa-cli");
+  ghosts = [];
   dir = await mkdtemp(join(tmpdir(), "mqa-topo-cli-"));
   specFile = join(dir, "topology.yaml");
   await writeFile(
@@ -40,9 +45,9 @@ rabbitmq:
 `,
   );
 });
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-  await cleanupRabbit([vhost]);
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+  await cleanupRabbit([vhost, ...ghosts], ghosts);
 });
 
 describe("mqa topology (built bin)", () => {
@@ -97,6 +102,8 @@ describe("mqa topology (built bin)", () => {
   });
 
   it("export, import and diagram", async () => {
+    // The topology to import back: this test's spec, applied.
+    expect((await mqa("topology", "apply", specFile, "--broker", RABBIT_MANAGEMENT_URL)).code).toBe(0);
     const defs = await mqa("topology", "export", specFile, "--format", "rabbitmq-definitions");
     expect(JSON.parse(defs.stdout).queues).toHaveLength(13);
     const imported = await mqa("topology", "import", RABBIT_MANAGEMENT_URL, "--vhost", vhost);
@@ -108,6 +115,7 @@ describe("mqa topology (built bin)", () => {
 
   it("a malformed spec, or a missing password variable, applies nothing", async () => {
     const ghost = uniqueName("mqa-cli-ghost");
+    ghosts.push(ghost); // removed after the test, should it exist after all
     const api = new RabbitManagementApi(RABBIT_MANAGEMENT_URL);
     const vhostExists = async (): Promise<boolean> =>
       (await api.definitions()).vhosts.some((v) => v.name === ghost);

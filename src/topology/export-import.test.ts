@@ -1,11 +1,13 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { specToDefinitions } from "./expand-rabbit.js";
 import { definitionsToSpec } from "./import-definitions.js";
 import { planTopology } from "./live.js";
 import { loadSpecFile, validateSpec } from "../spec/parse.js";
 import { RabbitManagementApi } from "./rabbit-api.js";
+import type { RabbitDefinitions } from "./definitions.js";
+import type { TopologySpec } from "../spec/schema/spec.js";
 import { RABBIT_MANAGEMENT_URL, cleanupRabbit, uniqueName } from "../../test/support/topology.js";
 
 /** `rabbitmqctl import_definitions` with the JSON on stdin (rabbitmqctl may run as another user, who cannot read our temp files). */
@@ -25,8 +27,9 @@ function importDefinitions(json: string): Promise<string> {
     child.stdin.end(json);
   });
 }
-const vhost = uniqueName("mqa-export");
-const user = uniqueName("mqa-export-user");
+/** Each test's own vhost and user, removed after it. */
+let vhost: string;
+let user: string;
 const env = { SHOP_APP_PASSWORD: "export-test-pw" };
 
 /** The example spec, moved to a vhost and user of this test only. */
@@ -39,16 +42,26 @@ async function uniqueShopSpec() {
   return validateSpec(JSON.parse(text));
 }
 
-afterAll(async () => {
+/** Load the example spec (moved to this test's vhost and user) onto the broker with `rabbitmqctl import_definitions`. */
+async function importShopSpec(): Promise<{ spec: TopologySpec; defs: RabbitDefinitions; output: string }> {
+  const spec = await uniqueShopSpec();
+  const defs = specToDefinitions(spec, { env });
+  const output = await importDefinitions(JSON.stringify(defs));
+  return { spec, defs, output };
+}
+
+beforeEach(() => {
+  vhost = uniqueName("mqa-export");
+  user = uniqueName("mqa-export-user");
+});
+afterEach(async () => {
   await cleanupRabbit([vhost], [user]);
 });
 
 describe("export to definitions.json", () => {
   it("is accepted by the real `rabbitmqctl import_definitions`, and the broker then matches the spec", async () => {
-    const spec = await uniqueShopSpec();
-    const defs = specToDefinitions(spec, { env });
+    const { spec, defs, output } = await importShopSpec();
     expect(defs.users[0]?.password_hash).not.toContain("export-test-pw");
-    const output = await importDefinitions(JSON.stringify(defs));
     expect(output).toMatch(/import/i);
 
     const plan = await planTopology(spec, RABBIT_MANAGEMENT_URL, { env });
@@ -57,6 +70,7 @@ describe("export to definitions.json", () => {
   });
 
   it("import turns the live broker back into a spec that plans no change", async () => {
+    await importShopSpec();
     const live = await new RabbitManagementApi(RABBIT_MANAGEMENT_URL).definitions();
     const { spec, warnings } = definitionsToSpec(live, { vhosts: [vhost] });
     expect(warnings).toEqual([]);

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { maskUrl } from "../core/redact.js";
 import { applyTopology, planTopology, rollbackTopology } from "./live.js";
 import { RabbitManagementApi } from "./rabbit-api.js";
@@ -9,11 +9,12 @@ import { validateSpec } from "../spec/parse.js";
 import type { TopologySpec } from "../spec/schema/spec.js";
 import { RABBIT_MANAGEMENT_URL, cleanupRabbit, uniqueName } from "../../test/support/topology.js";
 
-const vhost = uniqueName("mqa-topo");
-const user = uniqueName("mqa-topo-user");
+/** Each test's own vhost, user and rollback-file directory, removed after it. */
+let vhost: string;
+let user: string;
+let dir: string;
 const env = { MQA_TOPO_TEST_PW: "s3cret-for-test" };
 const api = new RabbitManagementApi(RABBIT_MANAGEMENT_URL);
-let dir: string;
 
 function spec(
   overrides: { maxLength?: number; extraQueue?: boolean; policyTtl?: number } = {},
@@ -52,11 +53,19 @@ function spec(
   });
 }
 
-beforeAll(async () => {
+/** Build the topology of {@link spec} on the broker: what the tests that change it start from. */
+async function applyBaseline(): Promise<void> {
+  await applyTopology(spec(), RABBIT_MANAGEMENT_URL, { env, rollbackFile: join(dir, "baseline.json") });
+  expect((await planTopology(spec(), RABBIT_MANAGEMENT_URL, { env })).changes).toEqual([]);
+}
+
+beforeEach(async () => {
+  vhost = uniqueName("mqa-topo");
+  user = uniqueName("mqa-topo-user");
   dir = await mkdtemp(join(tmpdir(), "mqa-topo-"));
 });
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
   await cleanupRabbit([vhost], [user]);
 });
 
@@ -108,6 +117,7 @@ describe("topology against the real RabbitMQ", () => {
   });
 
   it("sees drift made behind its back, and a wrong password", async () => {
+    await applyBaseline();
     await api.deletePolicy(vhost, "ttl");
     await api.putQueue({ name: "stray", vhost, durable: true, auto_delete: false, arguments: {} });
     const plan = await planTopology(spec(), RABBIT_MANAGEMENT_URL, {
@@ -133,6 +143,7 @@ describe("topology against the real RabbitMQ", () => {
   });
 
   it("shows a queue argument change as a replace with migration steps, and never applies it", async () => {
+    await applyBaseline();
     const plan = await planTopology(spec({ maxLength: 5 }), RABBIT_MANAGEMENT_URL, { env });
     expect(plan.changes).toHaveLength(1);
     const [change] = plan.changes;
@@ -152,6 +163,7 @@ describe("topology against the real RabbitMQ", () => {
   });
 
   it("dry-run changes nothing; rollback restores the state before an apply", async () => {
+    await applyBaseline();
     const changed = spec({ extraQueue: true, policyTtl: 5000 });
     const dry = await applyTopology(changed, RABBIT_MANAGEMENT_URL, { env, dryRun: true });
     expect(dry.applied.map((c) => `${c.action} ${c.kind}`).sort()).toEqual(["create queue", "update policy"]);

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { specToRedisModel } from "./expand-redis.js";
 import { redisScript } from "./export-redis.js";
 import { applyTopology, planTopology, rollbackTopology } from "./live.js";
@@ -11,7 +11,8 @@ import { connectRedis, type TopologyRedis } from "./redis-client.js";
 import type { TopologySpec } from "../spec/schema/spec.js";
 import { REDIS_URL, cleanupRedis, uniqueName } from "../../test/support/topology.js";
 
-const prefix = uniqueName("mqa-topo");
+/** Each test's own key prefix (its `-fresh` and `-script` variants too), deleted after it. */
+let prefix: string;
 let redis: TopologyRedis;
 let dir: string;
 
@@ -42,8 +43,12 @@ beforeAll(async () => {
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
   await redis?.close();
-  await cleanupRedis(prefix);
-  await cleanupRedis(`${prefix}-fresh`);
+});
+beforeEach(() => {
+  prefix = uniqueName("mqa-topo");
+});
+afterEach(async () => {
+  await cleanupRedis(prefix); // also `${prefix}-fresh` and `${prefix}-script`
 });
 
 describe("topology against the real Redis", () => {
@@ -74,6 +79,8 @@ describe("topology against the real Redis", () => {
   });
 
   it("sees drift and never touches entries; rollback restores", async () => {
+    await applyTopology(spec(), REDIS_URL, { rollbackFile: join(dir, "base.json") });
+    expect((await planTopology(spec(), REDIS_URL)).changes).toEqual([]);
     await redis.command("XADD", `${prefix}:{payments#0}`, "*", "order", "1");
     await redis.command("XGROUP", "DESTROY", `${prefix}:{payments#0}`, "fraud");
     const drift = await planTopology(spec(), REDIS_URL);
