@@ -3,6 +3,7 @@
  * its own, then closing that channel hands every message back to the DLQ.
  */
 import type { ChannelModel } from "amqplib";
+import { closeQuietly } from "./close-quietly.js";
 import { MqaError } from "../../core/errors.js";
 import { Headers } from "../../core/message.js";
 import type { DeadLetter } from "../../core/transport.js";
@@ -47,7 +48,7 @@ export async function readDeadLetters(
       );
     throw err;
   } finally {
-    await channel.close().catch(() => undefined);
+    await closeQuietly(channel);
   }
   return out;
 }

@@ -4,6 +4,7 @@
  * each plan runs on a channel of its own.
  */
 import type { ChannelModel } from "amqplib";
+import { closeQuietly } from "./close-quietly.js";
 import { ResourceNotFoundError } from "../../core/errors.js";
 import type { TopologyPlan } from "./topology-plan.js";
 import { isPreconditionFailed, preconditionFailedError } from "./precondition.js";
@@ -51,7 +52,7 @@ export async function declarePlan(model: ChannelModel, plan: TopologyPlan): Prom
     if (isPreconditionFailed(err)) throw preconditionFailedError(err, current);
     throw err;
   } finally {
-    await channel.close().catch(() => undefined);
+    await closeQuietly(channel);
   }
 }
 
@@ -77,7 +78,7 @@ async function checkExisting(model: ChannelModel, plan: TopologyPlan): Promise<v
         { cause: err, details: { kind: check.kind, name: check.name } },
       );
     } finally {
-      await channel.close().catch(() => undefined);
+      await closeQuietly(channel);
     }
   }
 }
