@@ -3,6 +3,8 @@
  * `instanceof`, never on message text. Messages say what happened and what to do next.
  */
 
+import { maskSecretsInText, redactValue } from "./redact.js";
+
 /** Stable error codes. Adding a code is a minor change; renaming one is breaking. */
 export type MqaErrorCode =
   | "unrecoverable"
@@ -151,14 +153,32 @@ export interface ErrorSummary {
 export function summarizeError(err: unknown, stackLines = 8): ErrorSummary {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    const summary: ErrorSummary = { name: err.name, message: err.message };
+    const summary: ErrorSummary = { name: err.name, message: maskSecretsInText(String(err.message)) };
     if (typeof code === "string" || typeof code === "number") summary.code = String(code);
     if (err.stack)
       summary.stack = err.stack
         .split("\n")
         .slice(0, stackLines + 1)
+        .map(maskSecretsInText)
         .join("\n");
     return summary;
   }
-  return { name: "NonError", message: typeof err === "string" ? err : (JSON.stringify(err) ?? String(err)) };
+  // A thrown non-Error (`throw null`, a string, a plain object) is described, with anything secret-looking masked:
+  // this text ends up in dead-letter headers that operators read and export.
+  return { name: "NonError", message: describeThrown(err) };
+}
+
+/** Text for a thrown value that is not an Error, redacted and bounded (at most 1,000 characters). */
+export function describeThrown(err: unknown): string {
+  let text: string;
+  if (typeof err === "string") text = maskSecretsInText(err);
+  else if (err === undefined || typeof err === "function" || typeof err === "symbol") text = String(err);
+  else {
+    try {
+      text = JSON.stringify(redactValue(err)) ?? String(err);
+    } catch {
+      text = Object.prototype.toString.call(err);
+    }
+  }
+  return text.length > 1000 ? `${text.slice(0, 1000)}…` : text;
 }

@@ -34,3 +34,29 @@ export const SECRET_KEYS = [
   "cert",
   "ca",
 ] as const;
+
+const SECRET_KEY_SET: ReadonlySet<string> = new Set(SECRET_KEYS);
+/** Also masked: keys that end like a secret (`apiKey`, `client_secret`, `accessToken`, `dbPassword`). */
+const SECRET_KEY_SUFFIX = /(password|passwd|secret|token|apikey|api_key|authorization|credentials?)$/i;
+
+/**
+ * A copy of any value that is safe to write into a header, a log line or a report: values under secret-looking
+ * keys become `****`, strings have URL passwords masked, and the copy is bounded (depth 5, 50 keys or items per
+ * level, cycles cut) so a hostile object cannot blow it up. Primitives come back as they are (strings masked).
+ */
+export function redactValue(value: unknown, depth = 5, seen: WeakSet<object> = new WeakSet()): unknown {
+  if (typeof value === "string") return maskSecretsInText(value);
+  if (value === null || typeof value !== "object") return value;
+  if (seen.has(value)) return "[Circular]";
+  if (depth <= 0) return Array.isArray(value) ? "[Array]" : "[Object]";
+  seen.add(value);
+  if (Array.isArray(value)) return value.slice(0, 50).map((v) => redactValue(v, depth - 1, seen));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value).slice(0, 50)) {
+    out[k] =
+      SECRET_KEY_SET.has(k.toLowerCase()) || SECRET_KEY_SUFFIX.test(k)
+        ? MASK
+        : redactValue(v, depth - 1, seen);
+  }
+  return out;
+}

@@ -31,4 +31,22 @@ describe("createLogger", () => {
     expect(lines()).not.toMatch(/pw1|pw2|t0k/);
     expect(lines()).toContain("****");
   });
+
+  it("logs anything thrown, null included, without throwing itself and with secrets masked", () => {
+    const { stream, lines } = capture();
+    const log = createLogger({ destination: stream });
+    for (const thrown of [null, 42, "plain amqp://u:pw9@h/", { password: "pw8", detail: "x" }])
+      expect(() => log.warn({ err: thrown }, "handler failed")).not.toThrow();
+    const records = lines()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { err: { type: string; message: string } });
+    expect(records.map((r) => r.err.message)).toEqual([
+      "null",
+      "42",
+      "plain amqp://u:****@h/",
+      '{"password":"****","detail":"x"}',
+    ]);
+    expect(records.every((r) => r.err.type === "NonError")).toBe(true);
+  });
 });

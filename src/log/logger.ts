@@ -4,6 +4,7 @@
  */
 import { pino } from "pino";
 import type { Logger, LoggerOptions } from "pino";
+import { describeThrown } from "../core/errors.js";
 import { maskSecretsInText } from "../core/redact.js";
 
 export type { Logger } from "pino";
@@ -49,7 +50,10 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     },
     serializers: {
       err: (err: unknown) => {
-        const serialized = pino.stdSerializers.err(err as Error);
+        // `throw null`, a string, a plain object: logged as a description, never read as an Error (a logger
+        // that throws here would turn a handler's failure into a failure of the retry middleware itself).
+        if (!(err instanceof Error)) return { type: "NonError", message: describeThrown(err) };
+        const serialized = pino.stdSerializers.err(err);
         if (typeof serialized.message === "string")
           serialized.message = maskSecretsInText(serialized.message);
         if (typeof serialized.stack === "string") serialized.stack = maskSecretsInText(serialized.stack);
