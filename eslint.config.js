@@ -17,4 +17,53 @@ export default tseslint.config(
       "no-console": "off",
     },
   },
+  ...importBoundaries(),
 );
+
+/**
+ * Import boundaries (docs/ARCHITECTURE.md, docs/decisions/0080-broker-admin-layer.md): features reach a
+ * transport only through its public face (`mod.js`) or its pure layout (`layout.js`), the audit's sources
+ * stay the audit's, and product code never imports the test helpers. Transports, the test helpers and test
+ * files are exempt. Static imports are checked by `no-restricted-imports`, `import()` by
+ * `no-restricted-syntax`.
+ */
+function importBoundaries() {
+  const transportInternals = {
+    regex: "(^|/)transports/(amqp|redis|memory)/(?!(mod|layout)\\.js$).+",
+    message:
+      "Features import a transport only through transports/<name>/mod.js, or transports/<name>/layout.js for its pure layout (names, plans, Lua, entry codec). Add what you need to layout.ts as a re-export.",
+  };
+  const auditSources = {
+    regex: "(^|/)audit/sources/",
+    message:
+      "audit/sources is the audit's own. Import audit features from audit/mod.js; management API, admin Redis connection and live stream readers from src/brokers/.",
+  };
+  const testHelpers = {
+    regex: "(^|/)testing/",
+    message:
+      "Product code never imports src/testing (it loads vitest). Broker launchers, the fault proxy and waitFor live in src/brokers/local/.",
+  };
+  /** The same patterns for `import("…")`, which no-restricted-imports does not see. */
+  const dynamic = (patterns) =>
+    patterns.map((p) => ({
+      selector: `ImportExpression > Literal[value=/${p.regex.replaceAll("/", "\\/")}/]`,
+      message: p.message,
+    }));
+  const rules = (patterns) => ({
+    "no-restricted-imports": ["error", { patterns: patterns.map((p) => ({ ...p })) }],
+    "no-restricted-syntax": ["error", ...dynamic(patterns)],
+  });
+  const exempt = ["src/transports/**", "src/testing/**", "src/**/*.test.ts"];
+  return [
+    {
+      files: ["src/**/*.ts"],
+      ignores: [...exempt, "src/audit/**"],
+      rules: rules([transportInternals, auditSources, testHelpers]),
+    },
+    {
+      files: ["src/audit/**/*.ts"],
+      ignores: exempt,
+      rules: rules([transportInternals, testHelpers]),
+    },
+  ];
+}

@@ -7,9 +7,9 @@ import { MqaError } from "./core/errors.js";
 import { maskUrl } from "./core/redact.js";
 import type { Transport } from "./core/transport.js";
 import type { TopologySpec } from "./spec/schema/spec.js";
-import type { AmqpTransportOptions } from "./transports/amqp/options.js";
-import type { RedisTransportOptions } from "./transports/redis/options.js";
-import { MemoryTransport } from "./transports/memory/transport.js";
+import type { AmqpTransportOptions } from "./transports/amqp/mod.js";
+import type { RedisTransportOptions } from "./transports/redis/mod.js";
+import { MemoryTransport } from "./transports/memory/mod.js";
 
 export interface ConnectOptions {
   logger?: Logger;

@@ -287,7 +287,7 @@ describe("resources other services own, by name", () => {
     await c2.checkQueue("billing.orders");
     // The owner's binding is still there: a message routed by it arrives.
     c2.publish("shop.events", "order.created", Buffer.from("{}"));
-    const { waitFor } = await import("../src/testing/wait.js");
+    const { waitFor } = await import("../src/brokers/local/wait.js");
     await waitFor(async () => (await c2.get("billing.orders", { noAck: true })) !== false, 5000, "routed");
     await check.close();
   });

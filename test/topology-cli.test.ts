@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { maskUrl } from "../src/core/redact.js";
-import { RabbitManagementApi } from "../src/topology/rabbit-api.js";
+import { RabbitManagementApi } from "../src/brokers/management-api.js";
 import { RABBIT_MANAGEMENT_URL, cleanupRabbit, uniqueName } from "./support/topology.js";
 
 const run = promisify(execFile);

@@ -8,7 +8,7 @@
  * wins, otherwise the operator's. Between a queue argument and the policy value: limits (ttl, expires,
  * lengths, delivery-limit) take the smaller; everything else prefers the argument.
  */
-import type { RabbitDefinitions, RabbitExchange, RabbitPolicy, RabbitQueue } from "./model.js";
+import type { RabbitDeclarations, RabbitExchange, RabbitPolicy, RabbitQueue } from "./model.js";
 
 /** Keys where the smaller of argument and policy wins. */
 const MIN_KEYS = new Set([
@@ -117,7 +117,7 @@ function policyValues(
 }
 
 /** Compute a queue's effective settings, keyed without the `x-` prefix (e.g. `dead-letter-exchange`). */
-export function effectiveQueue(defs: RabbitDefinitions, queue: RabbitQueue): EffectiveQueue {
+export function effectiveQueue(defs: RabbitDeclarations, queue: RabbitQueue): EffectiveQueue {
   const users = matchingPolicies(defs.policies, queue.vhost, queue.name, queue, false);
   const ops = matchingPolicies(defs.policies, queue.vhost, queue.name, queue, true);
   const policy = users[0];
@@ -135,7 +135,7 @@ export function effectiveQueue(defs: RabbitDefinitions, queue: RabbitQueue): Eff
 }
 
 /** Effective settings of every queue, with each winning policy's scope counted once (linear, not per queue). */
-export function effectiveQueues(defs: RabbitDefinitions): EffectiveQueue[] {
+export function effectiveQueues(defs: RabbitDeclarations): EffectiveQueue[] {
   const list = defs.queues.map((q) => effectiveQueue(defs, q));
   const scope = new Map<RabbitPolicy, number>();
   for (const e of list) if (e.policy) scope.set(e.policy, (scope.get(e.policy) ?? 0) + 1);
@@ -144,7 +144,7 @@ export function effectiveQueues(defs: RabbitDefinitions): EffectiveQueue[] {
 }
 
 /** Compute an exchange's effective settings (alternate-exchange from argument or policy). */
-export function effectiveExchange(defs: RabbitDefinitions, exchange: RabbitExchange): EffectiveExchange {
+export function effectiveExchange(defs: RabbitDeclarations, exchange: RabbitExchange): EffectiveExchange {
   const policy = matchingPolicies(defs.policies, exchange.vhost, exchange.name, "exchange", false)[0];
   const settings = policyValues(policy, undefined);
   for (const [k, v] of Object.entries(exchange.arguments))

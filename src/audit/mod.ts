@@ -4,9 +4,15 @@ export type { AuditOptions } from "./engine.js";
 export { SEVERITIES, CATEGORIES, atOrAbove, parseSeverity, summarize } from "./finding.js";
 export type { Finding, Severity, Category, FindingLocation } from "./finding.js";
 export type * from "./model.js";
+/**
+ * @deprecated Renamed {@link RabbitDeclarations} (the audit's normalised model); `RabbitDefinitions` names the
+ * definitions.json shape (`mqa/topology`).
+ */
+export type RabbitDefinitions = RabbitDeclarations;
 export { ALL_RULES, RULE_FAMILIES } from "./rules/mod.js";
 export type { Rule, RuleContext, RuleHit } from "./rules/mod.js";
 export { loadTarget, loadFile, targetKind } from "./sources/load.js";
+export { readDocument } from "./sources/read-document.js";
 export type { LoadOptions } from "./sources/load.js";
 export { AuditInputError, parseDefinitions } from "./sources/definitions.js";
 export { setSpecCompiler } from "./sources/spec.js";
@@ -21,7 +27,7 @@ export type { AuditThresholds, AuditThresholdsInput } from "./thresholds.js";
 import { runAudit } from "./engine.js";
 import type { AuditOptions } from "./engine.js";
 import type { Finding } from "./finding.js";
-import type { AuditSource } from "./model.js";
+import type { AuditSource, RabbitDeclarations } from "./model.js";
 import { ALL_RULES } from "./rules/mod.js";
 import { loadTarget } from "./sources/load.js";
 import type { LoadOptions } from "./sources/load.js";

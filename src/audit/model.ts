@@ -5,7 +5,12 @@
  * detect password == username), the engine scrubs every output string against {@link AuditModel.secrets}.
  */
 
-export type QueueType = "classic" | "quorum" | "stream";
+import type { QueueType } from "../brokers/rabbit-definitions.js";
+import type { RedisStream } from "../brokers/redis-streams.js";
+
+export type { QueueType };
+/** Streams, groups and consumers as the live readers (src/brokers/redis-streams.ts) report them. */
+export type { RedisConsumer, RedisGroup, RedisStream } from "../brokers/redis-streams.js";
 
 /** A user as declared in definitions. `passwordHash` is only read by the weak-password rule, never printed. */
 export interface RabbitUser {
@@ -75,8 +80,12 @@ export interface RabbitBinding {
   arguments: Record<string, unknown>;
 }
 
-/** The declarative half of a RabbitMQ broker: what `GET /api/definitions` returns. */
-export interface RabbitDefinitions {
+/**
+ * The declarative half of a RabbitMQ broker, normalised for the rules: what `GET /api/definitions` returns
+ * (the definitions.json shape is `RabbitDefinitions`, src/brokers/rabbit-definitions.ts), with camelCase names,
+ * parsed tags and masked parameter URIs.
+ */
+export interface RabbitDeclarations {
   rabbitVersion: string | undefined;
   users: RabbitUser[];
   vhosts: string[];
@@ -150,7 +159,7 @@ export interface RabbitLive {
 }
 
 export interface RabbitModel {
-  definitions: RabbitDefinitions;
+  definitions: RabbitDeclarations;
   live: RabbitLive | undefined;
 }
 
@@ -163,41 +172,6 @@ export interface RedisAclUser {
   allKeys: boolean;
   /** Can run FLUSHALL, CONFIG, DEBUG, ... (+@all or +@dangerous without them removed). */
   dangerous: boolean;
-}
-
-export interface RedisConsumer {
-  name: string;
-  pending: number;
-  idleMs: number;
-}
-
-export interface RedisGroup {
-  name: string;
-  consumers: RedisConsumer[];
-  pending: number;
-  lastDeliveredId: string;
-  /** `null` when Redis cannot compute it (entries trimmed or deleted); `undefined` before Redis 7. */
-  lag: number | null | undefined;
-  /** Change of lag / pending between two samples taken by the live source; `undefined` if not sampled. */
-  lagDelta: number | undefined;
-  pendingDelta: number | undefined;
-  /** Smallest pending id, from XPENDING's summary. */
-  oldestPendingId: string | undefined;
-  /** Highest delivery count among the sampled pending entries. */
-  maxDeliveryCount: number | undefined;
-}
-
-export interface RedisStream {
-  key: string;
-  length: number;
-  firstEntryId: string | undefined;
-  lastGeneratedId: string;
-  /** Redis 7+: entries ever added; `undefined` on older servers or a spec. */
-  entriesAdded: number | undefined;
-  maxDeletedEntryId: string | undefined;
-  /** Declared retention (spec source only); live streams show retention by having been trimmed. */
-  retention: { maxLen?: number; minIdAgeMs?: number } | undefined;
-  groups: RedisGroup[];
 }
 
 export interface RedisModel {

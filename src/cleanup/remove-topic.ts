@@ -15,7 +15,7 @@ export async function removeTopic(url: string, topic: string, groups: readonly s
 
 async function removeAmqpTopic(url: string, topic: string, groups: readonly string[]): Promise<void> {
   const { default: amqplib } = await import("amqplib");
-  const { deadLetterQueueName, groupQueueName } = await import("../transports/amqp/topology-plan.js");
+  const { deadLetterQueueName, groupQueueName } = await import("../transports/amqp/layout.js");
   const model = await amqplib.connect(url);
   try {
     const ch = await model.createChannel();
@@ -32,7 +32,7 @@ async function removeAmqpTopic(url: string, topic: string, groups: readonly stri
 
 async function removeRedisTopic(url: string, topic: string): Promise<void> {
   const { Redis } = await import("ioredis");
-  const { RedisKeyNames } = await import("../transports/redis/naming.js");
+  const { RedisKeyNames } = await import("../transports/redis/layout.js");
   const client = new Redis(url, { lazyConnect: true });
   await client.connect();
   const names = new RedisKeyNames();

@@ -1,6 +1,6 @@
 /** Samples a live RabbitMQ through the management API: one GET of the queue list with the columns needed. */
-import { ManagementClient } from "../audit/sources/management-client.js";
-import { MqaError } from "../core/errors.js";
+import { BrokerApiError } from "../brokers/errors.js";
+import { RabbitManagementApi } from "../brokers/management-api.js";
 import { looksLikeDeadLetters, type QueueRole, type QueueStatus, type Snapshot } from "./snapshot.js";
 
 type Obj = Record<string, unknown>;
@@ -20,13 +20,13 @@ const COLUMNS = [
 
 /** Reads queue statuses from one management URL (`http://user:pass@host:15672`). */
 export class RabbitSampler {
-  private readonly api: ManagementClient;
+  private readonly api: RabbitManagementApi;
 
   constructor(
     url: string,
     private readonly vhost?: string,
   ) {
-    this.api = new ManagementClient(url);
+    this.api = new RabbitManagementApi(url, { timeoutMs: 10_000 });
   }
 
   get target(): string {
@@ -34,15 +34,18 @@ export class RabbitSampler {
   }
 
   async sample(): Promise<Snapshot> {
-    const path = this.vhost === undefined ? "/api/queues" : `/api/queues/${encodeURIComponent(this.vhost)}`;
+    const path = this.vhost === undefined ? "/queues" : `/queues/${encodeURIComponent(this.vhost)}`;
     const res = await this.api.get(`${path}?columns=${COLUMNS}`);
     if (!res.ok) {
-      throw new MqaError(
-        res.status === 401 ? "invalid-options" : "connection-closed",
+      throw new BrokerApiError(
         `RabbitMQ management API at ${this.api.maskedUrl} answered ${res.status} for the queue list` +
           (res.status === 401
             ? ": check the user and password in the URL (monitoring needs the monitoring tag)"
             : ""),
+        {
+          code: res.status === 401 ? "invalid-options" : "connection-closed",
+          details: { status: res.status },
+        },
       );
     }
     const queues = (Array.isArray(res.body) ? res.body : []).map(obj).map(toStatus);

@@ -2,8 +2,8 @@
  * Samples a live Redis: every stream (SCAN … TYPE stream) with its consumer groups, through the same
  * read-only commands the auditor uses. One connection is kept for the whole monitoring session.
  */
-import { connectRedis, type RedisCommandRunner } from "../audit/sources/redis-connection.js";
-import { readStream, scanStreams } from "../audit/sources/redis-live.js";
+import { connectRedisAdmin, type RedisAdmin } from "../brokers/redis-admin.js";
+import { readStream, scanStreams } from "../brokers/redis-streams.js";
 import { maskUrl } from "../core/redact.js";
 import { looksLikeDeadLetters, type QueueStatus, type Snapshot } from "./snapshot.js";
 
@@ -18,7 +18,7 @@ export interface RedisSamplerOptions {
 }
 
 export class RedisSampler {
-  private runner: RedisCommandRunner | undefined;
+  private runner: RedisAdmin | undefined;
   /** Entries ever added per stream at the previous sample, for publish rates. */
   private previous = new Map<string, { at: number; added: number }>();
   readonly target: string;
@@ -31,7 +31,7 @@ export class RedisSampler {
   }
 
   async sample(): Promise<Snapshot> {
-    this.runner ??= await connectRedis(this.url);
+    this.runner ??= await connectRedisAdmin(this.url);
     const r = this.runner;
     const now = Date.now();
     const gaps: string[] = [];

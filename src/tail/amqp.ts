@@ -8,7 +8,7 @@
 import amqplib from "amqplib";
 import { MqaError } from "../core/errors.js";
 import { maskUrl } from "../core/redact.js";
-import { fromDelivery } from "../transports/amqp/message-mapping.js";
+import { fromDelivery } from "../transports/amqp/layout.js";
 import type { TailOpener } from "./tail.js";
 
 /** Open an AMQP tail on `topic` (or on the exchange the spec names for it). */

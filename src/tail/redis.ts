@@ -7,9 +7,13 @@ import { Redis } from "ioredis";
 import { z } from "zod";
 import type { Message } from "../core/message.js";
 import { parseOptions } from "../core/options.js";
-import { DEFAULT_KEY_PREFIX, RedisKeyNames } from "../transports/redis/naming.js";
-import { decodeEntry, type FieldMapping } from "../transports/redis/fields.js";
-import type { RawEntry } from "../transports/redis/fields.js";
+import {
+  DEFAULT_KEY_PREFIX,
+  RedisKeyNames,
+  decodeEntry,
+  type FieldMapping,
+  type RawEntry,
+} from "../transports/redis/layout.js";
 import type { Tail } from "./tail.js";
 
 /** Where the topic lives and how its entries are laid out, as the transport's `topics.<topic>` says. */

@@ -1,6 +1,9 @@
-/** Test helpers for mqa and its users: the conformance suite, broker launchers, the TCP fault proxy. */
-export { FaultProxy, type FaultProxyOptions } from "./fault-proxy.js";
+/**
+ * Test helpers for mqa and its users: the conformance suite, broker launchers, the TCP fault proxy. The
+ * launchers, proxy and `waitFor` live in src/brokers/local (verify uses them too); this is their public face.
+ */
+export { FaultProxy, type FaultProxyOptions } from "../brokers/local/fault-proxy.js";
 export { describeTransportConformance, type ConformanceTarget } from "./conformance.js";
-export { waitFor } from "./wait.js";
-export { RedisServerProcess, freePort, type RedisLauncherOptions } from "./redis-launcher.js";
-export { RabbitMqLauncher, type RabbitMqLauncherOptions } from "./rabbitmq-launcher.js";
+export { waitFor } from "../brokers/local/wait.js";
+export { RedisServerProcess, freePort, type RedisLauncherOptions } from "../brokers/local/redis-launcher.js";
+export { RabbitMqLauncher, type RabbitMqLauncherOptions } from "../brokers/local/rabbitmq-launcher.js";

@@ -1,13 +1,5 @@
-import net from "node:net";
-
-/** A free TCP port on 127.0.0.1 (bound and released, so a tiny race remains). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+/**
+ * Moved to src/brokers/local/ports.ts (verify starts private brokers and fault proxies too, so they are product
+ * code). This path stays for existing imports; import from `src/testing/mod.js` (`mqa/testing`) instead.
+ */
+export * from "../brokers/local/ports.js";

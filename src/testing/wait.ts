@@ -1,13 +1,5 @@
-/** Poll `check` until it returns true or `timeoutMs` passes; then throw with `what` in the message. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-  what = "the condition",
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/**
+ * Moved to src/brokers/local/wait.ts (verify starts private brokers and fault proxies too, so they are product
+ * code). This path stays for existing imports; import from `src/testing/mod.js` (`mqa/testing`) instead.
+ */
+export * from "../brokers/local/wait.js";

@@ -12,8 +12,10 @@ export function brokerKindOf(url: string): BrokerKind {
   if (scheme === "amqp" || scheme === "amqps")
     throw new BrokerApiError(
       `${maskUrl(url)} is an AMQP URL; topology talks to the management API: use http://user:pass@host:15672`,
+      { code: "invalid-options" },
     );
   throw new BrokerApiError(
     `unsupported broker URL ${maskUrl(url)}: use http(s):// (RabbitMQ management) or redis(s)://`,
+    { code: "invalid-options" },
   );
 }

@@ -2,7 +2,7 @@
  * The message flow a spec describes, as a small graph: publishers → exchanges/streams → queues/groups →
  * consumers, plus the retry loops and dead-letter paths the patterns add. Renderers draw it.
  */
-import { queueType, type RabbitDefinitions } from "./definitions.js";
+import { queueType, type RabbitDefinitions } from "../brokers/rabbit-definitions.js";
 import { expandRabbit } from "./expand-rabbit.js";
 import { specToRedisModel } from "./expand-redis.js";
 import { DLX_EXCHANGE } from "./rabbit-conventions.js";

@@ -1,18 +1,6 @@
-/** Errors raised by topology: every one is an {@link MqaError} with a stable code. */
-import { MqaError, type MqaErrorOptions } from "../core/errors.js";
+/** Errors raised by topology: every one is an `MqaError` with a stable code. */
 
 export { InvalidSpecError, type SpecIssue } from "../spec/errors.js";
 
-/** The broker refused or failed a management call; `details.status` holds the HTTP status when there was one. */
-export class BrokerApiError extends MqaError {
-  constructor(message: string, options: MqaErrorOptions = {}) {
-    super("connection-closed", message, options);
-  }
-}
-
-/** A change the broker cannot make in place (queue arguments, exchange type); migrate instead. */
-export class UnsafeChangeError extends MqaError {
-  constructor(message: string, options: MqaErrorOptions = {}) {
-    super("precondition-failed", message, options);
-  }
-}
+/** The broker admin layer's errors (src/brokers/errors.ts), which topology raises too. */
+export { BrokerApiError, UnsafeChangeError, type BrokerApiErrorCode } from "../brokers/errors.js";

@@ -4,15 +4,17 @@
  */
 import { InvalidSpecError, type SpecIssue } from "./errors.js";
 import type {
+  ArgumentValue,
   Arguments,
   BindingDefinition,
   ExchangeDefinition,
   QueueDefinition,
   RabbitDefinitions,
   UserDefinition,
-} from "./definitions.js";
-import { emptyDefinitions } from "./definitions.js";
-import { groupResourcesOf } from "../transports/amqp/spec-groups.js";
+} from "../brokers/rabbit-definitions.js";
+import { emptyDefinitions } from "../brokers/rabbit-definitions.js";
+import { stableJson } from "../brokers/stable-json.js";
+import { groupResourcesOf } from "../transports/amqp/layout.js";
 import { rabbitGroups, rabbitMaxRetryDelayMs } from "../spec/rabbit-groups.js";
 import { rabbitPasswordHash } from "./password-hash.js";
 import {
@@ -57,21 +59,14 @@ export const identity = {
     key(b.vhost, b.source, b.destination_type, b.destination, b.routing_key, stableJson(b.arguments)),
 };
 
-/** JSON with sorted keys, so equal objects give equal strings. */
-export function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v,
-  );
-}
+export { stableJson };
 
 function addUnique<T>(list: T[], item: T, id: (t: T) => string): void {
   if (!list.some((x) => id(x) === id(item))) list.push(item);
 }
 
 function cleanArguments(args: Record<string, unknown> | undefined): Arguments {
-  const out: Arguments = {};
+  const out: Record<string, ArgumentValue> = {};
   for (const [k, v] of Object.entries(args ?? {})) {
     if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = v;
   }

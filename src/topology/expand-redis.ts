@@ -1,6 +1,6 @@
 /**
- * Spec → concrete Redis keys, through the Redis transport's own pure naming and declaration plan
- * (src/transports/redis/naming.ts) and its reading of a spec (src/transports/redis/spec-topics.ts), so a
+ * Spec → concrete Redis keys, through the Redis transport's own pure naming and declaration plan and its
+ * reading of a spec (both from its pure layout, src/transports/redis/layout.ts), so a
  * spec expands to exactly what the transport creates: a stream with `key` is that key, and mqa's keys for it
  * are its `<prefix>:{<tag>}:key:<key>:…` companions.
  */
@@ -8,9 +8,9 @@ import {
   DEFAULT_KEY_PREFIX,
   RedisKeyNames,
   planDeclaration,
+  redisSettingsFromSpec,
   type TrimPolicy,
-} from "../transports/redis/naming.js";
-import { redisSettingsFromSpec } from "../transports/redis/spec-topics.js";
+} from "../transports/redis/layout.js";
 import type { TopologySpec } from "../spec/schema/spec.js";
 
 export interface RedisGroupModel {
@@ -58,8 +58,11 @@ export interface RedisTopicMeta {
   partitions: number;
 }
 
-/** What a spec asks of Redis. */
-export interface RedisModel {
+/**
+ * What a spec asks of Redis: the desired state topology plans against. (The audit's snapshot of a live
+ * Redis is a different thing, `RedisModel` in `mqa/audit`.)
+ */
+export interface RedisTopologyModel {
   keyPrefix: string;
   topics: RedisTopicMeta[];
   streams: RedisStreamModel[];
@@ -67,7 +70,7 @@ export interface RedisModel {
 }
 
 /** The Redis part of a spec as concrete keys. */
-export function specToRedisModel(spec: TopologySpec): RedisModel {
+export function specToRedisModel(spec: TopologySpec): RedisTopologyModel {
   const keyPrefix = spec.redis?.keyPrefix ?? DEFAULT_KEY_PREFIX;
   const settings = redisSettingsFromSpec(spec);
   const names = new RedisKeyNames(

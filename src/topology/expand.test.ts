@@ -6,8 +6,8 @@ import { rabbitPasswordHash, rabbitPasswordMatches } from "./password-hash.js";
 import { validateSpec } from "../spec/parse.js";
 import { retryDelaysMs } from "../spec/retry-schedule.js";
 import { planToResources } from "./rabbit-conventions.js";
-import { planGroupTopology } from "../transports/amqp/topology-plan.js";
-import { RedisKeyNames, planDeclaration } from "../transports/redis/naming.js";
+import { planGroupTopology } from "../transports/amqp/layout.js";
+import { RedisKeyNames, planDeclaration } from "../transports/redis/layout.js";
 
 describe("pattern expansion", () => {
   it("topic T + group G expands to exactly what the RabbitMQ transport declares", () => {

@@ -5,8 +5,8 @@ import { specToDefinitions } from "./expand-rabbit.js";
 import { definitionsToSpec } from "./import-definitions.js";
 import { planTopology } from "./live.js";
 import { loadSpecFile, validateSpec } from "../spec/parse.js";
-import { RabbitManagementApi } from "./rabbit-api.js";
-import type { RabbitDefinitions } from "./definitions.js";
+import { RabbitManagementApi } from "../brokers/management-api.js";
+import type { RabbitDefinitions } from "../brokers/rabbit-definitions.js";
 import type { TopologySpec } from "../spec/schema/spec.js";
 import { RABBIT_MANAGEMENT_URL, cleanupRabbit, uniqueName } from "../../test/support/topology.js";
 

@@ -2,9 +2,9 @@
  * A Redis command script (one command per line, for `redis-cli < file`) that creates what a spec declares,
  * with the Redis transport's own group-creation script (declare-group.lua). Safe to run twice and on a live Redis.
  */
-import type { RedisModel } from "./expand-redis.js";
+import type { RedisTopologyModel } from "./expand-redis.js";
 import { retentionMetaKey } from "./redis-live.js";
-import { declareGroupLua } from "../transports/redis/lua/declare-group.js";
+import { declareGroupLua } from "../transports/redis/layout.js";
 
 /** Quote an argument the way redis-cli reads it. */
 function quote(arg: string | number): string {
@@ -17,7 +17,7 @@ function quote(arg: string | number): string {
 const line = (...args: (string | number)[]): string => args.map(quote).join(" ");
 
 /** The script, as text. */
-export function redisScript(model: RedisModel): string {
+export function redisScript(model: RedisTopologyModel): string {
   // No comment lines: redis-cli would send them as commands. Each EVAL replies 1 (created) or 0 (existed).
   const out: string[] = [];
   for (const t of model.topics) out.push(line("HSETNX", t.key, "partitions", t.partitions));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyDefinitions, type RabbitDefinitions } from "./definitions.js";
+import { emptyDefinitions, type RabbitDefinitions } from "../brokers/rabbit-definitions.js";
 import { specToDefinitions } from "./expand-rabbit.js";
 import { definitionsToSpec } from "./import-definitions.js";
 

@@ -3,8 +3,8 @@
  * pattern detection); users keep their hashes, so the spec carries no plaintext password. Keys mqa's schema
  * does not know are dropped and reported, so the result always validates.
  */
-import type { RabbitDefinitions, UserDefinition } from "./definitions.js";
-import { queueType } from "./definitions.js";
+import type { RabbitDefinitions, UserDefinition } from "../brokers/rabbit-definitions.js";
+import { queueType } from "../brokers/rabbit-definitions.js";
 import { validateSpec } from "../spec/parse.js";
 import { policyDefinition, queueArguments } from "../spec/schema/rabbitmq.js";
 import type { TopologySpec } from "../spec/schema/spec.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { maskUrl } from "../core/redact.js";
 import { applyTopology, planTopology, rollbackTopology } from "./live.js";
-import { RabbitManagementApi } from "./rabbit-api.js";
+import { RabbitManagementApi } from "../brokers/management-api.js";
 import { validateSpec } from "../spec/parse.js";
 import type { TopologySpec } from "../spec/schema/spec.js";
 import { RABBIT_MANAGEMENT_URL, cleanupRabbit, uniqueName } from "../../test/support/topology.js";

@@ -7,13 +7,13 @@ import { specToRedisModel } from "./expand-redis.js";
 import { redisScript } from "./export-redis.js";
 import { applyTopology, planTopology, rollbackTopology } from "./live.js";
 import { validateSpec } from "../spec/parse.js";
-import { connectRedis, type TopologyRedis } from "./redis-client.js";
+import { connectRedisAdmin, type RedisAdmin } from "../brokers/redis-admin.js";
 import type { TopologySpec } from "../spec/schema/spec.js";
 import { REDIS_URL, cleanupRedis, uniqueName } from "../../test/support/topology.js";
 
 /** Each test's own key prefix (its `-fresh` and `-script` variants too), deleted after it. */
 let prefix: string;
-let redis: TopologyRedis;
+let redis: RedisAdmin;
 let dir: string;
 
 function spec(
@@ -37,7 +37,7 @@ function spec(
 }
 
 beforeAll(async () => {
-  redis = await connectRedis(REDIS_URL);
+  redis = await connectRedisAdmin(REDIS_URL);
   dir = await mkdtemp(join(tmpdir(), "mqa-topo-redis-"));
 });
 afterAll(async () => {
@@ -69,9 +69,9 @@ describe("topology against the real Redis", () => {
       `create retry stream ${prefix}:{audit}:retry:archive`,
     ]);
     await applyTopology(spec(), REDIS_URL, { rollbackFile: join(dir, "first.json") });
-    expect(await redis.command("TYPE", `${prefix}:{payments#1}`)).toBe("stream");
+    expect(await redis.call("TYPE", `${prefix}:{payments#1}`)).toBe("stream");
     // The first group of a stream starts at 0, later ones at $ (the transport's rule).
-    const groups = (await redis.command("XINFO", "GROUPS", `${prefix}:{payments#1}`)) as unknown[][];
+    const groups = (await redis.call("XINFO", "GROUPS", `${prefix}:{payments#1}`)) as unknown[][];
     expect(groups.map((g) => g[1])).toEqual(["fraud", "ledger"]);
     const second = await applyTopology(spec(), REDIS_URL, { rollbackFile: join(dir, "second.json") });
     expect(second.applied).toEqual([]);
@@ -81,8 +81,8 @@ describe("topology against the real Redis", () => {
   it("sees drift and never touches entries; rollback restores", async () => {
     await applyTopology(spec(), REDIS_URL, { rollbackFile: join(dir, "base.json") });
     expect((await planTopology(spec(), REDIS_URL)).changes).toEqual([]);
-    await redis.command("XADD", `${prefix}:{payments#0}`, "*", "order", "1");
-    await redis.command("XGROUP", "DESTROY", `${prefix}:{payments#0}`, "fraud");
+    await redis.call("XADD", `${prefix}:{payments#0}`, "*", "order", "1");
+    await redis.call("XGROUP", "DESTROY", `${prefix}:{payments#0}`, "fraud");
     const drift = await planTopology(spec(), REDIS_URL);
     expect(drift.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
       `create group ${prefix}:{payments#0} fraud`,
@@ -103,7 +103,7 @@ describe("topology against the real Redis", () => {
     expect((await planTopology(changed, REDIS_URL)).changes).toEqual([]);
     await rollbackTopology(file, REDIS_URL);
     expect((await planTopology(spec(), REDIS_URL)).changes).toEqual([]);
-    expect(await redis.command("XLEN", `${prefix}:{payments#0}`)).toBe(1);
+    expect(await redis.call("XLEN", `${prefix}:{payments#0}`)).toBe(1);
 
     // Another partition count cannot be applied: the transport refuses it, so the plan shows a migration.
     const repartitioned = await planTopology(spec({ partitions: 3 }), REDIS_URL);
@@ -116,7 +116,7 @@ describe("topology against the real Redis", () => {
     const fresh = `${prefix}-fresh`;
     const file = join(dir, "fresh.json");
     await applyTopology(spec({ prefix: fresh }), REDIS_URL, { rollbackFile: file });
-    const keys = async (): Promise<unknown> => redis.command("KEYS", `${fresh}:*`);
+    const keys = async (): Promise<unknown> => redis.call("KEYS", `${fresh}:*`);
     expect(((await keys()) as string[]).length).toBeGreaterThan(0);
     await rollbackTopology(file, REDIS_URL);
     expect(await keys()).toEqual([]);

@@ -3,16 +3,16 @@
  * operations; nothing runs before the rollback file is on disk.
  */
 import { readFile, writeFile } from "node:fs/promises";
+import { RabbitManagementApi } from "../brokers/management-api.js";
+import { connectRedisAdmin } from "../brokers/redis-admin.js";
 import { maskUrl } from "../core/redact.js";
 import { brokerKindOf, type BrokerKind } from "./broker-url.js";
 import { InvalidSpecError } from "./errors.js";
 import { expandRabbit, type ExpandOptions } from "./expand-rabbit.js";
 import { specToRedisModel } from "./expand-redis.js";
 import type { Change, Plan } from "./plan-types.js";
-import { RabbitManagementApi } from "./rabbit-api.js";
 import { runRabbitOp, type RabbitOp } from "./rabbit-ops.js";
 import { planRabbit } from "./rabbit-plan.js";
-import { connectRedis } from "./redis-client.js";
 import { readRedisState } from "./redis-live.js";
 import { runRedisOp, type RedisOp } from "./redis-ops.js";
 import { planRedis } from "./redis-plan.js";
@@ -45,7 +45,7 @@ export async function planTopology(
     return { broker, target, changes, unchanged };
   }
   const model = specToRedisModel(spec);
-  const redis = await connectRedis(brokerUrl);
+  const redis = await connectRedisAdmin(brokerUrl);
   try {
     const { changes, unchanged } = planRedis(model, await readRedisState(redis, model));
     return { broker, target, changes, unchanged };
@@ -163,7 +163,7 @@ async function runOps(
     }
     return;
   }
-  const redis = await connectRedis(brokerUrl);
+  const redis = await connectRedisAdmin(brokerUrl);
   try {
     for (const op of ops) {
       await runRedisOp(redis, op as RedisOp);

@@ -11,10 +11,10 @@
  *   expanded exactly as the transport declares them. Same shape as `GET /api/definitions`, so rules written
  *   for definitions run on a spec too. Users with `passwordFromEnv` get a fresh salted hash; pass
  *   `{ requirePasswords: false }` (to `expandRabbit`) when the variables are not set.
- * - {@link specToRedisModel}`(spec)` → {@link RedisModel}: every stream key the transport creates (partition
+ * - {@link specToRedisModel}`(spec)` → {@link RedisTopologyModel}: every stream key the transport creates (partition
  *   streams and per-group retry streams, key prefix included) with its groups and declared trimming, plus the
  *   keys created on first use (`lazyKeys`: dead-letter streams, delayed-retry sets, leases), with the transport's
- *   naming (src/transports/redis/naming.ts).
+ *   naming (src/transports/redis/layout.ts).
  */
 export { loadSpecFile, parseSpecText, validateSpec, formatFromName, type SpecFormat } from "../spec/parse.js";
 export { topologySpec, type TopologySpec, type RabbitSpec, type RedisSpec } from "../spec/schema/spec.js";
@@ -23,13 +23,15 @@ export { InvalidSpecError, BrokerApiError, UnsafeChangeError, type SpecIssue } f
 export { specToDefinitions, expandRabbit, type ExpandOptions, type ExpandedRabbit } from "./expand-rabbit.js";
 export {
   specToRedisModel,
-  type RedisModel,
+  type RedisTopologyModel,
   type RedisStreamModel,
   type RedisGroupModel,
   type RedisLazyKey,
 } from "./expand-redis.js";
-export type * from "./definitions.js";
-export { queueType } from "./definitions.js";
+export type * from "../brokers/rabbit-definitions.js";
+/** @deprecated Renamed {@link RedisTopologyModel}; `RedisModel` is the audit's snapshot of a live Redis (`mqa/audit`). */
+export type RedisModel = RedisTopologyModel;
+export { queueType } from "../brokers/rabbit-definitions.js";
 export {
   defaultRabbitConventions,
   type RabbitConventions,
@@ -49,9 +51,18 @@ export {
 } from "./live.js";
 export type { Plan, Change, ChangeAction, FieldChange } from "./plan-types.js";
 export { publicPlan } from "./plan-types.js";
-export { RabbitManagementApi } from "./rabbit-api.js";
+export {
+  RabbitManagementApi,
+  type ManagementApiOptions,
+  type ApiResult,
+  type UserBody,
+  type QueueState,
+} from "../brokers/management-api.js";
+export type { AdminTlsOptions } from "../brokers/http.js";
 export { redisScript } from "./export-redis.js";
 export { definitionsToSpec, type ImportResult } from "./import-definitions.js";
 export { specToFlowGraph, type FlowGraph } from "./diagram-graph.js";
 export { toAscii, toMermaid, type DiagramFormat } from "./diagram.js";
 export { brokerKindOf, type BrokerKind } from "./broker-url.js";
+
+import type { RedisTopologyModel } from "./expand-redis.js";

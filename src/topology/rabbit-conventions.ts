@@ -9,8 +9,14 @@ import {
   planGroupTopology,
   type GroupResources,
   type TopologyPlan,
-} from "../transports/amqp/topology-plan.js";
-import type { Arguments, BindingDefinition, ExchangeDefinition, QueueDefinition } from "./definitions.js";
+} from "../transports/amqp/layout.js";
+import type {
+  ArgumentValue,
+  Arguments,
+  BindingDefinition,
+  ExchangeDefinition,
+  QueueDefinition,
+} from "../brokers/rabbit-definitions.js";
 
 /** What a group of a topic (or a plain queue with patterns) asks for. */
 export interface PatternInput {
@@ -115,7 +121,7 @@ export const defaultRabbitConventions: RabbitConventions = {
     // plan is computed for a placeholder name and renamed, so arguments stay the transport's.
     const r = planToResources(groupPlan({ ...input, topic: TOPIC, group: GROUP }), input.vhost);
     const own = r.queues.find((q) => q.name === PLACEHOLDER);
-    const queueArguments: Arguments = {};
+    const queueArguments: Record<string, ArgumentValue> = {};
     for (const [k, v] of Object.entries(own?.arguments ?? {}))
       queueArguments[k] = typeof v === "string" ? rename(v, input.queue) : v;
     return {

@@ -1,5 +1,5 @@
 /** Safe migration steps for changes RabbitMQ cannot make in place. Words, because a person runs them. */
-import type { ExchangeDefinition, QueueDefinition } from "./definitions.js";
+import type { ExchangeDefinition, QueueDefinition } from "../brokers/rabbit-definitions.js";
 
 /** Queue arguments a policy can set instead (policies change in place; arguments never do). */
 export const POLICY_KEY_OF_ARGUMENT: Readonly<Record<string, string>> = {

@@ -10,8 +10,8 @@ import type {
   PolicyDefinition,
   QueueDefinition,
   VhostDefinition,
-} from "./definitions.js";
-import type { RabbitManagementApi } from "./rabbit-api.js";
+} from "../brokers/rabbit-definitions.js";
+import type { RabbitManagementApi } from "../brokers/management-api.js";
 
 export type RabbitOp =
   | { op: "put-vhost"; vhost: VhostDefinition }

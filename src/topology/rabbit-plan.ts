@@ -11,8 +11,8 @@ import type {
   RabbitDefinitions,
   UserDefinition,
   VhostDefinition,
-} from "./definitions.js";
-import { queueType } from "./definitions.js";
+} from "../brokers/rabbit-definitions.js";
+import { queueType } from "../brokers/rabbit-definitions.js";
 import { identity, stableJson, type ExpandedRabbit } from "./expand-rabbit.js";
 import { rabbitPasswordMatches } from "./password-hash.js";
 import type { FieldChange, RabbitChange } from "./plan-types.js";

@@ -1,7 +1,8 @@
-/** Reads what a Redis holds for the keys a {@link RedisModel} names. */
-import type { RedisModel } from "./expand-redis.js";
-import type { TopologyRedis } from "./redis-client.js";
-import type { TrimPolicy } from "../transports/redis/naming.js";
+/** Reads what a Redis holds for the keys a {@link RedisTopologyModel} names. */
+import type { RedisTopologyModel } from "./expand-redis.js";
+import type { RedisAdmin } from "../brokers/redis-admin.js";
+import { pairs } from "../brokers/redis-streams.js";
+import type { TrimPolicy } from "../transports/redis/layout.js";
 
 /** Hash (under the key prefix) where apply records each stream's declared trimming; Redis has no such setting. */
 export function retentionMetaKey(keyPrefix: string): string {
@@ -23,25 +24,18 @@ export interface RedisLiveState {
   partitions: Map<string, number>;
 }
 
-function pairs(reply: unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (Array.isArray(reply))
-    for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = reply[i + 1];
-  return out;
-}
-
 /** Live state of the model's streams and their recorded retention. */
-export async function readRedisState(redis: TopologyRedis, model: RedisModel): Promise<RedisLiveState> {
+export async function readRedisState(redis: RedisAdmin, model: RedisTopologyModel): Promise<RedisLiveState> {
   const streams = new Map<string, LiveStream>();
   for (const s of model.streams) {
-    const type = String(await redis.command("TYPE", s.key));
+    const type = String(await redis.call("TYPE", s.key));
     if (type === "none") continue;
     if (type !== "stream") {
       streams.set(s.key, { type, length: 0, groups: [] });
       continue;
     }
-    const length = Number(await redis.command("XLEN", s.key));
-    const groups = ((await redis.command("XINFO", "GROUPS", s.key)) as unknown[]).map((g) => {
+    const length = Number(await redis.call("XLEN", s.key));
+    const groups = ((await redis.call("XINFO", "GROUPS", s.key)) as unknown[]).map((g) => {
       const info = pairs(g);
       const lag = info["lag"];
       return {
@@ -53,7 +47,7 @@ export async function readRedisState(redis: TopologyRedis, model: RedisModel): P
     streams.set(s.key, { type, length, groups });
   }
   const retention = new Map<string, NonNullable<TrimPolicy>>();
-  const raw = pairs(await redis.command("HGETALL", retentionMetaKey(model.keyPrefix)));
+  const raw = pairs(await redis.call("HGETALL", retentionMetaKey(model.keyPrefix)));
   for (const [key, value] of Object.entries(raw)) {
     try {
       retention.set(key, JSON.parse(String(value)) as NonNullable<TrimPolicy>);
@@ -63,7 +57,7 @@ export async function readRedisState(redis: TopologyRedis, model: RedisModel): P
   }
   const partitions = new Map<string, number>();
   for (const t of model.topics) {
-    const stored = await redis.command("HGET", t.key, "partitions");
+    const stored = await redis.call("HGET", t.key, "partitions");
     if (stored !== null && stored !== undefined) partitions.set(t.key, Number(stored));
   }
   return { streams, retention, partitions };

@@ -3,10 +3,9 @@
  * turns them into commands. Group creation and stream removal are Lua, so each decision and its action are
  * one atomic step (a stream is only ever removed when it holds no entry and no group).
  */
-import type { TopologyRedis } from "./redis-client.js";
+import type { RedisAdmin } from "../brokers/redis-admin.js";
 
-import { declareGroupLua } from "../transports/redis/lua/declare-group.js";
-import type { TrimPolicy } from "../transports/redis/naming.js";
+import { declareGroupLua, type TrimPolicy } from "../transports/redis/layout.js";
 
 export type RedisOp =
   | { op: "delete-stream-if-empty"; key: string }
@@ -33,32 +32,32 @@ end
 return 0`;
 
 /** Carry out one operation. Idempotent: an existing group or a missing one is not an error. */
-export async function runRedisOp(redis: TopologyRedis, op: RedisOp): Promise<void> {
+export async function runRedisOp(redis: RedisAdmin, op: RedisOp): Promise<void> {
   switch (op.op) {
     case "delete-stream-if-empty":
-      await redis.command("EVAL", DELETE_EMPTY_STREAM, 1, op.key);
+      await redis.call("EVAL", DELETE_EMPTY_STREAM, 1, op.key);
       return;
     case "create-group":
       // The transport's own script, so the start rule is decided exactly as a running consumer decides it.
-      await redis.command("EVAL", declareGroupLua, 1, op.key, op.group, op.start === "0" ? "0" : "auto");
+      await redis.call("EVAL", declareGroupLua, 1, op.key, op.group, op.start === "0" ? "0" : "auto");
       return;
     case "set-partitions":
-      await redis.command("HSETNX", op.metaKey, "partitions", op.partitions);
+      await redis.call("HSETNX", op.metaKey, "partitions", op.partitions);
       return;
     case "delete-meta-if-unused":
-      await redis.command("EVAL", DELETE_UNUSED_META, 1, op.metaKey, op.partitions);
+      await redis.call("EVAL", DELETE_UNUSED_META, 1, op.metaKey, op.partitions);
       return;
     case "destroy-group":
       try {
-        await redis.command("XGROUP", "DESTROY", op.key, op.group);
+        await redis.call("XGROUP", "DESTROY", op.key, op.group);
       } catch (err) {
         if (!/no such key|ERR The XGROUP subcommand requires the key to exist/i.test((err as Error).message))
           throw err;
       }
       return;
     case "set-retention":
-      if (op.retention === null) await redis.command("HDEL", op.metaKey, op.key);
-      else await redis.command("HSET", op.metaKey, op.key, JSON.stringify(op.retention));
+      if (op.retention === null) await redis.call("HDEL", op.metaKey, op.key);
+      else await redis.call("HSET", op.metaKey, op.key, JSON.stringify(op.retention));
       return;
   }
 }

@@ -1,13 +1,13 @@
 /** Desired Redis model against live state → changes. Scope: the keys the spec names. */
 import { stableJson } from "./expand-rabbit.js";
-import type { RedisModel } from "./expand-redis.js";
+import type { RedisTopologyModel } from "./expand-redis.js";
 import type { RedisChange } from "./plan-types.js";
 import { retentionMetaKey, type RedisLiveState } from "./redis-live.js";
 import type { RedisOp } from "./redis-ops.js";
 
 /** The changes that bring Redis to the model. */
 export function planRedis(
-  model: RedisModel,
+  model: RedisTopologyModel,
   live: RedisLiveState,
 ): { changes: RedisChange[]; unchanged: number } {
   const changes: RedisChange[] = [];
@@ -62,7 +62,7 @@ export function planRedis(
       });
       continue;
     }
-    type Group = RedisModel["streams"][number]["groups"][number];
+    type Group = RedisTopologyModel["streams"][number]["groups"][number];
     const create = (group: string, start: "0" | "0-if-first-group-else-$"): RedisOp => ({
       op: "create-group",
       key: s.key,

@@ -20,7 +20,7 @@ type Launcher = () => Promise<OwnedBroker>;
 
 /** A private RabbitMQ node (its own name, ports and data directory); restart = graceful stop + start. */
 const rabbitmq: Launcher = async () => {
-  const { RabbitMqLauncher } = await import("../testing/rabbitmq-launcher.js");
+  const { RabbitMqLauncher } = await import("../brokers/local/rabbitmq-launcher.js");
   const node = new RabbitMqLauncher();
   try {
     await node.start();
@@ -38,7 +38,7 @@ const rabbitmq: Launcher = async () => {
 
 /** A private redis-server (AOF, appendfsync always); restart = SIGTERM + start on the same data. */
 const redis: Launcher = async () => {
-  const { RedisServerProcess } = await import("../testing/redis-launcher.js");
+  const { RedisServerProcess } = await import("../brokers/local/redis-launcher.js");
   const server = await RedisServerProcess.start();
   return {
     url: server.url,
@@ -48,7 +48,7 @@ const redis: Launcher = async () => {
   };
 };
 
-/** Launchers by URL scheme: the transports' broker launchers in src/testing/. TLS URLs have none. */
+/** Launchers by URL scheme: the private broker launchers in src/brokers/local/. TLS URLs have none. */
 const launchers: Record<string, () => Promise<Launcher | undefined>> = {
   "amqp:": async () => rabbitmq,
   "redis:": async () => redis,

@@ -3,7 +3,7 @@
  * `connection-cut` fault resets real sockets between mqa and the broker.
  */
 import { MqaError } from "../core/errors.js";
-import { FaultProxy } from "../testing/fault-proxy.js";
+import { FaultProxy } from "../brokers/local/fault-proxy.js";
 
 const DEFAULT_PORTS: Readonly<Record<string, number>> = {
   "amqp:": 5672,

@@ -21,7 +21,7 @@ import { isNetworkUrl, proxyBroker } from "./network.js";
 import type { VerifyOptions } from "./options.js";
 import { resolveVerifyOptions } from "./options.js";
 import { publishAll } from "./publish.js";
-import { waitFor } from "../testing/wait.js";
+import { waitFor } from "../brokers/local/wait.js";
 import { decodeVerifyPayload, seqFromHeaders } from "./sequence.js";
 import type { WorkerConfig, WorkerEvent } from "./worker.js";
 

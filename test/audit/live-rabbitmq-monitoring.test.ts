@@ -7,13 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MqaError } from "../../src/core/errors.js";
 import { runAudit } from "../../src/audit/engine.js";
 import { loadRabbitLive } from "../../src/audit/sources/rabbitmq-live.js";
+import { RABBIT_MANAGEMENT_URL } from "../support/topology.js";
 
 const USER = `mqa-audit-mon-${randomBytes(4).toString("hex")}`;
 const PASS = `Mon-${randomBytes(6).toString("hex")}`;
 const AUTH = "Basic " + Buffer.from("guest:guest").toString("base64");
+/** host:port of the management API: the shared broker unless the environment says otherwise. */
+const HOST = new URL(RABBIT_MANAGEMENT_URL).host;
 
 async function api(method: string, path: string, body?: unknown): Promise<void> {
-  const res = await fetch(`http://127.0.0.1:15672${path}`, {
+  const res = await fetch(`http://${HOST}${path}`, {
     method,
     headers: { authorization: AUTH, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -33,7 +36,7 @@ afterAll(async () => {
 
 describe("live RabbitMQ audit as a monitoring user", () => {
   it("reports the definitions it could not read and audits the rest", async () => {
-    const model = await loadRabbitLive(`http://${USER}:${PASS}@127.0.0.1:15672`);
+    const model = await loadRabbitLive(`http://${USER}:${PASS}@${HOST}`);
     expect(model.inspectGaps.map((g) => g.what)).toContain("definitions (users, permissions, parameters)");
     expect(model.rabbit!.definitions.users).toEqual([]); // users need the administrator tag
     expect(model.rabbit!.definitions.queues.length).toBeGreaterThan(0); // rebuilt from /api/queues
@@ -45,7 +48,7 @@ describe("live RabbitMQ audit as a monitoring user", () => {
   });
 
   it("a wrong password fails the audit with the masked URL", async () => {
-    const err = (await loadRabbitLive(`http://${USER}:wrong-${PASS}@127.0.0.1:15672`).catch(
+    const err = (await loadRabbitLive(`http://${USER}:wrong-${PASS}@${HOST}`).catch(
       (e: unknown) => e,
     )) as Error;
     expect(MqaError.is(err, "invalid-options")).toBe(true);

@@ -13,10 +13,13 @@ import { ALL_RULES } from "../../src/audit/rules/mod.js";
 import { FORMATS, render } from "../../src/audit/reporters/mod.js";
 import { loadRabbitLive } from "../../src/audit/sources/rabbitmq-live.js";
 import { restrictToVhost } from "../../src/audit/sources/vhost-filter.js";
+import { AMQP_URL } from "../support/amqp.js";
+import { RABBIT_MANAGEMENT_URL } from "../support/topology.js";
 
 const VH = `mqa-audit-${randomBytes(4).toString("hex")}`;
 const V = encodeURIComponent(VH);
-const API = "http://127.0.0.1:15672";
+/** The management API without credentials (they go in AUTH); the shared broker unless the environment says otherwise. */
+const API = new URL(RABBIT_MANAGEMENT_URL).origin;
 const AUTH = "Basic " + Buffer.from("guest:guest").toString("base64");
 let conn: ChannelModel | undefined;
 
@@ -60,7 +63,7 @@ beforeAll(async () => {
     payload_encoding: "string",
   });
 
-  conn = await connect(`amqp://guest:guest@127.0.0.1:5672/${V}`);
+  conn = await connect(`${AMQP_URL.replace(/\/$/, "")}/${V}`);
   const ch = await conn.createChannel(); // no confirmSelect: publishes unconfirmed
   await ch.consume("work.invoices", () => undefined, { noAck: true });
   for (let i = 0; i < 5; i++) ch.sendToQueue("work.invoices", Buffer.from("invoice"));
@@ -85,8 +88,8 @@ afterAll(async () => {
 
 describe("live RabbitMQ audit", () => {
   it("names the bad queue, the policy-hidden TTL, the backlog, the auto-ack consumer and the unconfirmed channel", async () => {
-    const model = await loadRabbitLive("http://guest:guest@127.0.0.1:15672");
-    expect(model.source.target).toBe("http://guest:****@127.0.0.1:15672/");
+    const model = await loadRabbitLive(`http://guest:guest@${new URL(API).host}`);
+    expect(model.source.target).toBe(`http://guest:****@${new URL(API).host}/`);
     const mine = runAudit(restrictToVhost(model, VH));
     // Narrowed to the test's vhost: nothing from other vhosts on the shared broker.
     const vhostOf = (resource: string): string | undefined => /^vhost (\S+)/.exec(resource)?.[1];

@@ -1,6 +1,6 @@
 /** Helpers for topology tests against the real brokers (not exported from the package). */
 import { randomBytes } from "node:crypto";
-import { RabbitManagementApi } from "../../src/topology/rabbit-api.js";
+import { RabbitManagementApi } from "../../src/brokers/management-api.js";
 
 export const RABBIT_MANAGEMENT_URL =
   process.env["MQA_RABBITMQ_MANAGEMENT_URL"] ?? "http://guest:guest@127.0.0.1:15672";
@@ -20,17 +20,17 @@ export async function cleanupRabbit(vhosts: string[], users: string[] = []): Pro
 
 /** Delete every key under `prefix` (tests use a unique prefix, so this touches nothing else). */
 export async function cleanupRedis(prefix: string): Promise<void> {
-  const { connectRedis } = await import("../../src/topology/redis-client.js");
-  const redis = await connectRedis(REDIS_URL);
+  const { connectRedisAdmin } = await import("../../src/brokers/redis-admin.js");
+  const redis = await connectRedisAdmin(REDIS_URL);
   try {
     let cursor = "0";
     do {
-      const [next, keys] = (await redis.command("SCAN", cursor, "MATCH", `${prefix}*`, "COUNT", 500)) as [
+      const [next, keys] = (await redis.call("SCAN", cursor, "MATCH", `${prefix}*`, "COUNT", 500)) as [
         string,
         string[],
       ];
       cursor = next;
-      if (keys.length > 0) await redis.command("DEL", ...keys);
+      if (keys.length > 0) await redis.call("DEL", ...keys);
     } while (cursor !== "0");
   } finally {
     await redis.close();

@@ -7,14 +7,14 @@ import {
 } from "../effective.js";
 import type { EffectiveExchange, EffectiveQueue } from "../effective.js";
 import type { FindingLocation } from "../finding.js";
-import type { RabbitDefinitions, RabbitExchange, RabbitQueue } from "../model.js";
+import type { RabbitDeclarations, RabbitExchange, RabbitQueue } from "../model.js";
 import type { RuleContext, RuleHit } from "./rule.js";
 
-const queueCache = new WeakMap<RabbitDefinitions, EffectiveQueue[]>();
-const exchangeCache = new WeakMap<RabbitDefinitions, EffectiveExchange[]>();
+const queueCache = new WeakMap<RabbitDeclarations, EffectiveQueue[]>();
+const exchangeCache = new WeakMap<RabbitDeclarations, EffectiveExchange[]>();
 
 /** Definitions of the model, or undefined for a Redis-only audit. */
-export function defsOf(ctx: RuleContext): RabbitDefinitions | undefined {
+export function defsOf(ctx: RuleContext): RabbitDeclarations | undefined {
   return ctx.model.rabbit?.definitions;
 }
 
@@ -51,7 +51,7 @@ export function isWorkQueue(q: RabbitQueue): boolean {
 }
 
 /** Names of queues some other queue dead-letters into (directly or through its DLX's bindings). */
-const dlTargetCache = new WeakMap<RabbitDefinitions, Set<string>>();
+const dlTargetCache = new WeakMap<RabbitDeclarations, Set<string>>();
 
 export function deadLetterTargets(ctx: RuleContext): Set<string> {
   const defs = defsOf(ctx);
@@ -132,7 +132,7 @@ function topicMatches(pattern: string, key: string): boolean {
  * Follows exchange-to-exchange bindings and alternate exchanges; unknown exchange types count as routing.
  */
 export function routesSomewhere(
-  defs: RabbitDefinitions,
+  defs: RabbitDeclarations,
   vhost: string,
   exchange: string,
   routingKey: string | undefined,
@@ -162,7 +162,7 @@ export function routesSomewhere(
   return false;
 }
 
-export function exchangeExists(defs: RabbitDefinitions, vhost: string, name: string): boolean {
+export function exchangeExists(defs: RabbitDeclarations, vhost: string, name: string): boolean {
   // The default exchange and the amq.* ones exist in every vhost even when definitions omit them.
   return (
     name === "" ||

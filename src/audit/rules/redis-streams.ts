@@ -1,6 +1,6 @@
 /** Redis Streams rules: growth without trimming, lag, stuck pending entries, poison entries, lost entries. */
 import type { RedisGroup, RedisStream } from "../model.js";
-import { compareIds } from "../../transports/redis/stream-id.js";
+import { compareIds } from "../../transports/redis/layout.js";
 import { redisOf, streamRef } from "./redis-helpers.js";
 import type { Rule, RuleContext, RuleHit } from "./rule.js";
 

@@ -7,7 +7,13 @@ import { z } from "zod";
 import { InvalidOptionsError } from "../../core/errors.js";
 import { formatIssues } from "../../core/options.js";
 import { maskUrl } from "../../core/redact.js";
-import type { PolicyApplyTo, QueueType, RabbitDefinitions, RabbitParameter, RabbitPolicy } from "../model.js";
+import type {
+  PolicyApplyTo,
+  QueueType,
+  RabbitDeclarations,
+  RabbitParameter,
+  RabbitPolicy,
+} from "../model.js";
 
 const args = z.record(z.string(), z.unknown()).default({});
 const vhost = z.string().default("/");
@@ -194,7 +200,7 @@ export class AuditInputError extends InvalidOptionsError {}
  * Validate and normalise a definitions document. `what` names the source in errors (a file path or a
  * masked URL). Secrets met on the way (hashes, URI passwords) are added to `secrets` for scrubbing.
  */
-export function parseDefinitions(input: unknown, what: string, secrets: Set<string>): RabbitDefinitions {
+export function parseDefinitions(input: unknown, what: string, secrets: Set<string>): RabbitDeclarations {
   const result = definitionsSchema.safeParse(input);
   if (!result.success) {
     const issues = formatIssues(result.error.issues);

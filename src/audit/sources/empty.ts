@@ -1,7 +1,7 @@
 /** Empty building blocks for sources. */
-import type { AuditModel, AuditSource, RabbitDefinitions } from "../model.js";
+import type { AuditModel, AuditSource, RabbitDeclarations } from "../model.js";
 
-export function emptyDefinitions(): RabbitDefinitions {
+export function emptyDeclarations(): RabbitDeclarations {
   return {
     rabbitVersion: undefined,
     users: [],

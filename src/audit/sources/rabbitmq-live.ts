@@ -2,6 +2,7 @@
  * Live RabbitMQ source: definitions plus facts only a running broker has (nodes, alarms, consumers,
  * channels), read through the management HTTP API.
  */
+import { RabbitManagementApi } from "../../brokers/management-api.js";
 import type {
   AuditModel,
   RabbitChannel,
@@ -13,7 +14,6 @@ import type {
 import { isLoopback } from "../rules/rabbitmq-security.js";
 import { parseDefinitions, parsePolicies } from "./definitions.js";
 import { emptyModel } from "./empty.js";
-import { ManagementClient } from "./management-client.js";
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
@@ -28,7 +28,7 @@ export interface RabbitLiveOptions {
 
 /** Load definitions and live facts from `url` (`http(s)://user:pass@host:15672`). */
 export async function loadRabbitLive(url: string, options: RabbitLiveOptions = {}): Promise<AuditModel> {
-  const api = new ManagementClient(url, options.timeoutMs);
+  const api = new RabbitManagementApi(url, { timeoutMs: options.timeoutMs ?? 10_000 });
   const model = emptyModel({ kind: "rabbitmq-live", target: api.maskedUrl });
   const gap = (what: string, status: number): void => {
     const denied = status === 401 || status === 403;
@@ -42,14 +42,14 @@ export async function loadRabbitLive(url: string, options: RabbitLiveOptions = {
   await api.checkCredentials();
 
   const [overview, defsRes, opPolicies, nodes, queues, consumers, channels, deprecated] = await Promise.all([
-    api.get("/api/overview"),
-    api.get("/api/definitions"),
-    api.get("/api/operator-policies"),
-    api.get("/api/nodes"),
-    api.get("/api/queues"),
-    api.get("/api/consumers"),
-    api.get("/api/channels"),
-    api.get("/api/deprecated-features/used"),
+    api.get("/overview"),
+    api.get("/definitions"),
+    api.get("/operator-policies"),
+    api.get("/nodes"),
+    api.get("/queues"),
+    api.get("/consumers"),
+    api.get("/channels"),
+    api.get("/deprecated-features/used"),
   ]);
 
   let defsBody: unknown;
@@ -58,9 +58,7 @@ export async function loadRabbitLive(url: string, options: RabbitLiveOptions = {
     // Non-admin users cannot export definitions; rebuild the parts they can list.
     gap("definitions (users, permissions, parameters)", defsRes.status);
     const [vh, qs, ex, bs, ps] = await Promise.all(
-      ["/api/vhosts", "/api/queues", "/api/exchanges", "/api/bindings", "/api/policies"].map((p) =>
-        api.get(p),
-      ),
+      ["/vhosts", "/queues", "/exchanges", "/bindings", "/policies"].map((p) => api.get(p)),
     );
     const body = (r: typeof vh): Obj[] => (r?.ok ? arr(r.body) : []);
     defsBody = {

@@ -2,19 +2,12 @@
  * Live Redis source: configuration, INFO, ACL users and every stream with its groups, consumers and
  * pending entries. Read-only: the audit never writes to the server it inspects.
  */
+import { connectRedisAdmin } from "../../brokers/redis-admin.js";
+import { pairs, readStream, replyNumber as n, scanStreams } from "../../brokers/redis-streams.js";
 import { maskUrl } from "../../core/redact.js";
 import { sleep } from "../../core/sleep.js";
-import type {
-  AuditModel,
-  RedisAclUser,
-  RedisConsumer,
-  RedisGroup,
-  RedisModel,
-  RedisStream,
-} from "../model.js";
+import type { AuditModel, RedisAclUser, RedisModel } from "../model.js";
 import { emptyModel } from "./empty.js";
-import { connectRedis } from "./redis-connection.js";
-import type { RedisCommandRunner } from "./redis-connection.js";
 
 /** CONFIG keys whose values are secrets: kept only as "set" (****) or "" (unset). */
 const SECRET_CONFIG = new Set([
@@ -35,21 +28,6 @@ export interface RedisLiveOptions {
   /** Pending entries sampled per group for delivery counts. @defaultValue 100 */
   pendingSample?: number;
 }
-
-type Flat = Record<string, unknown>;
-
-/** `[k1, v1, k2, v2]` → `{k1: v1, k2: v2}`. */
-function pairs(reply: unknown): Flat {
-  const out: Flat = {};
-  if (!Array.isArray(reply)) return out;
-  for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = reply[i + 1];
-  return out;
-}
-
-const n = (v: unknown): number | undefined => {
-  const x = typeof v === "number" ? v : typeof v === "string" && v !== "" ? Number(v) : NaN;
-  return Number.isFinite(x) ? x : undefined;
-};
 
 function errorText(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split("\n")[0]!.slice(0, 200);
@@ -88,78 +66,6 @@ export function parseAclLine(line: string, secrets: Set<string>): RedisAclUser {
   };
 }
 
-async function readGroups(r: RedisCommandRunner, key: string, pendingSample: number): Promise<RedisGroup[]> {
-  const groups: RedisGroup[] = [];
-  for (const raw of (await r.call("XINFO", "GROUPS", key)) as unknown[]) {
-    const g = pairs(raw);
-    const name = String(g["name"]);
-    const consumers: RedisConsumer[] = ((await r.call("XINFO", "CONSUMERS", key, name)) as unknown[]).map(
-      (c) => {
-        const p = pairs(c);
-        return { name: String(p["name"]), pending: n(p["pending"]) ?? 0, idleMs: n(p["idle"]) ?? 0 };
-      },
-    );
-    const pending = n(g["pending"]) ?? 0;
-    let oldestPendingId: string | undefined;
-    let maxDeliveryCount: number | undefined;
-    if (pending > 0) {
-      const summary = (await r.call("XPENDING", key, name)) as unknown[];
-      oldestPendingId = typeof summary[1] === "string" ? summary[1] : undefined;
-      const entries = (await r.call("XPENDING", key, name, "-", "+", pendingSample)) as unknown[][];
-      maxDeliveryCount = Math.max(0, ...entries.map((e) => n(e[3]) ?? 0));
-    }
-    const lagRaw = g["lag"];
-    groups.push({
-      name,
-      consumers,
-      pending,
-      lastDeliveredId: String(g["last-delivered-id"] ?? "0-0"),
-      // Redis 7 reports lag as nil when it cannot compute it; before 7 the field is absent.
-      lag: "lag" in g ? (lagRaw === null ? null : (n(lagRaw) ?? null)) : undefined,
-      lagDelta: undefined,
-      pendingDelta: undefined,
-      oldestPendingId,
-      maxDeliveryCount,
-    });
-  }
-  return groups;
-}
-
-/** One stream with its groups (XINFO STREAM, XINFO GROUPS, XPENDING summary and a sample of delivery counts). */
-export async function readStream(
-  r: RedisCommandRunner,
-  key: string,
-  pendingSample: number,
-): Promise<RedisStream> {
-  const s = pairs(await r.call("XINFO", "STREAM", key));
-  const first = s["first-entry"];
-  return {
-    key,
-    length: n(s["length"]) ?? 0,
-    firstEntryId: Array.isArray(first) && typeof first[0] === "string" ? first[0] : undefined,
-    lastGeneratedId: String(s["last-generated-id"] ?? "0-0"),
-    entriesAdded: n(s["entries-added"]),
-    maxDeletedEntryId: typeof s["max-deleted-entry-id"] === "string" ? s["max-deleted-entry-id"] : undefined,
-    retention: undefined,
-    groups: await readGroups(r, key, pendingSample),
-  };
-}
-
-/** Keys of type stream matching `match` (SCAN … TYPE stream), sorted, at most `max`. */
-export async function scanStreams(r: RedisCommandRunner, match: string, max: number): Promise<string[]> {
-  const keys = new Set<string>();
-  let cursor = "0";
-  do {
-    const [next, batch] = (await r.call("SCAN", cursor, "MATCH", match, "COUNT", 1000, "TYPE", "stream")) as [
-      string,
-      string[],
-    ];
-    cursor = next;
-    for (const k of batch) keys.add(k);
-  } while (cursor !== "0" && keys.size < max);
-  return [...keys].sort().slice(0, max);
-}
-
 /** Load a live Redis into the audit model. */
 export async function loadRedisLive(url: string, options: RedisLiveOptions = {}): Promise<AuditModel> {
   const { sampleMs = 1000, maxStreams = 10_000, match = "*", pendingSample = 100 } = options;
@@ -169,9 +75,9 @@ export async function loadRedisLive(url: string, options: RedisLiveOptions = {})
     const u = new URL(url);
     if (u.password) model.secrets.add(decodeURIComponent(u.password));
   } catch {
-    // connectRedis reports a bad URL.
+    // connectRedisAdmin reports a bad URL.
   }
-  const r = await connectRedis(url);
+  const r = await connectRedisAdmin(url);
   try {
     const redis: RedisModel = {
       url: masked,

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { Option } from "commander";
-import { readDocument } from "../../audit/sources/read-document.js";
+import { readDocument } from "../../audit/mod.js";
 import { parseOptions } from "../../core/options.js";
 import { advise } from "../../design/advise.js";
 import { InvalidOptionsError } from "../../core/errors.js";

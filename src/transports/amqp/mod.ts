@@ -11,3 +11,5 @@ export type { PublisherStats } from "./confirm-publisher.js";
 export type { ConnectionRole } from "./connection-manager.js";
 export { declarePlan } from "./declare.js";
 export { PreconditionFailedError } from "../../core/errors.js";
+/** The pure layout (resource plan, spec groups, delivery mapping) that features import; see ./layout.ts. */
+export * from "./layout.js";

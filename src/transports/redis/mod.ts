@@ -21,3 +21,5 @@ export type { ServerDurability } from "./durability.js";
 export { inspectPartition, type PartitionHealth } from "./inspect.js";
 export { WHOLE_ENTRY, type FieldMapping } from "./fields.js";
 export { redisSettingsFromSpec, type RedisSpecSettings, type SpecTopicSettings } from "./spec-topics.js";
+/** The pure layout (naming, Lua, entry codec, id order) that features import; see ./layout.ts. */
+export * from "./layout.js";

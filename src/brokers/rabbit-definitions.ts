@@ -1,11 +1,13 @@
 /**
  * The shape of RabbitMQ's definitions.json (what `rabbitmqctl export_definitions`, the management API's
  * `/api/definitions` and `rabbitmqctl import_definitions` speak). mqa uses it as its model of a broker, so the
- * spec, a file and a live broker compare in one shape.
+ * spec, a file and a live broker compare in one shape. This is the one `RabbitDefinitions` type: topology
+ * builds and compares it, the management client reads and writes it, the audit parses it into its model.
+ * Argument and queue-type vocabulary is the RabbitMQ transport's own (a type-only import: nothing loads).
  */
+import type { ArgumentValue, Arguments, QueueType } from "../transports/amqp/layout.js";
 
-export type ArgumentValue = string | number | boolean;
-export type Arguments = Record<string, ArgumentValue>;
+export type { ArgumentValue, Arguments, QueueType };
 
 export interface UserDefinition {
   name: string;

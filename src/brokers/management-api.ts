@@ -1,10 +1,14 @@
 /**
- * A thin client for the RabbitMQ management HTTP API: the calls topology needs, nothing else. Node's global
- * fetch is enough; the URL's credentials become a Basic header and never appear in messages.
+ * The one client for the RabbitMQ management HTTP API, shared by topology (throwing calls that change the
+ * broker), the audit and the monitor (tolerant reads that judge a status themselves).
+ *
+ * Rules every call keeps: credentials come from the URL's userinfo and travel only in the Authorization
+ * header; every message carries the URL with its password masked; each call is bounded by `timeoutMs`; an
+ * `https:` URL uses {@link AdminTlsOptions} the same way for every call.
  */
 import { maskUrl } from "../core/redact.js";
 import { BrokerApiError, UnsafeChangeError } from "./errors.js";
-import { stableJson } from "./expand-rabbit.js";
+import { httpRequest, type AdminTlsOptions } from "./http.js";
 import type {
   BindingDefinition,
   ExchangeDefinition,
@@ -13,9 +17,20 @@ import type {
   QueueDefinition,
   RabbitDefinitions,
   VhostDefinition,
-} from "./definitions.js";
+} from "./rabbit-definitions.js";
+import { stableJson } from "./stable-json.js";
 
 const enc = encodeURIComponent;
+
+export interface ManagementApiOptions {
+  /** Bound on each call; declaring a quorum queue on a busy broker can take seconds. @defaultValue 30_000 */
+  timeoutMs?: number;
+  /** TLS settings for an `https:` URL; ignored for `http:`. */
+  tls?: AdminTlsOptions;
+}
+
+/** Result of a tolerant GET: the JSON body, or the HTTP status when the broker said no. */
+export type ApiResult = { ok: true; body: unknown } | { ok: false; status: number };
 
 /** Body of a user PUT: a ready hash, or a password read from the environment (sent, never printed). */
 export type UserBody =
@@ -27,74 +42,130 @@ export interface QueueState {
 }
 
 export class RabbitManagementApi {
+  /** The URL without credentials or trailing slash; paths are appended to `${baseUrl}/api`. */
   readonly baseUrl: string;
   /** The URL with its password masked, for messages. */
-  readonly displayUrl: string;
+  readonly maskedUrl: string;
+  /** The user the URL logs in as (`guest` when it names none). */
+  readonly user: string;
+  /** The URL's host name. */
+  readonly host: string;
   readonly #authorization: string;
   readonly #timeoutMs: number;
+  readonly #tls: AdminTlsOptions | undefined;
 
   /**
-   * `url`: `http(s)://user:pass@host:15672` (a path prefix is kept). `timeoutMs` bounds each call; declaring a
-   * quorum queue on a busy broker can take seconds. @defaultValue 30_000
+   * `url`: `http(s)://user:pass@host:15672` (a path prefix is kept). Throws {@link BrokerApiError}
+   * (`invalid-options`) for anything else.
    */
-  constructor(url: string, options: { timeoutMs?: number } = {}) {
+  constructor(url: string, options: ManagementApiOptions = {}) {
     let parsed: URL;
     try {
       parsed = new URL(url);
-    } catch {
+    } catch (cause) {
       throw new BrokerApiError(
         `not a URL: ${maskUrl(url)}; give the management URL, e.g. http://user:pass@host:15672`,
+        { code: "invalid-options", cause },
       );
     }
     if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
       throw new BrokerApiError(
-        `${maskUrl(url)} is not a management URL: RabbitMQ topology uses the management HTTP API, e.g. http://user:pass@host:15672`,
+        `${maskUrl(url)} is not a management URL: RabbitMQ's management HTTP API is needed, e.g. http://user:pass@host:15672`,
+        { code: "invalid-options" },
       );
     }
-    this.displayUrl = maskUrl(url);
-    const user = decodeURIComponent(parsed.username || "guest");
-    const pass = decodeURIComponent(parsed.password || "guest");
-    this.#authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
+    this.maskedUrl = maskUrl(url);
+    this.user = decodeURIComponent(parsed.username) || "guest";
+    const password = parsed.password ? decodeURIComponent(parsed.password) : "guest";
+    this.#authorization = `Basic ${Buffer.from(`${this.user}:${password}`).toString("base64")}`;
+    this.host = parsed.hostname;
     parsed.username = "";
     parsed.password = "";
     this.baseUrl = parsed.toString().replace(/\/+$/, "");
     this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#tls = options.tls;
   }
 
-  async #call(method: string, path: string, body?: unknown): Promise<unknown> {
-    let response: Response;
+  /** @deprecated Use {@link RabbitManagementApi.maskedUrl}. */
+  get displayUrl(): string {
+    return this.maskedUrl;
+  }
+
+  /** One request; network failures and timeouts become {@link BrokerApiError} with the masked URL. */
+  async #send(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
     try {
-      response = await fetch(`${this.baseUrl}/api${path}`, {
+      return await httpRequest(new URL(`${this.baseUrl}/api${path}`), {
         method,
-        headers: { authorization: this.#authorization, "content-type": "application/json" },
+        headers: {
+          authorization: this.#authorization,
+          accept: "application/json",
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        timeoutMs: this.#timeoutMs,
+        tls: this.#tls,
       });
     } catch (cause) {
       throw new BrokerApiError(
-        `cannot reach the RabbitMQ management API at ${this.displayUrl}: ${(cause as Error).message}`,
-        {
-          cause,
-        },
+        `cannot reach the RabbitMQ management API at ${this.maskedUrl}: ${(cause as Error).message}; is the rabbitmq_management plugin enabled and the port right?`,
+        { cause },
       );
     }
-    const text = await response.text();
+  }
+
+  #parse(path: string, text: string): unknown {
+    if (text === "") return undefined;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (cause) {
+      throw new BrokerApiError(
+        `${this.maskedUrl}/api${path} did not return JSON: is this the management port (15672)?`,
+        { code: "invalid-options", cause },
+      );
+    }
+  }
+
+  /** A call that must succeed: any non-2xx status throws {@link BrokerApiError} (deleting what is gone excepted). */
+  async #call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const reply = await this.#send(method, path, body);
     // Deleting what is already gone is success: applies and rollbacks must be repeatable.
-    if (method === "DELETE" && response.status === 404) return undefined;
-    if (!response.ok) {
-      let reason = text.slice(0, 300);
+    if (method === "DELETE" && reply.status === 404) return undefined;
+    if (reply.status < 200 || reply.status > 299) {
+      let reason = reply.text.slice(0, 300);
       try {
-        const parsed = JSON.parse(text) as { reason?: string; error?: string };
+        const parsed = JSON.parse(reply.text) as { reason?: string; error?: string };
         reason = parsed.reason ?? parsed.error ?? reason;
       } catch {
         // not JSON: keep the text
       }
-      const hint = response.status === 401 ? " (check the user and password in --broker)" : "";
-      throw new BrokerApiError(`${method} ${path} → ${response.status}: ${reason}${hint}`, {
-        details: { status: response.status, method, path },
+      const hint = reply.status === 401 ? " (check the user and password in the URL)" : "";
+      throw new BrokerApiError(`${method} ${path} at ${this.maskedUrl} → ${reply.status}: ${reason}${hint}`, {
+        code: reply.status === 401 ? "invalid-options" : "connection-closed",
+        details: { status: reply.status, method, path },
       });
     }
-    return text === "" ? undefined : (JSON.parse(text) as unknown);
+    return this.#parse(path, reply.text);
+  }
+
+  /**
+   * GET `path` (relative to `/api`, e.g. `/overview`), leaving a non-2xx status for the caller to judge:
+   * RabbitMQ answers 401 both for bad credentials and for "not an administrator" on some endpoints, so only
+   * {@link checkCredentials} treats 401 as fatal. Unreachable, or not JSON: {@link BrokerApiError}.
+   */
+  async get(path: string): Promise<ApiResult> {
+    const reply = await this.#send("GET", path);
+    if (reply.status < 200 || reply.status > 299) return { ok: false, status: reply.status };
+    return { ok: true, body: this.#parse(path, reply.text) };
+  }
+
+  /** Fail fast with {@link BrokerApiError} (`invalid-options`) when the URL's user cannot log in at all. */
+  async checkCredentials(): Promise<void> {
+    const r = await this.get("/whoami");
+    if (!r.ok && r.status === 401)
+      throw new BrokerApiError(
+        `RabbitMQ management API at ${this.maskedUrl} refused the credentials (401): check the user and password in the URL`,
+        { code: "invalid-options", details: { status: 401 } },
+      );
   }
 
   /** Every definition on the broker (needs the `administrator` tag). */
@@ -121,7 +192,7 @@ export class RabbitManagementApi {
       const q = (await this.#call("GET", `/queues/${enc(vhost)}/${enc(name)}`)) as Partial<QueueState>;
       return { messages: q.messages ?? 0, consumers: q.consumers ?? 0 };
     } catch (err) {
-      if (err instanceof BrokerApiError && err.details?.status === 404) return undefined;
+      if (err instanceof BrokerApiError && err.status === 404) return undefined;
       throw err;
     }
   }
@@ -199,11 +270,7 @@ export class RabbitManagementApi {
     try {
       await this.#call("DELETE", `${path}?if-empty=true`);
     } catch (err) {
-      if (!(
-        err instanceof BrokerApiError &&
-        err.details?.status === 400 &&
-        /not supported/.test(err.message)
-      ))
+      if (!(err instanceof BrokerApiError && err.status === 400 && /not supported/.test(err.message)))
         throw err;
       await this.#call("DELETE", path);
     }
@@ -223,7 +290,7 @@ export class RabbitManagementApi {
     try {
       list = (await this.#call("GET", path)) as (BindingDefinition & { properties_key: string })[];
     } catch (err) {
-      if (err instanceof BrokerApiError && err.details?.status === 404) return;
+      if (err instanceof BrokerApiError && err.status === 404) return;
       throw err;
     }
     for (const found of list) {
