@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { Option } from "commander";
 import { InvalidOptionsError } from "../../core/errors.js";
@@ -17,6 +18,28 @@ interface MonitorCliOptions {
   match?: string;
   rules?: boolean;
   failOn?: "critical" | "warning" | "info";
+  tokenFile?: string;
+  allowHost: string[];
+}
+
+/** The page's token: from `--token-file` (first line) or `MQA_MONITOR_TOKEN`, never from argv. */
+async function monitorToken(file: string | undefined): Promise<string | undefined> {
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (err) {
+      throw new InvalidOptionsError(`--token-file ${file}: cannot read it (${(err as Error).message})`);
+    }
+    const token = text.split(/\r?\n/)[0]?.trim() ?? "";
+    if (token.length < 16)
+      throw new InvalidOptionsError(`--token-file ${file}: the token must be at least 16 characters`);
+    return token;
+  }
+  const env = process.env["MQA_MONITOR_TOKEN"]?.trim();
+  if (env !== undefined && env !== "" && env.length < 16)
+    throw new InvalidOptionsError("MQA_MONITOR_TOKEN must be at least 16 characters");
+  return env === "" ? undefined : env;
 }
 
 const RANK = { info: 1, warning: 2, critical: 3 } as const;
@@ -38,7 +61,17 @@ export function registerMonitorCommand(program: Command): void {
       "serve /metrics, /snapshot.json and the live page on this port (0: any free one)",
       (v) => Number.parseInt(v, 10),
     )
-    .option("--host <host>", "address for --port", "127.0.0.1")
+    .option("--host <host>", "address for --port (beyond loopback only with a token)", "127.0.0.1")
+    .option(
+      "--token-file <path>",
+      "require this bearer token (the file's first line) for /, /metrics and /snapshot.json; or set MQA_MONITOR_TOKEN",
+    )
+    .option(
+      "--allow-host <name>",
+      "a host name that may reach the page besides the bound address (repeatable)",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option("--vhost <name>", "RabbitMQ: only this virtual host")
     .option("--match <pattern>", "Redis: only streams whose key matches (SCAN pattern)")
     .option("--rules", "print Prometheus alerting rules for the monitor's metrics and exit")
@@ -83,14 +116,28 @@ export function registerMonitorCommand(program: Command): void {
         if (opts.json) process.stdout.write(`${JSON.stringify(report(monitor.target, state))}\n`);
         else process.stdout.write(`${render(monitor.target, state)}\n`);
       });
+      const token = opts.port !== undefined ? await monitorToken(opts.tokenFile) : undefined;
       const server =
         opts.port !== undefined
-          ? await serveMonitor(monitor, { port: opts.port, host: opts.host, refreshMs: opts.interval })
+          ? await serveMonitor(monitor, {
+              port: opts.port,
+              host: opts.host,
+              refreshMs: opts.interval,
+              allowHosts: opts.allowHost,
+              ...(token !== undefined ? { token } : {}),
+            })
           : undefined;
-      if (server)
+      if (server) {
         process.stderr.write(
-          `mqa monitor: live page ${server.url}, Prometheus metrics ${server.url}metrics\n`,
+          `mqa monitor: live page ${server.url}, Prometheus metrics ${server.url}metrics${token !== undefined ? " (bearer token required)" : ""}\n`,
         );
+        if (server.exposed)
+          process.stderr.write(
+            token !== undefined
+              ? `mqa monitor: warning: listening on ${opts.host}, reachable from other machines; the token is sent in clear over plain HTTP, so put TLS in front\n`
+              : `mqa monitor: WARNING: listening on ${opts.host} without a token: anyone who can reach this port reads queue names, backlogs and alerts; set --token-file or MQA_MONITOR_TOKEN, or bind 127.0.0.1\n`,
+          );
+      }
       process.stderr.write(
         `mqa monitor: sampling ${monitor.target} every ${opts.interval} ms; Ctrl-C stops\n`,
       );
