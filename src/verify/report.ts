@@ -1,5 +1,122 @@
-/** The verify report as terminal text and as Markdown for a design review. */
-import type { VerifyReport } from "./run.js";
+/**
+ * The verify report: its shape, how a run's outcome becomes one ({@link buildReport}), and how it reads as
+ * terminal text and as Markdown for a design review.
+ */
+import { maskSecretsInText, maskUrl } from "../core/redact.js";
+import type { FaultKind, FaultPlan } from "./fault-plan.js";
+import type { LedgerSummary } from "./ledger.js";
+import type { ResolvedVerifyOptions } from "./options.js";
+
+/** One fault as it happened. */
+export interface InjectedFault {
+  kind: FaultKind;
+  /** Milliseconds after publishing started. */
+  atMs: number;
+  detail: string;
+}
+
+/** The reconciled outcome of a verify run. */
+export interface VerifyReport extends LedgerSummary {
+  /** True when nothing was lost. */
+  ok: boolean;
+  /** Broker URL with the password masked. */
+  broker: string;
+  transport: string;
+  run: string;
+  topic: string;
+  group: string;
+  seed: number;
+  messages: number;
+  consumers: number;
+  prefetch: number;
+  publishWindow: number;
+  attempts: number;
+  consumerMode: "process" | "in-process";
+  faultsRequested: FaultKind[];
+  faultsInjected: number;
+  faults: InjectedFault[];
+  skippedFaults: Array<{ kind: FaultKind; reason: string }>;
+  poisonPlanned: number;
+  rejections: Record<string, number>;
+  consumerRestarts: number;
+  notes: string[];
+  endedBy: "complete" | "idle-timeout" | "timeout";
+  durationMs: number;
+}
+
+/** Live counters for a progress line. */
+export interface VerifyProgress {
+  total: number;
+  published: number;
+  confirmed: number;
+  consumed: number;
+  deadLettering: number;
+  duplicates: number;
+  faultsInjected: number;
+}
+
+/** What a run knows at its end, besides the options it ran with. */
+export interface RunOutcome {
+  summary: LedgerSummary;
+  brokerUrl: string;
+  transport: string;
+  run: string;
+  topic: string;
+  group: string;
+  seed: number;
+  crossProcess: boolean;
+  active: readonly FaultKind[];
+  skipped: VerifyReport["skippedFaults"];
+  plan: FaultPlan;
+  injected: readonly InjectedFault[];
+  rejections: ReadonlyMap<string, number>;
+  restarts: number;
+  notes: readonly string[];
+  endedBy: VerifyReport["endedBy"];
+  durationMs: number;
+}
+
+/** The report of a finished run. Notes can quote client errors, so they are masked here. */
+export function buildReport(o: ResolvedVerifyOptions, r: RunOutcome): VerifyReport {
+  return {
+    ...r.summary,
+    ok: r.summary.lost === 0,
+    broker: maskUrl(r.brokerUrl),
+    transport: r.transport,
+    run: r.run,
+    topic: r.topic,
+    group: r.group,
+    seed: r.seed,
+    messages: o.messages,
+    consumers: o.consumers,
+    prefetch: o.prefetch,
+    publishWindow: o.publishWindow,
+    attempts: o.attempts,
+    consumerMode: r.crossProcess ? "process" : "in-process",
+    faultsRequested: o.faults,
+    // Each poison message is one injected fault; each kill, cut or restart is one.
+    faultsInjected: r.injected.length + r.plan.poison.length,
+    faults: [
+      ...(r.active.includes("poison")
+        ? [
+            {
+              kind: "poison" as const,
+              atMs: 0,
+              detail: `${r.plan.poison.length} poison messages (always fail)`,
+            },
+          ]
+        : []),
+      ...[...r.injected].sort((a, b) => a.atMs - b.atMs),
+    ],
+    skippedFaults: r.skipped,
+    poisonPlanned: r.plan.poison.length,
+    rejections: Object.fromEntries(r.rejections),
+    consumerRestarts: r.restarts,
+    notes: r.notes.map(maskSecretsInText),
+    endedBy: r.endedBy,
+    durationMs: r.durationMs,
+  };
+}
 
 function verdict(r: VerifyReport): string {
   return r.lost === 0 ? "✓ every confirmed message accounted for" : "✗ CONFIRMED MESSAGES LOST";

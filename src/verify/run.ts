@@ -1,77 +1,31 @@
 /**
  * `runVerify`: publish N sequence-numbered messages with confirms while K consumers process them and
  * faults strike at seeded points, then reconcile every sequence number against what the consumers
- * processed and what the dead-letter queue holds.
+ * processed and what the dead-letter queue holds. This file runs the phases (set up, traffic, settle,
+ * reconcile, clean up); faults live in ./faults.ts, the report in ./report.ts.
  */
 import { randomBytes, randomInt } from "node:crypto";
 import { removeTopic } from "../cleanup/remove-topic.js";
 import { createTransport } from "../connect.js";
-import { maskSecretsInText, maskUrl } from "../core/redact.js";
 import type { Transport } from "../core/transport.js";
 import type { OwnedBroker } from "./broker-control.js";
 import { spawnBroker } from "./broker-control.js";
 import { ChildConsumer, InProcessConsumer } from "./consumers.js";
 import type { VerifyConsumer } from "./consumers.js";
-import type { FaultKind, PlannedFault } from "./fault-plan.js";
+import type { PlannedFault } from "./fault-plan.js";
 import { planFaults } from "./fault-plan.js";
+import { applicableFaults, FaultScheduler } from "./faults.js";
 import { Ledger } from "./ledger.js";
-import type { LedgerSummary } from "./ledger.js";
 import type { ProxiedBroker } from "./network.js";
-import { isNetworkUrl, proxyBroker } from "./network.js";
+import { proxyBroker } from "./network.js";
 import type { VerifyOptions } from "./options.js";
 import { resolveVerifyOptions } from "./options.js";
 import { publishAll } from "./publish.js";
-import { waitFor } from "../brokers/local/wait.js";
+import { buildReport, type VerifyProgress, type VerifyReport } from "./report.js";
 import { decodeVerifyPayload, seqFromHeaders } from "./sequence.js";
 import type { WorkerConfig, WorkerEvent } from "./worker.js";
 
-/** One fault as it happened. */
-export interface InjectedFault {
-  kind: FaultKind;
-  /** Milliseconds after publishing started. */
-  atMs: number;
-  detail: string;
-}
-
-/** The reconciled outcome of a verify run. */
-export interface VerifyReport extends LedgerSummary {
-  /** True when nothing was lost. */
-  ok: boolean;
-  /** Broker URL with the password masked. */
-  broker: string;
-  transport: string;
-  run: string;
-  topic: string;
-  group: string;
-  seed: number;
-  messages: number;
-  consumers: number;
-  prefetch: number;
-  publishWindow: number;
-  attempts: number;
-  consumerMode: "process" | "in-process";
-  faultsRequested: FaultKind[];
-  faultsInjected: number;
-  faults: InjectedFault[];
-  skippedFaults: Array<{ kind: FaultKind; reason: string }>;
-  poisonPlanned: number;
-  rejections: Record<string, number>;
-  consumerRestarts: number;
-  notes: string[];
-  endedBy: "complete" | "idle-timeout" | "timeout";
-  durationMs: number;
-}
-
-/** Live counters for a progress line. */
-export interface VerifyProgress {
-  total: number;
-  published: number;
-  confirmed: number;
-  consumed: number;
-  deadLettering: number;
-  duplicates: number;
-  faultsInjected: number;
-}
+export type { InjectedFault, VerifyProgress, VerifyReport } from "./report.js";
 
 /** Run a verification. Resolves with the report; never throws because something was lost. */
 export async function runVerify(
@@ -85,7 +39,6 @@ export async function runVerify(
   const topic = `mqa.verify.${run}`;
   const group = "verify";
   const notes: string[] = [];
-  const skipped: VerifyReport["skippedFaults"] = [];
   const cleanups: Array<() => Promise<void>> = [];
 
   let owned: OwnedBroker | undefined;
@@ -105,17 +58,7 @@ export async function runVerify(
     await admin.declare({ topic, group, deadLetter: true });
     const crossProcess = admin.features.crossProcess;
 
-    const active: FaultKind[] = [];
-    for (const kind of o.faults) {
-      if (kind === "connection-cut" && !isNetworkUrl(brokerUrl)) {
-        skipped.push({ kind, reason: `${new URL(brokerUrl).protocol}// has no network connection to cut` });
-      } else if (kind === "broker-restart" && !owned) {
-        skipped.push({
-          kind,
-          reason: "mqa only restarts a broker it started itself; run with --spawn-broker",
-        });
-      } else active.push(kind);
-    }
+    const { active, skipped } = applicableFaults(o.faults, brokerUrl, owned !== undefined);
     if (!crossProcess) {
       notes.push(
         `${admin.name} broker lives inside this process, so consumers run in-process, each with its own ` +
@@ -174,46 +117,13 @@ export async function runVerify(
     }).finally(() => (publishing = false));
 
     // Faults: each strikes when progress passes its point; kills are replaced so K consumers remain.
-    const injected: InjectedFault[] = [];
-    const connectionsBeforeCut = proxied ? Math.max(1, proxied.proxy.connections) : 0;
-    const pendingFaults = [...plan.faults];
-    const running = new Set<Promise<void>>();
-    // Faults strike one after another: a kill must not hit a replacement that is still starting.
-    let chain: Promise<void> = Promise.resolve();
-    let restarts = 0;
-    const inject = async (f: PlannedFault): Promise<void> => {
-      const atMs = Date.now() - trafficStarted;
-      if (f.kind === "consumer-kill") {
-        const slot = f.target % consumers.length;
-        const victim = consumers[slot] as VerifyConsumer;
-        await victim.kill();
-        injected.push({
-          kind: f.kind,
-          atMs,
-          detail:
-            victim.kind === "process"
-              ? `SIGKILL consumer ${victim.id} (pid ${victim.pid})`
-              : `abort consumer ${victim.id} (in-process)`,
-        });
-        const replacement = newConsumer();
-        consumers[slot] = replacement;
-        await replacement.start();
-        restarts++;
-      } else if (f.kind === "connection-cut" && proxied) {
-        // Cut live connections, not the empty gap right after a previous cut: wait for clients to reconnect.
-        const proxy = proxied.proxy;
-        await waitFor(() => proxy.connections >= connectionsBeforeCut, 10_000, "clients to reconnect").catch(
-          () => undefined,
-        );
-        const n = proxy.connections;
-        proxied.proxy.cut();
-        injected.push({ kind: f.kind, atMs, detail: `reset ${n} TCP connections through the fault proxy` });
-      } else if (f.kind === "broker-restart" && owned) {
-        injected.push({ kind: f.kind, atMs, detail: `restarting ${owned.description}` });
-        await owned.restart();
-      }
-      lastMove = Date.now();
-    };
+    const faults = new FaultScheduler(
+      plan.faults,
+      { consumers, newConsumer, proxied, owned },
+      trafficStarted,
+      () => (lastMove = Date.now()),
+      (note) => notes.push(note),
+    );
 
     let endedBy: VerifyReport["endedBy"] = "complete";
     let lastDone = -1;
@@ -229,19 +139,7 @@ export async function runVerify(
       const consumedShare = (ledger.consumed + ledger.deadLetterIntents) / o.messages;
       const progressFor = (f: PlannedFault): number =>
         f.kind === "consumer-kill" ? consumedShare : done / (2 * o.messages);
-      while (
-        pendingFaults.length > 0 &&
-        (pendingFaults[0] as PlannedFault).at <= progressFor(pendingFaults[0] as PlannedFault)
-      ) {
-        const f = pendingFaults.shift() as PlannedFault;
-        const p = (chain = chain.then(() =>
-          inject(f).catch((err: unknown) => {
-            notes.push(`fault ${f.kind} failed: ${err instanceof Error ? err.message : String(err)}`);
-          }),
-        ));
-        running.add(p);
-        void p.finally(() => running.delete(p));
-      }
+      faults.strikeDue(progressFor);
       onProgress?.({
         total: o.messages,
         published: ledger.published,
@@ -249,10 +147,10 @@ export async function runVerify(
         consumed: ledger.consumed,
         deadLettering: ledger.deadLetterIntents,
         duplicates: ledger.duplicates,
-        faultsInjected: injected.length,
+        faultsInjected: faults.injected.length,
       });
-      if (!publishing && running.size === 0 && ledger.allConfirmedAccounted()) break;
-      if (Date.now() - lastMove > o.idleTimeoutMs && running.size === 0) {
+      if (!publishing && !faults.busy && ledger.allConfirmedAccounted()) break;
+      if (Date.now() - lastMove > o.idleTimeoutMs && !faults.busy) {
         endedBy = "idle-timeout";
         break;
       }
@@ -263,7 +161,7 @@ export async function runVerify(
     }
     abort.abort();
     await published;
-    await Promise.allSettled(running);
+    await faults.settled();
     // Let redeliveries of messages held by killed consumers land, so duplicates are counted.
     await new Promise((r) => setTimeout(r, 500));
     await Promise.allSettled(consumers.map((c) => c.stop()));
@@ -283,46 +181,25 @@ export async function runVerify(
         notes.push(`could not remove ${topic}: ${err instanceof Error ? err.message : String(err)}`),
       );
     } else notes.push(`kept ${topic} (group ${group}) on the broker`);
-    const summary = ledger.summary();
-    return {
-      ...summary,
-      ok: summary.lost === 0,
-      broker: maskUrl(brokerUrl),
+    return buildReport(o, {
+      summary: ledger.summary(),
+      brokerUrl,
       transport: admin.name,
       run,
       topic,
       group,
       seed,
-      messages: o.messages,
-      consumers: o.consumers,
-      prefetch: o.prefetch,
-      publishWindow: o.publishWindow,
-      attempts: o.attempts,
-      consumerMode: crossProcess ? "process" : "in-process",
-      faultsRequested: o.faults,
-      // Each poison message is one injected fault; each kill, cut or restart is one.
-      faultsInjected: injected.length + plan.poison.length,
-      faults: [
-        ...(active.includes("poison")
-          ? [
-              {
-                kind: "poison" as const,
-                atMs: 0,
-                detail: `${plan.poison.length} poison messages (always fail)`,
-              },
-            ]
-          : []),
-        ...injected.sort((a, b) => a.atMs - b.atMs),
-      ],
-      skippedFaults: skipped,
-      poisonPlanned: plan.poison.length,
-      rejections: Object.fromEntries(rejections),
-      consumerRestarts: restarts,
-      // Notes can quote client errors; never let a password through.
-      notes: notes.map(maskSecretsInText),
+      crossProcess,
+      active,
+      skipped,
+      plan,
+      injected: faults.injected,
+      rejections,
+      restarts: faults.restarts,
+      notes,
       endedBy,
       durationMs: Date.now() - started,
-    };
+    });
   } finally {
     await Promise.allSettled(consumers.map((c) => c.kill()));
     await publisher?.close({ timeoutMs: 5000 }).catch(() => undefined);
