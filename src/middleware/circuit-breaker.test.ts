@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { Router } from "../core/router.js";
-import { waitFor } from "../testing/wait.js";
+import { waitFor } from "../testing/mod.js";
 import { asJson, json, memoryTransport, topicName } from "../../test/support/memory.js";
+import type { MessageContext } from "../core/context.js";
+import type { RetryOptions, Subscription } from "../core/transport.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
 import type { CircuitState } from "./circuit-breaker.js";
 import { deadLetter } from "./dead-letter.js";
@@ -38,8 +40,10 @@ describe("circuit breaker", () => {
     await router.start();
     for (let i = 0; i < 10; i++) await t.publish(topic, { ...asJson, payload: json({ i }) });
     await waitFor(() => breaker.state === "open", 5000, "the breaker to open");
+    expect(breaker.trackedSubscriptions).toBe(1); // the route's subscription, paused
     downstreamUp = true;
     await waitFor(() => breaker.state === "closed", 5000, "the breaker to close");
+    expect(breaker.trackedSubscriptions).toBe(0); // forgotten once closed: nothing held for good
     await waitFor(
       async () => {
         const dead = (await t.readDeadLetters(topic, "g")).length;
@@ -83,5 +87,39 @@ describe("circuit breaker", () => {
     expect(transitions.slice(0, 3)).toEqual(["open", "half-open", "open"]);
     breaker.dispose();
     await router.stop({ timeoutMs: 100 });
+  });
+
+  it("pauses a subscription it first sees while open, deferring its delivery without an attempt", async () => {
+    const breaker = new CircuitBreaker({ minimumCalls: 2, windowSize: 2, openMs: 60_000 });
+    const paused: string[] = [];
+    const subscription = (name: string): Subscription =>
+      ({
+        topic: "t",
+        group: name,
+        pause: async () => void paused.push(name),
+        resume: async () => undefined,
+        close: async () => undefined,
+      }) as Subscription;
+    const deferred: RetryOptions[] = [];
+    const ctx = (s: Subscription) =>
+      ({
+        subscription: s,
+        message: { id: "m" },
+        logger: { debug: () => undefined },
+        delivery: { retry: async (o: RetryOptions) => void deferred.push(o) },
+      }) as unknown as MessageContext;
+    const failing = breaker.middleware()(async () => {
+      throw new Error("downstream 503");
+    });
+    const a = subscription("a");
+    for (let i = 0; i < 2; i++) await failing(ctx(a)).catch(() => undefined);
+    expect(breaker.state).toBe("open");
+    expect(paused).toEqual(["a"]); // the subscription behind the window's calls
+    await failing(ctx(subscription("b"))); // deferred, not run: no throw
+    expect(paused).toEqual(["a", "b"]);
+    expect(deferred).toHaveLength(1);
+    expect(deferred[0]?.countAttempt).toBe(false);
+    expect(breaker.trackedSubscriptions).toBe(2);
+    breaker.dispose();
   });
 });

@@ -6,6 +6,10 @@
  * successful probe closes it, a failed one opens it again.
  *
  * Place it inside `retry()` so it sees handler failures before they are retried.
+ *
+ * Which subscriptions it pauses: those behind the calls in its window when it opens, and any other
+ * that brings it a delivery while it is open or half-open (paused on that delivery). It forgets them all
+ * when the circuit closes, so a long-lived breaker holds no subscription that has gone since.
  */
 import { z } from "zod";
 import type { Middleware } from "../core/context.js";
@@ -45,10 +49,12 @@ const schema = z.strictObject({
 /** A breaker shared by every delivery that passes through its middleware. */
 export class CircuitBreaker {
   private stateValue: CircuitState = "closed";
-  private outcomes: boolean[] = []; // true = failure
+  /** The last `windowSize` calls while closed, with the subscription each came from. */
+  private outcomes: { failed: boolean; subscription: Subscription }[] = [];
   private probesInFlight = 0;
   private openedAt = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Subscriptions paused (or to pause) while the circuit is not closed; emptied when it closes. */
   private readonly subscriptions = new Set<Subscription>();
   private readonly o: z.output<typeof schema>;
 
@@ -60,13 +66,18 @@ export class CircuitBreaker {
     return this.stateValue;
   }
 
+  /** Subscriptions the breaker currently keeps track of (0 whenever the circuit is closed). */
+  get trackedSubscriptions(): number {
+    return this.subscriptions.size;
+  }
+
   /** The middleware; every use of it shares this breaker. */
   middleware(): Middleware {
     const isFailure =
       this.options.isFailure ??
       ((err: unknown) => !(MqaError.is(err, "invalid-payload") || MqaError.is(err, "unrecoverable")));
     return (next) => async (ctx) => {
-      this.subscriptions.add(ctx.subscription);
+      if (this.stateValue !== "closed") this.track(ctx.subscription);
       if (!this.admit()) {
         const delayMs = Math.max(1, this.openedAt + this.o.openMs - Date.now());
         ctx.logger.debug(
@@ -80,9 +91,9 @@ export class CircuitBreaker {
       if (probe) this.probesInFlight++;
       try {
         await next(ctx);
-        this.record(false, probe);
+        this.record(false, probe, ctx.subscription);
       } catch (err) {
-        this.record(isFailure(err), probe);
+        this.record(isFailure(err), probe, ctx.subscription);
         throw err;
       } finally {
         if (probe) this.probesInFlight--;
@@ -101,16 +112,23 @@ export class CircuitBreaker {
     return this.probesInFlight < this.o.halfOpenProbes;
   }
 
-  private record(failed: boolean, probe: boolean): void {
+  /** Remember a subscription while the circuit is not closed; one new to an open circuit pauses now. */
+  private track(subscription: Subscription): void {
+    if (this.subscriptions.has(subscription)) return;
+    this.subscriptions.add(subscription);
+    if (this.stateValue === "open") void subscription.pause().catch(() => undefined);
+  }
+
+  private record(failed: boolean, probe: boolean, subscription: Subscription): void {
     if (probe || this.stateValue === "half-open") {
       if (failed) this.open();
       else this.transition("closed");
       return;
     }
     if (this.stateValue !== "closed") return;
-    this.outcomes.push(failed);
+    this.outcomes.push({ failed, subscription });
     if (this.outcomes.length > this.o.windowSize) this.outcomes.shift();
-    const failures = this.outcomes.filter(Boolean).length;
+    const failures = this.outcomes.filter((o) => o.failed).length;
     if (
       this.outcomes.length >= this.o.minimumCalls &&
       failures / this.outcomes.length >= this.o.failureRatio
@@ -121,6 +139,7 @@ export class CircuitBreaker {
 
   private open(): void {
     this.openedAt = Date.now();
+    for (const o of this.outcomes) this.subscriptions.add(o.subscription);
     this.transition("open");
     for (const s of this.subscriptions) void s.pause().catch(() => undefined);
     clearTimeout(this.timer);
@@ -135,7 +154,10 @@ export class CircuitBreaker {
     const previous = this.stateValue;
     if (previous === next) return;
     this.stateValue = next;
-    if (next === "closed") this.outcomes = [];
+    if (next === "closed") {
+      this.outcomes = [];
+      this.subscriptions.clear();
+    }
     this.options.onStateChange?.(next, previous);
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Router } from "../core/router.js";
 import type { Message } from "../core/message.js";
-import { waitFor } from "../testing/wait.js";
+import { waitFor } from "../testing/mod.js";
 import { asJson, json, memoryTransport, topicName } from "../../test/support/memory.js";
 import { correlation, currentCorrelation } from "./correlation.js";
 

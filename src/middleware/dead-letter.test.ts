@@ -3,7 +3,7 @@ import { z } from "zod";
 import { Router } from "../core/router.js";
 import { Headers } from "../core/message.js";
 import { MqaError } from "../core/errors.js";
-import { waitFor } from "../testing/wait.js";
+import { waitFor } from "../testing/mod.js";
 import { asJson, json, memoryTransport, topicName } from "../../test/support/memory.js";
 import { deadLetter } from "./dead-letter.js";
 

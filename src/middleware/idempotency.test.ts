@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Router } from "../core/router.js";
-import { waitFor } from "../testing/wait.js";
+import { waitFor } from "../testing/mod.js";
 import { asJson, json, memoryTransport, topicName } from "../../test/support/memory.js";
 import { idempotency, MemoryIdempotencyStore } from "./idempotency.js";
 

@@ -1,7 +1,7 @@
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { Router } from "../core/router.js";
-import { waitFor } from "../testing/wait.js";
+import { waitFor } from "../testing/mod.js";
 import { asJson, json, memoryTransport, topicName } from "../../test/support/memory.js";
 import { deadLetter } from "./dead-letter.js";
 import { metrics } from "./metrics.js";

@@ -4,7 +4,7 @@ import { UnrecoverableError } from "../core/errors.js";
 import { Headers } from "../core/message.js";
 import type { MessageContext } from "../core/context.js";
 import type { Delivery, RetryOptions } from "../core/transport.js";
-import { waitFor } from "../testing/wait.js";
+import { waitFor } from "../testing/mod.js";
 import { asJson, json, memoryTransport, topicName } from "../../test/support/memory.js";
 import { deadLetter } from "./dead-letter.js";
 import { retry, RETRIES_EXHAUSTED } from "./retry.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Router } from "../core/router.js";
 import { Headers } from "../core/message.js";
-import { waitFor } from "../testing/wait.js";
+import { waitFor } from "../testing/mod.js";
 import { asJson, json, memoryTransport, topicName } from "../../test/support/memory.js";
 import { deadLetter } from "./dead-letter.js";
 import { timeout } from "./timeout.js";

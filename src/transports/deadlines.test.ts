@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { waitFor } from "../testing/wait.js";
+import { waitFor } from "../testing/mod.js";
 import { Deadline, DeadlineSweep, Fifo, type Deadlined } from "./deadlines.js";
 
 interface Op extends Deadlined {

@@ -2,6 +2,7 @@ import amqp from "amqplib";
 import type { ChannelModel } from "amqplib";
 import type { Socket } from "node:net";
 import { randomBytes } from "node:crypto";
+import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { AMQP_URL } from "../../../test/support/amqp.js";
 import { coalesceWrites } from "./coalesce-writes.js";
@@ -51,5 +52,33 @@ describe("coalesceWrites against the real RabbitMQ", () => {
     expect(coalesced.frames).toBeGreaterThanOrEqual(300);
     expect(coalesced.writes).toBeLessThan(30);
     console.log(`300 publishes: ${plain.writes} socket writes plain, ${coalesced.writes} coalesced`);
+  });
+});
+
+describe("coalesceWrites on internals that only look right", () => {
+  it("refuses a muxer whose output has cork/uncork that do not cork, and warns once per process", () => {
+    const warnings: string[] = [];
+    const log = pino(
+      { level: "warn" },
+      { write: (line: string) => warnings.push((JSON.parse(line) as { reason: string }).reason) },
+    );
+    const fake = (out: object): ChannelModel =>
+      ({ connection: { muxer: { _readIncoming: () => undefined, out } } }) as unknown as ChannelModel;
+    // The shape of a stream, but corking changes nothing: patching would buy nothing, so it must not patch.
+    const lookalike = { cork: () => undefined, uncork: () => undefined, writableCorked: 0 };
+    expect(coalesceWrites(fake(lookalike), log)).toBe(false);
+    expect(coalesceWrites(fake({}), log)).toBe(false);
+    expect(warnings).toEqual(["corking amqplib's muxer output does not hold writes back"]);
+    // A stream that really corks is accepted.
+    let corked = 0;
+    const real = {
+      cork: () => void corked++,
+      uncork: () => void corked--,
+      get writableCorked() {
+        return corked;
+      },
+    };
+    expect(coalesceWrites(fake(real), log)).toBe(true);
+    expect(corked).toBe(0);
   });
 });

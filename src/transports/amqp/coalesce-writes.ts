@@ -9,14 +9,19 @@
  * one writev: no frame waits longer than before, the order is unchanged, and backpressure works as
  * before (`write` still returns false past the high-water mark, which ends the pass).
  *
- * It reaches into amqplib's internals (`connection.muxer._readIncoming`), so it checks their shape and
- * does nothing when they differ; a test fails if an amqplib upgrade makes it a no-op.
+ * It reaches into amqplib's internals (`connection.muxer._readIncoming` and `muxer.out`), so before
+ * patching it checks what they DO, not just their shape: it corks and uncorks the output once and
+ * requires `writableCorked` to follow (0 → 1 → 0). When that fails, frames are written one by one as
+ * amqplib does alone, and this is logged once per process at warn level; a test fails if an amqplib
+ * upgrade makes it a no-op.
  */
 import type { ChannelModel } from "amqplib";
+import type { Logger } from "pino";
 
 interface Corkable {
   cork(): void;
   uncork(): void;
+  readonly writableCorked: number;
 }
 
 interface Muxer {
@@ -25,25 +30,50 @@ interface Muxer {
   mqaCoalesced?: true;
 }
 
-function isMuxer(value: unknown): value is Muxer {
-  if (typeof value !== "object" || value === null) return false;
+/** Why the muxer cannot be coalesced, or undefined when it can. */
+function unusable(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null) return "amqplib has no connection.muxer";
   const m = value as Partial<Muxer>;
-  return (
-    typeof m._readIncoming === "function" &&
-    typeof m.out === "object" &&
-    m.out !== null &&
-    typeof m.out.cork === "function" &&
-    typeof m.out.uncork === "function"
-  );
+  if (typeof m._readIncoming !== "function") return "amqplib's muxer has no _readIncoming()";
+  const out = m.out as Partial<Corkable> | undefined;
+  if (typeof out !== "object" || out === null) return "amqplib's muxer has no output stream";
+  if (typeof out.cork !== "function" || typeof out.uncork !== "function")
+    return "amqplib's muxer output cannot be corked";
+  // Behaviour, not shape: corking must really hold writes back, and uncorking release them.
+  const before = out.writableCorked;
+  out.cork();
+  const corked = out.writableCorked;
+  out.uncork();
+  const after = out.writableCorked;
+  if (typeof before !== "number" || corked !== before + 1 || after !== before)
+    return "corking amqplib's muxer output does not hold writes back";
+  return undefined;
 }
 
-/** Coalesce the frames amqplib writes in one pass into one socket write. True when applied. */
-export function coalesceWrites(model: ChannelModel): boolean {
-  const muxer = (model.connection as unknown as { muxer?: unknown }).muxer;
-  if (!isMuxer(muxer)) return false;
-  if (muxer.mqaCoalesced) return true;
-  const copyFrames = muxer._readIncoming;
-  muxer._readIncoming = function coalescedReadIncoming(this: Muxer): void {
+let warned = false;
+
+/**
+ * Coalesce the frames amqplib writes in one pass into one socket write. True when applied; false when
+ * amqplib's internals do not behave as expected (said once per process at warn level on `log`).
+ */
+export function coalesceWrites(model: ChannelModel, log?: Logger): boolean {
+  const muxer = (model.connection as unknown as { muxer?: unknown } | undefined)?.muxer;
+  const why = (muxer as Partial<Muxer> | undefined)?.mqaCoalesced ? undefined : unusable(muxer);
+  if (why !== undefined) {
+    if (!warned && log) {
+      warned = true;
+      log.warn(
+        { reason: why },
+        "amqplib internals changed: frames are written one by one (slower publishing and acking); " +
+          "please report the amqplib version",
+      );
+    }
+    return false;
+  }
+  const m = muxer as Muxer;
+  if (m.mqaCoalesced) return true;
+  const copyFrames = m._readIncoming;
+  m._readIncoming = function coalescedReadIncoming(this: Muxer): void {
     const out = this.out;
     out.cork();
     try {
@@ -52,6 +82,6 @@ export function coalesceWrites(model: ChannelModel): boolean {
       out.uncork();
     }
   };
-  muxer.mqaCoalesced = true;
+  m.mqaCoalesced = true;
   return true;
 }

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { FaultProxy } from "../../testing/fault-proxy.js";
-import { waitFor } from "../../testing/wait.js";
+import { FaultProxy, waitFor } from "../../testing/mod.js";
 import { type AmqpTransport, type AmqpTransportOptions, createAmqpTransport } from "./mod.js";
 import { AMQP_PORT, testTopics } from "../../../test/support/amqp.js";
 

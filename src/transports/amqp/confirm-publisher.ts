@@ -17,7 +17,10 @@ import {
   summarizeError,
 } from "../../core/errors.js";
 import { Deadline, DeadlineSweep } from "../deadlines.js";
+import { drainWithin } from "../drain.js";
 import { InFlight } from "../in-flight.js";
+import { closeQuietly } from "./close-quietly.js";
+import { NOT_FOUND, replyCodeOf } from "./reply-code.js";
 import type { ConnectionManager, LiveConnection } from "./connection-manager.js";
 
 /** One message handed to the publisher. */
@@ -43,8 +46,8 @@ interface OpenChannel {
   closed: boolean;
   /** The socket buffer is full (publish returned false); wait for 'drain' before writing more. */
   draining: boolean;
-  /** Why the broker closed the channel, if it did. */
-  closeReason: string | undefined;
+  /** Why the broker closed the channel, if it did: its message and AMQP reply code. */
+  closeReason: { readonly message: string; readonly code: number | undefined } | undefined;
 }
 
 /** Counters for diagnostics and tests. */
@@ -61,7 +64,8 @@ export class ConfirmPublisher {
   private opening: Promise<OpenChannel> | undefined;
   /** Each returns false when its publish stopped waiting already (so the wake-up goes to the next). */
   private slotWaiters: (() => boolean)[] = [];
-  private inflightCount = 0;
+  /** Window slots taken: messages sent (or about to be) and not yet confirmed. */
+  private readonly window = new InFlight();
   private waitingForConnection = 0;
   private closed = false;
   private closing = false;
@@ -136,8 +140,8 @@ export class ConfirmPublisher {
 
   /** Take a window slot if one is free right now (no waiting). */
   private takeSlot(open: OpenChannel): boolean {
-    if (this.inflightCount >= this.options.maxUnconfirmed || (open.draining && !open.closed)) return false;
-    this.inflightCount++;
+    if (this.window.size >= this.options.maxUnconfirmed || (open.draining && !open.closed)) return false;
+    this.window.begin();
     return true;
   }
 
@@ -202,8 +206,13 @@ export class ConfirmPublisher {
       }
     });
     channel.on("error", (err: Error) => {
-      open.closeReason = err.message;
+      open.closeReason = { message: err.message, code: replyCodeOf(err) };
       this.log.warn({ err: err.message }, "amqp confirm channel closed by the broker");
+    });
+    // Ahead of amqplib's own 'close' listener, which fails every unconfirmed publish: their callbacks then
+    // see the channel closed, which is how a lost channel is told from a nack (both are plain Errors).
+    channel.prependListener("close", () => {
+      open.closed = true;
     });
     channel.on("close", () => this.channelLost(open));
     channel.on("drain", () => {
@@ -252,7 +261,7 @@ export class ConfirmPublisher {
               settle(pending.returned ? this.unroutable(request) : "confirmed");
             } else if (this.missingExchange(open, request)) {
               settle(this.noExchange(request));
-            } else if (open.closed || /closed/i.test(summarizeError(err).message)) {
+            } else if (open.closed) {
               settle("channel-lost");
             } else {
               settle(
@@ -279,9 +288,13 @@ export class ConfirmPublisher {
     });
   }
 
-  /** The broker closed the channel because this message's exchange does not exist (404). */
+  /**
+   * The broker closed the channel because this message's exchange does not exist: reply code 404, and
+   * the exchange its reply text names (the only place the broker says which exchange) is this one's.
+   */
   private missingExchange(open: OpenChannel, request: PublishRequest): boolean {
-    const m = /NOT_FOUND - no exchange '([^']*)'/.exec(open.closeReason ?? "");
+    if (open.closeReason?.code !== NOT_FOUND) return false;
+    const m = /no exchange '([^']*)'/.exec(open.closeReason.message);
     return m !== null && m[1] === request.exchange;
   }
 
@@ -310,7 +323,7 @@ export class ConfirmPublisher {
 
   /** Wait until fewer than `maxUnconfirmed` messages are in flight. */
   private async acquireSlot(deadline: Deadline, open: OpenChannel): Promise<void> {
-    while (this.inflightCount >= this.options.maxUnconfirmed || (open.draining && !open.closed)) {
+    while (this.window.size >= this.options.maxUnconfirmed || (open.draining && !open.closed)) {
       if (deadline.aborted) throw deadline.reason;
       await new Promise<void>((resolve) => {
         let waiting = true;
@@ -326,11 +339,11 @@ export class ConfirmPublisher {
       });
     }
     if (deadline.aborted) throw deadline.reason;
-    this.inflightCount++;
+    this.window.begin();
   }
 
   private releaseSlot(): void {
-    this.inflightCount--;
+    this.window.end();
     // Skip waiters whose deadline already woke them: the freed slot goes to one still waiting.
     for (let w = this.slotWaiters.shift(); w && !w(); w = this.slotWaiters.shift());
   }
@@ -343,18 +356,21 @@ export class ConfirmPublisher {
 
   /** Number of messages sent and not yet confirmed. */
   get inflight(): number {
-    return this.inflightCount;
+    return this.window.size;
   }
 
-  /** Wait up to `timeoutMs` for in-flight publishes to settle, then fail the rest and stop. */
+  /**
+   * Wait up to `timeoutMs` for in-flight publishes to settle, then fail the rest and stop. The channel's
+   * close is bounded too (a dying connection never answers it).
+   */
   async close(timeoutMs: number): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (this.inflightCount > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    if (!(await drainWithin(this.window, timeoutMs)) && timeoutMs > 0)
+      this.log.warn({ unconfirmed: this.window.size }, "amqp publisher closing with publishes unconfirmed");
     this.closed = true;
     this.closing = true;
     this.deadlines.expireAll();
     const open = this.open;
     this.open = undefined;
-    if (open && !open.closed) await open.channel.close().catch(() => undefined);
+    if (open && !open.closed) await closeQuietly(open.channel);
   }
 }

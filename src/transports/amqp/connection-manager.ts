@@ -1,8 +1,8 @@
 /**
  * One AMQP connection that stays up: connects across the cluster's hosts in turn, reconnects with
  * exponential backoff and full jitter, and runs `onReady` hooks (re-declare topology, resubscribe)
- * after every (re)connect, so user code never has to. Its state is a typed union changed only in
- * {@link ConnectionManager.setState}, which logs old → new and emits the transition.
+ * after every (re)connect, so user code never has to. Its state lives in a {@link ConnectionStateCell}
+ * (the transition rules, the old → new log line) and every transition is emitted as a `state` event.
  *
  * mqa uses two of these per transport, one for publishing and one for consuming, so a publisher
  * throttled by the broker (flow control, memory alarm) never stalls the acks of consumers.
@@ -15,9 +15,12 @@ import { backoffDelay } from "../../core/backoff.js";
 import { ConnectionClosedError, summarizeError } from "../../core/errors.js";
 import { maskUrl } from "../../core/redact.js";
 import type { ConnectionState } from "../../core/transport.js";
+import { ConnectionStateCell } from "../connection-state.js";
+import { closeQuietly } from "./close-quietly.js";
 import { coalesceWrites } from "./coalesce-writes.js";
 import type { ResolvedAmqpOptions } from "./options.js";
 import { serverVersionOf } from "./server-version.js";
+import { destroySocket } from "./socket.js";
 
 /** Which traffic a connection carries. */
 export type ConnectionRole = "publish" | "consume";
@@ -40,7 +43,7 @@ interface ManagerEvents {
 
 /** Keeps one AMQP connection alive. */
 export class ConnectionManager extends EventEmitter<ManagerEvents> {
-  private currentState: ConnectionState = { status: "idle" };
+  private readonly cell: ConnectionStateCell;
   private live: LiveConnection | undefined;
   /** The open connection, also while its ready hooks still run (close and abort must reach it then). */
   private opened: ChannelModel | undefined;
@@ -59,10 +62,12 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
   ) {
     super();
     this.urls = Array.isArray(options.url) ? options.url : [options.url];
+    this.cell = new ConnectionStateCell(log, `amqp ${role} connection`, { role });
+    this.cell.on((state, previous) => this.emit("state", state, previous));
   }
 
   get state(): ConnectionState {
-    return this.currentState;
+    return this.cell.state;
   }
 
   /** The open connection, if any. */
@@ -75,21 +80,9 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
     this.hooks.push(hook);
   }
 
-  /** The single place the state changes: logs old → new and emits it. */
+  /** Changes the state through the cell (rules, log, `state` event), then wakes who waits on it. */
   private setState(next: ConnectionState): void {
-    const previous = this.currentState;
-    if (previous.status === "closed") return;
-    this.currentState = next;
-    this.log.info(
-      {
-        role: this.role,
-        from: previous.status,
-        to: next.status,
-        ...("attempt" in next ? { attempt: next.attempt } : {}),
-      },
-      `amqp ${this.role} connection ${previous.status} -> ${next.status}`,
-    );
-    this.emit("state", next, previous);
+    if (!this.cell.set(next)) return;
     if (next.status === "ready" && this.live) {
       this.nextReady?.resolve(this.live);
       this.nextReady = undefined;
@@ -101,14 +94,14 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
 
   /** Start connecting; resolves once connected, rejects after `initialConnectTimeoutMs`. Idempotent. */
   async start(): Promise<LiveConnection> {
-    if (this.currentState.status === "closing" || this.currentState.status === "closed")
+    if (this.cell.state.status === "closing" || this.cell.state.status === "closed")
       throw new ConnectionClosedError(`the amqp ${this.role} connection was closed; create a new transport`);
     this.loop ??= this.run();
     try {
       return await this.waitReady(this.options.initialConnectTimeoutMs);
     } catch (err) {
       // Never connected: stop trying (no timers left behind) so a later start() begins afresh.
-      if (!this.live && this.currentState.status !== "ready" && this.generation === 0) {
+      if (!this.live && this.cell.state.status !== "ready" && this.generation === 0) {
         this.stop.abort();
         await this.loop.catch(() => undefined);
         this.loop = undefined;
@@ -140,8 +133,8 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
 
   /** Resolve with the live connection, waiting up to `timeoutMs` for one. */
   waitReady(timeoutMs: number, signal?: AbortSignal): Promise<LiveConnection> {
-    if (this.live && this.currentState.status === "ready") return Promise.resolve(this.live);
-    if (this.currentState.status === "closing" || this.currentState.status === "closed")
+    if (this.live && this.cell.state.status === "ready") return Promise.resolve(this.live);
+    if (this.cell.state.status === "closing" || this.cell.state.status === "closed")
       return Promise.reject(new ConnectionClosedError(`the amqp ${this.role} connection is closed`));
     return new Promise((resolve, reject) => {
       const done = (): void => {
@@ -164,7 +157,7 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
       };
       const timer = setTimeout(() => {
         done();
-        const last = this.currentState.status === "reconnecting" ? this.currentState.lastError : undefined;
+        const last = this.cell.state.status === "reconnecting" ? this.cell.state.lastError : undefined;
         reject(
           new ConnectionClosedError(
             `no amqp ${this.role} connection to ${this.urls.map(maskUrl).join(", ")} within ${timeoutMs} ms` +
@@ -197,11 +190,10 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
         continue;
       }
       if (this.stop.signal.aborted) {
-        await model.close().catch(() => undefined);
+        await this.closeModel(model);
         break;
       }
-      if (!coalesceWrites(model))
-        this.log.debug({ role: this.role }, "amqplib internals changed: frames are written one by one");
+      coalesceWrites(model, this.log);
       const lost = new Promise<Error | undefined>((resolve) => {
         model.on("close", (err?: Error) => resolve(err));
         model.on("error", (err: Error) =>
@@ -263,8 +255,25 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
   }
 
   private async drop(model: ChannelModel): Promise<Error | undefined> {
-    await model.close().catch(() => undefined);
+    await this.closeModel(model);
     return new ConnectionClosedError("setup after connect failed");
+  }
+
+  /**
+   * Close `model`, bounded by `connectTimeoutMs`: a connection that dies or goes silent mid-close never
+   * answers, and amqplib's close() then never settles. Past the bound the socket is cut instead.
+   */
+  private async closeModel(model: ChannelModel): Promise<void> {
+    if (await closeQuietly(model, this.options.connectTimeoutMs)) return;
+    this.log.warn(
+      { role: this.role, timeoutMs: this.options.connectTimeoutMs },
+      "amqp connection close not answered in time; cutting the socket",
+    );
+    if (!destroySocket(model, new Error("connection close not answered by the broker")))
+      this.log.warn(
+        { role: this.role },
+        "amqplib internals changed: cannot cut the socket of this connection",
+      );
   }
 
   private async pause(retry: number): Promise<void> {
@@ -317,12 +326,12 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
 
   /** Close the connection cleanly and stop reconnecting. */
   async close(): Promise<void> {
-    if (this.currentState.status === "closed") return;
+    if (this.cell.state.status === "closed") return;
     this.setState({ status: "closing" });
     this.stop.abort();
     const model = this.opened;
     this.live = undefined;
-    if (model) await model.close().catch(() => undefined);
+    if (model) await this.closeModel(model);
     await this.loop?.catch(() => undefined);
     this.setState({ status: "closed" });
   }
@@ -333,9 +342,11 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
     this.stop.abort();
     const model = this.opened;
     this.live = undefined;
-    // With an error, so amqplib notices at once (a plain destroy emits neither 'end' nor 'error').
-    const conn = model?.connection as unknown as { stream?: { destroy(err?: Error): void } } | undefined;
-    conn?.stream?.destroy(new Error("connection aborted by mqa (simulated crash)"));
+    if (model && !destroySocket(model, new Error("connection aborted by mqa (simulated crash)"))) {
+      // No socket to cut: end the connection as fast as the API allows instead of leaving it open.
+      this.log.warn({ role: this.role }, "amqplib internals changed: abort closes the connection instead");
+      await closeQuietly(model, this.options.connectTimeoutMs);
+    }
     await this.loop?.catch(() => undefined);
     this.setState({ status: "closed" });
   }

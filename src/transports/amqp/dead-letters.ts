@@ -4,6 +4,7 @@
  */
 import type { ChannelModel } from "amqplib";
 import { closeQuietly } from "./close-quietly.js";
+import { NOT_FOUND, replyCodeOf } from "./reply-code.js";
 import { MqaError } from "../../core/errors.js";
 import { Headers } from "../../core/message.js";
 import type { DeadLetter } from "../../core/transport.js";
@@ -40,7 +41,7 @@ export async function readDeadLetters(
       out.push({ message, reason, headers: message.headers });
     }
   } catch (err) {
-    if (err instanceof Error && /NOT_FOUND/.test(err.message))
+    if (replyCodeOf(err) === NOT_FOUND)
       throw new MqaError(
         "unsupported",
         `group '${group}' of topic '${topic}' has no dead-letter queue (declared with deadLetter: false, or a stream)`,

@@ -8,10 +8,11 @@ import { closeQuietly } from "./close-quietly.js";
 import { ResourceNotFoundError } from "../../core/errors.js";
 import type { TopologyPlan } from "./topology-plan.js";
 import { isPreconditionFailed, preconditionFailedError } from "./precondition.js";
+import { NOT_FOUND, replyCodeOf } from "./reply-code.js";
 
 /** True for an amqplib error carrying AMQP reply code 404 (NOT_FOUND). */
 function isNotFound(err: unknown): boolean {
-  return err instanceof Error && ((err as { code?: unknown }).code === 404 || /NOT_FOUND/.test(err.message));
+  return replyCodeOf(err) === NOT_FOUND;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PreconditionFailedError } from "../../core/errors.js";
-import { parseInequivalentArgument, preconditionFailedError } from "./precondition.js";
+import { isPreconditionFailed, parseInequivalentArgument, preconditionFailedError } from "./precondition.js";
 
 const reason = (args: string): string =>
   `Channel closed by server: 406 (PRECONDITION-FAILED) with message "PRECONDITION_FAILED - ${args}"`;
@@ -49,5 +49,12 @@ describe("PRECONDITION_FAILED parsing", () => {
     });
     expect(err.message).toContain("exchange 'x'");
     expect(err.message).toContain("something else");
+  });
+
+  it("classifies by the AMQP reply code, never by the text", () => {
+    expect(isPreconditionFailed(Object.assign(new Error("whatever the text"), { code: 406 }))).toBe(true);
+    // A message that merely mentions it (a handler's own error, a log line) is not the broker's refusal.
+    expect(isPreconditionFailed(new Error("PRECONDITION_FAILED - something else"))).toBe(false);
+    expect(isPreconditionFailed(Object.assign(new Error("PRECONDITION_FAILED"), { code: 404 }))).toBe(false);
   });
 });

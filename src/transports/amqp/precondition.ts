@@ -4,6 +4,7 @@
  * and the safe way out, instead of a bare "channel closed".
  */
 import { PreconditionFailedError } from "../../core/errors.js";
+import { PRECONDITION_FAILED, replyCodeOf } from "./reply-code.js";
 
 /** What a PRECONDITION_FAILED close reason says, when it is about inequivalent arguments. */
 export interface InequivalentArgument {
@@ -41,12 +42,12 @@ export function parseInequivalentArgument(reason: string): InequivalentArgument 
   };
 }
 
-/** True for an amqplib error carrying AMQP reply code 406 (PRECONDITION_FAILED). */
+/**
+ * True for an amqplib error carrying AMQP reply code 406 (PRECONDITION_FAILED), by its code only: the
+ * reply text is parsed for details ({@link parseInequivalentArgument}), never to classify.
+ */
 export function isPreconditionFailed(err: unknown): err is Error {
-  return (
-    err instanceof Error &&
-    ((err as { code?: unknown }).code === 406 || /PRECONDITION_FAILED/.test(err.message))
-  );
+  return err instanceof Error && replyCodeOf(err) === PRECONDITION_FAILED;
 }
 
 /** Build the error users see for a conflicting redeclare. */

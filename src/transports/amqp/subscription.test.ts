@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { FaultProxy } from "../../testing/fault-proxy.js";
-import { waitFor } from "../../testing/wait.js";
+import { FaultProxy, waitFor } from "../../testing/mod.js";
 import { AMQP_PORT, AMQP_URL, testTopics } from "../../../test/support/amqp.js";
 import { type AmqpTransport, createAmqpTransport } from "./mod.js";
 import type { AmqpSubscription } from "./subscription.js";

@@ -8,7 +8,9 @@ import type { Channel, ConsumeMessage } from "amqplib";
 import type { Logger } from "pino";
 import { summarizeError } from "../../core/errors.js";
 import type { DeliveryHandler, Subscription } from "../../core/transport.js";
+import { drainWithin } from "../drain.js";
 import { type AckStats, ChannelAcks } from "./channel-acks.js";
+import { closeQuietly } from "./close-quietly.js";
 import type { ConnectionManager, LiveConnection } from "./connection-manager.js";
 import { AmqpDelivery, type CopyPublisher } from "./delivery.js";
 import { fromDelivery } from "./message-mapping.js";
@@ -55,6 +57,8 @@ export class AmqpSubscription implements Subscription {
   private paused = false;
   private closing = false;
   private starting: Promise<void> | undefined;
+  /** Pending restarts and channel-close checks; all cleared on close and abandon. */
+  private readonly timers = new Set<NodeJS.Timeout>();
   constructor(
     readonly topic: string,
     readonly group: string,
@@ -98,7 +102,7 @@ export class AmqpSubscription implements Subscription {
       // A dying connection closes its channels too; give it a moment to show, then decide. When the
       // connection went, the transport resubscribes after the reconnect; otherwise the broker closed
       // just this channel (consumer_timeout, a precondition failure) and we reopen it ourselves.
-      setTimeout(() => {
+      this.later(100, () => {
         const live2 = this.connections.connection;
         if (
           this.closing ||
@@ -112,7 +116,7 @@ export class AmqpSubscription implements Subscription {
           "amqp consumer channel closed by the broker; reopening",
         );
         void this.restart();
-      }, 100);
+      });
     });
     await channel.prefetch(this.settings.prefetch);
     this.current = consuming;
@@ -121,7 +125,21 @@ export class AmqpSubscription implements Subscription {
 
   /** Try to (re)start after a failure, once a second until it works or the subscription closes. */
   retryLater(): void {
-    if (!this.closing) setTimeout(() => void this.restart(), 1000);
+    if (!this.closing) this.later(1000, () => void this.restart());
+  }
+
+  /** Run `fn` after `ms` unless the subscription closes first (the timer is tracked and cleared then). */
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.closing) fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
   }
 
   private async restart(): Promise<void> {
@@ -147,7 +165,7 @@ export class AmqpSubscription implements Subscription {
           this.log.warn({ queue: this.queue }, "amqp consumer cancelled by the broker; resubscribing");
           consuming.consumerTag = undefined;
           consuming.acks.markDead();
-          void consuming.channel.close().catch(() => undefined);
+          void closeQuietly(consuming.channel);
           return;
         }
         this.onMessage(consuming, msg);
@@ -206,7 +224,8 @@ export class AmqpSubscription implements Subscription {
     if (c?.consumerTag) {
       const tag = c.consumerTag;
       c.consumerTag = undefined;
-      await c.channel.cancel(tag).catch(() => undefined);
+      // Bounded like a close: a cancel on a dying connection is never answered.
+      await closeQuietly({ close: async () => void (await c.channel.cancel(tag)) });
     }
   }
 
@@ -220,19 +239,20 @@ export class AmqpSubscription implements Subscription {
     if (this.closing) return;
     await this.pause();
     this.closing = true;
+    this.clearTimers();
     const timeoutMs = options.timeoutMs ?? this.settings.closeTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.inflight]),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-    ]);
-    clearTimeout(timer);
+    if (!(await drainWithin(this.inflight, timeoutMs)))
+      this.log.warn(
+        { queue: this.queue, running: this.inflight.size },
+        "amqp subscription closing with handlers still running; their deliveries go back to the queue",
+      );
     const c = this.current;
     this.current = undefined;
     if (c) {
       c.acks.flush();
-      // Closing the channel hands every unacked delivery (handlers still running) back to the queue.
-      await c.channel.close().catch(() => undefined);
+      // Closing the channel hands every unacked delivery (handlers still running) back to the queue;
+      // bounded, since a dying connection never answers the close.
+      await closeQuietly(c.channel);
       c.acks.markDead();
     }
     this.onClosed(this);
@@ -241,6 +261,7 @@ export class AmqpSubscription implements Subscription {
   /** Forget the channel without closing it (transport abort: the socket is already gone). */
   abandon(): void {
     this.closing = true;
+    this.clearTimers();
     this.current?.acks.markDead();
     this.current = undefined;
   }

@@ -4,9 +4,9 @@ import { Headers } from "../../core/message.js";
 import type { Delivery } from "../../core/transport.js";
 import { type AmqpTransport, createAmqpTransport } from "./mod.js";
 import type { AmqpSubscription } from "./subscription.js";
-import { AMQP_URL, testTopics } from "../../../test/support/amqp.js";
+import { AMQP_PORT, AMQP_URL, testTopics } from "../../../test/support/amqp.js";
 import { RABBIT_MANAGEMENT_URL } from "../../../test/support/topology.js";
-import { waitFor } from "../../testing/wait.js";
+import { FaultProxy, waitFor } from "../../testing/mod.js";
 
 /** Unacknowledged messages of a queue in "/", as the broker's management API reports them. */
 async function unackedOnBroker(queue: string): Promise<number | undefined> {
@@ -246,5 +246,29 @@ describe("AmqpTransport against the real RabbitMQ", () => {
     await expect(t.publish(topic, { payload: bytes("x") })).rejects.toMatchObject({ code: "unroutable" });
     // The publisher stays usable.
     await expect(t.publish("", { payload: bytes("y"), key: `${topic}.g` })).resolves.toHaveProperty("id");
+  });
+
+  it("closes within its bounds when the broker goes silent (every close handshake unanswered)", async () => {
+    const proxy = new FaultProxy({ targetPort: AMQP_PORT });
+    const port = await proxy.start();
+    try {
+      const topic = newTopic();
+      // Heartbeats at their slowest, so nothing but the close bounds can end the closes within the test.
+      const t = transport({
+        url: `amqp://guest:guest@127.0.0.1:${port}`,
+        heartbeatSeconds: 60,
+        connectTimeoutMs: 500,
+      });
+      await t.declare({ topic, group: "g" });
+      await t.subscribe(topic, "g", async (d) => d.ack());
+      await t.publish(topic, { payload: bytes("before the silence") });
+      proxy.stall(); // a black hole: cancel, channel.close and connection.close are never answered
+      await t.close({ timeoutMs: 200 });
+      expect(t.state.status).toBe("closed");
+      // The connections' sockets were cut, not left open behind the proxy.
+      await waitFor(() => proxy.connections === 0, 10_000, "the proxied sockets to close");
+    } finally {
+      await proxy.stop();
+    }
   });
 });

@@ -4,7 +4,6 @@
  * After every reconnect of the consume connection, declarations are made again and every subscription
  * resumes, before the connection counts as ready.
  */
-import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import { ClosedError, MqaError, summarizeError } from "../../core/errors.js";
 import type { OutgoingMessage } from "../../core/message.js";
@@ -21,6 +20,8 @@ import type {
   Transport,
   TransportFeatures,
 } from "../../core/transport.js";
+import { ConnectionStateCell } from "../connection-state.js";
+import { drainWithin } from "../drain.js";
 import { InFlight } from "../in-flight.js";
 import { validateSpec } from "../../spec/parse.js";
 import { AmqpAddressing, type GroupLayout } from "./addressing.js";
@@ -44,10 +45,6 @@ const FEATURES: TransportFeatures = {
   crossProcess: true,
 };
 
-interface TransportEvents {
-  state: [state: ConnectionState, previous: ConnectionState];
-}
-
 /** RabbitMQ transport implementing the core {@link Transport} contract. */
 export class AmqpTransport implements Transport {
   readonly name = "amqp";
@@ -62,10 +59,12 @@ export class AmqpTransport implements Transport {
   /** Attached queues whose caveats were logged already (once per queue). */
   private readonly warnedAttached = new Set<string>();
   private readonly subscriptions = new Set<AmqpSubscription>();
-  private readonly events = new EventEmitter<TransportEvents>();
-  private currentState: ConnectionState = { status: "idle" };
+  /** The transport's state, combined from both connections (see {@link deriveState}). */
+  private readonly cell: ConnectionStateCell;
   private connecting: Promise<void> | undefined;
   private shuttingDown = false;
+  /** The graceful close under way or done (every caller of close() waits for it). */
+  private closeRun: Promise<void> | undefined;
   /** Publishes called and not settled yet: a graceful close lets them finish. */
   private readonly unsettledPublishes = new InFlight();
   /** connect() has succeeded once: publishes skip awaiting it. */
@@ -74,6 +73,7 @@ export class AmqpTransport implements Transport {
   constructor(options?: AmqpTransportOptions) {
     this.options = resolveAmqpOptions(options);
     this.log = (this.options.logger ?? silentLogger()).child({ transport: "amqp" });
+    this.cell = new ConnectionStateCell(this.log, "amqp transport");
     const spec =
       this.options.topology === undefined
         ? undefined
@@ -95,7 +95,7 @@ export class AmqpTransport implements Transport {
   }
 
   get state(): ConnectionState {
-    return this.currentState;
+    return this.cell.state;
   }
 
   /** RabbitMQ version reported by the broker (`3.10.8`), once connected. */
@@ -108,21 +108,14 @@ export class AmqpTransport implements Transport {
     return this.publisher.stats;
   }
 
-  /** The single place the transport's state changes: logs old → new and emits. */
+  /** The single place the transport's state changes (the cell's rules, log and listeners). */
   private setState(next: ConnectionState): void {
-    const previous = this.currentState;
-    if (previous.status === next.status && JSON.stringify(previous) === JSON.stringify(next)) return;
-    this.currentState = next;
-    this.log.info(
-      { from: previous.status, to: next.status },
-      `amqp transport ${previous.status} -> ${next.status}`,
-    );
-    this.events.emit("state", next, previous);
+    this.cell.set(next);
   }
 
   /** Combine both connections: ready only when both are. */
   private deriveState(): void {
-    if (this.shuttingDown || this.currentState.status === "idle") return;
+    if (this.shuttingDown || this.cell.state.status === "idle") return;
     const p = this.publishConnection.state;
     const c = this.consumeConnection.state;
     if (p.status === "ready" && c.status === "ready") return this.setState({ status: "ready" });
@@ -130,19 +123,18 @@ export class AmqpTransport implements Transport {
     if (down.status === "reconnecting") return this.setState(down);
     if (down.status === "connecting")
       return this.setState(
-        this.currentState.status === "connecting" ? down : { status: "reconnecting", attempt: down.attempt },
+        this.cell.state.status === "connecting" ? down : { status: "reconnecting", attempt: down.attempt },
       );
   }
 
   onStateChange(listener: (state: ConnectionState, previous: ConnectionState) => void): () => void {
-    this.events.on("state", listener);
-    return () => this.events.off("state", listener);
+    return this.cell.on(listener);
   }
 
   async connect(): Promise<void> {
     if (this.shuttingDown) throw new ClosedError("the transport is closed; create a new one");
     this.connecting ??= (async () => {
-      if (this.currentState.status === "idle") this.setState({ status: "connecting", attempt: 1 });
+      if (this.cell.state.status === "idle") this.setState({ status: "connecting", attempt: 1 });
       await Promise.all([this.publishConnection.start(), this.consumeConnection.start()]);
       this.deriveState();
       this.connectedOnce = true;
@@ -328,20 +320,29 @@ export class AmqpTransport implements Transport {
     return readDeadLetters(live.model, topic, group, layout.deadLetterQueue ?? `${layout.queue}.dlq`, limit);
   }
 
-  async close(options: { timeoutMs?: number } = {}): Promise<void> {
-    if (this.shuttingDown) return;
-    const timeoutMs = options.timeoutMs ?? this.options.closeTimeoutMs;
+  /**
+   * Graceful shutdown (see {@link Transport.close}). A second call returns the first one's promise, so
+   * it also resolves only once the transport is closed.
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.closeRun ??= this.shutdown(options.timeoutMs ?? this.options.closeTimeoutMs);
+    return this.closeRun;
+  }
+
+  private async shutdown(timeoutMs: number): Promise<void> {
+    if (this.shuttingDown) return; // aborted already
     this.setState({ status: "closing" });
     this.shuttingDown = true;
     await Promise.all([...this.subscriptions].map((s) => s.close({ timeoutMs })));
-    await this.unsettledPublishes.drained(timeoutMs);
+    if (!(await drainWithin(this.unsettledPublishes, timeoutMs)))
+      this.log.warn({ pending: this.unsettledPublishes.size }, "amqp closing with publishes unsettled");
     await this.publisher.close(0);
     await Promise.all([this.publishConnection.close(), this.consumeConnection.close()]);
     this.setState({ status: "closed" });
   }
 
   async abort(): Promise<void> {
-    if (this.shuttingDown && this.currentState.status === "closed") return;
+    if (this.shuttingDown && this.cell.state.status === "closed") return;
     this.setState({ status: "closing" });
     this.shuttingDown = true;
     for (const s of this.subscriptions) s.abandon();

@@ -3,7 +3,7 @@ import { MemoryBroker } from "./broker.js";
 import { MemoryTransport } from "./transport.js";
 import type { Delivery } from "../../core/transport.js";
 import { UnroutableError } from "../../core/errors.js";
-import { waitFor } from "../../testing/wait.js";
+import { waitFor } from "../../testing/mod.js";
 
 const bytes = new Uint8Array([1]);
 
@@ -87,5 +87,33 @@ describe("memory broker", () => {
     });
     await waitFor(() => again.length === 1, 2000, "redelivery");
     expect(again).toEqual([2]);
+  });
+
+  it("keeps at most deadLetterLimit dead letters per group, dropping the oldest and counting them", async () => {
+    const broker = new MemoryBroker({ deadLetterLimit: 2 });
+    const t = new MemoryTransport({ broker });
+    await t.declare({ topic: "dlq-cap", group: "g" });
+    let seen = 0;
+    await t.subscribe("dlq-cap", "g", async (d) => {
+      seen++;
+      await d.deadLetter({ reason: "handler-error" });
+    });
+    for (const id of ["m1", "m2", "m3"]) await t.publish("dlq-cap", { id, payload: bytes });
+    await waitFor(() => seen === 3, 2000, "three dead letters");
+    const queue = broker.group("dlq-cap", "g")!;
+    expect(queue.deadLettersDropped).toBe(1);
+    expect((await t.readDeadLetters("dlq-cap", "g")).map((d) => d.message.id)).toEqual(["m2", "m3"]);
+    await t.close();
+    broker.dispose();
+  });
+
+  it("removes a named broker from the process-wide registry when it is disposed", async () => {
+    const name = `registry-${Math.random().toString(36).slice(2)}`;
+    const first = MemoryBroker.named(name);
+    expect(MemoryBroker.named(name)).toBe(first);
+    first.dispose();
+    const second = MemoryBroker.named(name);
+    expect(second).not.toBe(first);
+    second.dispose();
   });
 });

@@ -29,12 +29,20 @@ export interface BrokerConsumer {
 export interface GroupQueueOptions {
   /** After this many deliveries of one copy without settlement, dead-letter it (crash-loop guard). */
   deliveryLimit: number;
+  /** Dead letters kept per group; past it the oldest is dropped and counted in `deadLettersDropped`. */
+  deadLetterLimit: number;
 }
+
+/** A dead letter as the embedded broker keeps it. */
+export type StoredDeadLetter = Omit<Message, "attempt"> & { attempt: number };
 
 /** One group's queue. */
 export class GroupQueue {
   readonly ready: StoredMessage[] = [];
-  readonly deadLetters: Array<Omit<Message, "attempt"> & { attempt: number }> = [];
+  /** Oldest first, at most `deadLetterLimit` of them (the embedded broker has no disk to spill to). */
+  readonly deadLetters: StoredDeadLetter[] = [];
+  /** Dead letters dropped (oldest first) because the group already kept `deadLetterLimit` of them. */
+  deadLettersDropped = 0;
   readonly consumers: BrokerConsumer[] = [];
   private delayed = new Set<NodeJS.Timeout>();
   private nextConsumer = 0;
@@ -73,6 +81,16 @@ export class GroupQueue {
     this.delayed.add(timer);
   }
 
+  /** Keep a dead letter, dropping (and counting) the oldest past `deadLetterLimit`. */
+  addDeadLetter(letter: StoredDeadLetter): void {
+    this.deadLetters.push(letter);
+    const excess = this.deadLetters.length - this.options.deadLetterLimit;
+    if (excess > 0) {
+      this.deadLetters.splice(0, excess);
+      this.deadLettersDropped += excess;
+    }
+  }
+
   /** Put held messages back at the head of the queue (consumer lost or closed before settling). */
   returnToQueue(messages: Iterable<StoredMessage>): void {
     this.ready.unshift(...messages);
@@ -106,7 +124,7 @@ export class GroupQueue {
       const stored = this.ready.shift() as StoredMessage;
       stored.deliveries++;
       if (stored.deliveries > this.options.deliveryLimit) {
-        this.deadLetters.push({
+        this.addDeadLetter({
           ...stored.message,
           headers: {
             ...stored.message.headers,
@@ -146,8 +164,13 @@ export class GroupQueue {
 }
 
 export interface MemoryBrokerOptions {
-  /** @defaultValue 20 */
+  /** Deliveries of one copy without settlement before it is dead-lettered. @defaultValue 20 */
   deliveryLimit?: number;
+  /**
+   * Dead letters kept per group: everything lives in this process's memory, so past this many the
+   * oldest is dropped and counted (`GroupQueue.deadLettersDropped`). @defaultValue 10000
+   */
+  deadLetterLimit?: number;
 }
 
 /** An in-process broker. Share one between transports with {@link MemoryBroker.named}. */
@@ -158,7 +181,10 @@ export class MemoryBroker {
 
   constructor(private readonly options: MemoryBrokerOptions = {}) {}
 
-  /** The broker registered under `name` in this process, created on first use. */
+  /**
+   * The broker registered under `name` in this process, created on first use. {@link dispose} removes it
+   * from the registry, so the next call with that name starts a new, empty broker.
+   */
   static named(name: string): MemoryBroker {
     let broker = MemoryBroker.registry.get(name);
     if (!broker) {
@@ -179,6 +205,7 @@ export class MemoryBroker {
     if (!queue) {
       queue = new GroupQueue(topic, group, () => ++this.tag, {
         deliveryLimit: this.options.deliveryLimit ?? 20,
+        deadLetterLimit: this.options.deadLetterLimit ?? 10_000,
       });
       groups.set(group, queue);
     }
@@ -208,8 +235,10 @@ export class MemoryBroker {
     for (const groups of this.topics.values()) yield* groups.values();
   }
 
-  /** Drop timers so the process can exit. */
+  /** Drop timers so the process can exit, and leave the process-wide registry if this broker is in it. */
   dispose(): void {
     for (const q of this.queues()) q.dispose();
+    for (const [name, broker] of MemoryBroker.registry)
+      if (broker === this) MemoryBroker.registry.delete(name);
   }
 }

@@ -6,6 +6,7 @@ import { ClosedError } from "../../core/errors.js";
 import { deadLetterHeaders, Headers } from "../../core/message.js";
 import type { DeadLetterReason, Message, OutgoingMessage } from "../../core/message.js";
 import { newMessageId } from "../../core/ids.js";
+import { silentLogger } from "../../log/logger.js";
 import type {
   ConnectionState,
   DeadLetter,
@@ -19,6 +20,8 @@ import type {
   Transport,
   TransportFeatures,
 } from "../../core/transport.js";
+import { ConnectionStateCell } from "../connection-state.js";
+import { drainWithin } from "../drain.js";
 import { MemoryBroker } from "./broker.js";
 import type { BrokerConsumer, GroupQueue, StoredMessage } from "./broker.js";
 
@@ -96,7 +99,7 @@ class MemorySubscription implements Subscription, BrokerConsumer {
   }
 
   addDeadLetter(message: Message, reason: DeadLetterReason): void {
-    this.queue.deadLetters.push({ ...message, headers: deadLetterHeaders(message, this.group, reason) });
+    this.queue.addDeadLetter({ ...message, headers: deadLetterHeaders(message, this.group, reason) });
   }
 
   async pause(): Promise<void> {
@@ -113,13 +116,7 @@ class MemorySubscription implements Subscription, BrokerConsumer {
     if (this.closed) return;
     this.closed = true;
     this.paused = true;
-    const timeoutMs = options.timeoutMs ?? 30_000;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.running]),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-    ]);
-    clearTimeout(timer);
+    await drainWithin(this.running, options.timeoutMs ?? 30_000);
     this.detach();
   }
 
@@ -186,9 +183,10 @@ export class MemoryTransport implements Transport {
   readonly name = "memory";
   readonly features = memoryFeatures;
   readonly broker: MemoryBroker;
-  private stateValue: ConnectionState = { status: "idle" };
-  private readonly listeners = new Set<(s: ConnectionState, p: ConnectionState) => void>();
+  private readonly cell = new ConnectionStateCell(silentLogger(), "memory transport");
   private readonly subscriptions = new Set<MemorySubscription>();
+  /** The graceful close under way or done. */
+  private closeRun: Promise<void> | undefined;
 
   constructor(options: MemoryTransportOptions = {}) {
     const b = options.broker ?? "default";
@@ -196,22 +194,19 @@ export class MemoryTransport implements Transport {
   }
 
   get state(): ConnectionState {
-    return this.stateValue;
+    return this.cell.state;
   }
 
   private setState(next: ConnectionState): void {
-    const previous = this.stateValue;
-    this.stateValue = next;
-    for (const l of this.listeners) l(next, previous);
+    this.cell.set(next);
   }
 
   onStateChange(listener: (state: ConnectionState, previous: ConnectionState) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.cell.on(listener);
   }
 
   private assertOpen(): void {
-    const s = this.stateValue.status;
+    const s = this.cell.state.status;
     if (s === "closing" || s === "closed") {
       throw new ClosedError("this memory transport is closed; create a new one");
     }
@@ -219,7 +214,7 @@ export class MemoryTransport implements Transport {
 
   async connect(): Promise<void> {
     this.assertOpen();
-    if (this.stateValue.status !== "ready") this.setState({ status: "ready" });
+    this.setState({ status: "ready" });
   }
 
   async declare(declaration: GroupDeclaration): Promise<void> {
@@ -270,8 +265,14 @@ export class MemoryTransport implements Transport {
     }));
   }
 
-  async close(options: { timeoutMs?: number } = {}): Promise<void> {
-    if (this.stateValue.status === "closed") return;
+  /** Graceful shutdown. A second call returns the first one's promise (it too waits until closed). */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.closeRun ??= this.shutdown(options);
+    return this.closeRun;
+  }
+
+  private async shutdown(options: { timeoutMs?: number }): Promise<void> {
+    if (this.cell.state.status === "closed") return; // aborted already
     this.setState({ status: "closing" });
     await Promise.all([...this.subscriptions].map((s) => s.close(options)));
     this.setState({ status: "closed" });

@@ -1,13 +1,14 @@
 /**
  * Builds ioredis clients from the transport options (the one place options become client settings)
- * and tracks connection state through a single setter.
+ * and feeds a client's connection events into the transport's state cell.
  */
 import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 import { backoffDelay } from "../../core/backoff.js";
-import { maskSecretsInText, maskUrl } from "../../core/redact.js";
-import type { ConnectionState } from "../../core/transport.js";
+import { maskSecretsInText } from "../../core/redact.js";
+import type { ConnectionStateCell } from "../connection-state.js";
 import type { ResolvedRedisOptions } from "./options.js";
+import { isConfigurationError } from "./reply-error.js";
 
 /** Map transport options to ioredis options. `role` names the connection in logs and CLIENT LIST. */
 export function clientOptions(options: ResolvedRedisOptions, role: string): RedisOptions {
@@ -53,10 +54,6 @@ export function createClient(options: ResolvedRedisOptions, role: string, logger
   return client;
 }
 
-/** Errors no retry can fix: a refused password or user, a refused certificate. */
-const CONFIGURATION_ERROR =
-  /WRONGPASS|NOAUTH|NOPERM|invalid password|without any password configured|certificate|self[- ]signed|SSL routines/i;
-
 /**
  * Connect `client` (lazyConnect) and resolve once it is ready. A failed first attempt is not the end:
  * ioredis keeps retrying with the reconnect backoff, and this waits for it up to `timeoutMs`, so a blip at
@@ -68,7 +65,7 @@ export async function firstReady(client: Redis, timeoutMs: number): Promise<void
   let fail: ((err: Error) => void) | undefined;
   const onError = (err: Error): void => {
     lastError = err;
-    if (CONFIGURATION_ERROR.test(err.message)) fail?.(err);
+    if (isConfigurationError(err)) fail?.(err);
   };
   client.on("error", onError);
   let timer: NodeJS.Timeout | undefined;
@@ -86,7 +83,7 @@ export async function firstReady(client: Redis, timeoutMs: number): Promise<void
         const e = err instanceof Error ? err : new Error(String(err));
         lastError ??= e;
         // ioredis goes on reconnecting by itself unless the error is one no retry can fix.
-        if (CONFIGURATION_ERROR.test(e.message) || client.status === "end") reject(e);
+        if (isConfigurationError(e) || client.status === "end") reject(e);
       });
     });
   } finally {
@@ -97,50 +94,18 @@ export async function firstReady(client: Redis, timeoutMs: number): Promise<void
   }
 }
 
-type Listener = (state: ConnectionState, previous: ConnectionState) => void;
-
-/** Connection state of the transport, changed only through {@link ConnectionStateMachine.set}. */
-export class ConnectionStateMachine {
-  private current: ConnectionState = { status: "idle" };
-  private readonly listeners = new Set<Listener>();
-
-  constructor(
-    private readonly logger: Logger,
-    private readonly url: string,
-  ) {}
-
-  get state(): ConnectionState {
-    return this.current;
-  }
-
-  /** The one place state changes: logs old → new and notifies listeners. */
-  set(next: ConnectionState): void {
-    const previous = this.current;
-    if (previous.status === next.status && JSON.stringify(previous) === JSON.stringify(next)) return;
-    if (previous.status === "closed") return;
-    this.current = next;
-    this.logger.info(
-      { from: previous.status, to: next.status, url: maskUrl(this.url) },
-      "redis connection state",
-    );
-    for (const l of this.listeners) l(next, previous);
-  }
-
-  on(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** Follow an ioredis client's events. */
-  follow(client: Redis): void {
-    let attempt = 0;
-    client.on("ready", () => {
-      attempt = 0;
-      this.set({ status: "ready" });
-    });
-    client.on("reconnecting", () => {
-      attempt++;
-      this.set({ status: "reconnecting", attempt });
-    });
-  }
+/**
+ * Follow an ioredis client's events into the transport's state cell: `ready`, and `reconnecting` with
+ * the attempt number (the cell's rules keep a closing transport from going back).
+ */
+export function followClient(cell: ConnectionStateCell, client: Redis): void {
+  let attempt = 0;
+  client.on("ready", () => {
+    attempt = 0;
+    cell.set({ status: "ready" });
+  });
+  client.on("reconnecting", () => {
+    attempt++;
+    cell.set({ status: "reconnecting", attempt });
+  });
 }

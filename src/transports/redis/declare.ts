@@ -1,6 +1,7 @@
 /** Declares a topic's streams and a group on them, exactly as {@link planDeclaration} lists. */
 import type { Redis } from "ioredis";
 import { planDeclaration, type RedisKeyNames, type TrimPolicy } from "./naming.js";
+import { replyErrorOf } from "./reply-error.js";
 import { scripts } from "./scripts.js";
 import { PreconditionFailedError, ResourceNotFoundError } from "../../core/errors.js";
 
@@ -45,7 +46,9 @@ export async function requireExistingGroup(
   try {
     rows = (await client.xinfo("GROUPS", stream)) as unknown[];
   } catch (err) {
-    if (!/no such key/i.test((err as Error).message)) throw err;
+    // A plain ERR reply: Redis has no error code for a missing key, only this documented detail.
+    const reply = replyErrorOf(err);
+    if (reply?.code !== "ERR" || !/^no such key/i.test(reply.detail)) throw err;
     return missing(stream, group, topic, "the stream does not exist");
   }
   for (const row of rows) {

@@ -12,6 +12,7 @@ import type { Logger } from "pino";
 import { ClosedError, MqaError, PublishRejectedError, PublishTimeoutError } from "../../core/errors.js";
 import type { OutgoingMessage } from "../../core/message.js";
 import type { PublishOptions, PublishReceipt } from "../../core/transport.js";
+import { BoundedMap } from "../bounded-map.js";
 import { DeadlineSweep, Fifo, type Deadlined } from "../deadlines.js";
 import { InFlight } from "../in-flight.js";
 import { checkPartitions } from "./declare.js";
@@ -21,6 +22,8 @@ import { partitionForKey, type RedisKeyNames } from "./naming.js";
 import type { ResolvedRedisOptions } from "./options.js";
 import type { StreamTrimmer } from "./trimmer.js";
 
+/** Topics whose partition check is remembered; one publishing to more is checked again, nothing else. */
+const CHECKED_TOPICS = 10_000;
 /** One publish, from the caller's call to its settlement. */
 interface PublishOp extends Deadlined {
   readonly topic: string;
@@ -41,8 +44,11 @@ export class StreamPublisher {
   /** Publishes not yet settled (for close). */
   private readonly unsettled = new InFlight();
   private roundRobin = 0;
-  /** Topics whose partition count the server confirmed, and checks under way. */
-  private readonly partitionsOk = new Set<string>();
+  /**
+   * Topics whose partition count the server confirmed (at most CHECKED_TOPICS, the oldest forgotten
+   * first: a forgotten topic is only checked again), and the checks under way (removed once settled).
+   */
+  private readonly partitionsOk = new BoundedMap<string, true>(CHECKED_TOPICS);
   private readonly partitionChecks = new Map<string, Promise<void>>();
   private readonly deadlines = new DeadlineSweep<PublishOp>((op) => this.expire(op));
   /** Topics written in another program's field layout (`topics.<topic>.fields`). */
@@ -67,11 +73,13 @@ export class StreamPublisher {
     let check = this.partitionChecks.get(topic);
     if (!check) {
       check = checkPartitions(this.client, this.names, topic, this.partitions(topic)).then(() => {
-        this.partitionsOk.add(topic);
+        this.partitionsOk.set(topic, true);
       });
       this.partitionChecks.set(topic, check);
-      // A failed check (connection trouble) is asked again next time; a mismatch keeps failing anyway.
-      check.catch(() => this.partitionChecks.delete(topic));
+      // Settled, the check is forgotten: passed, the topic is in partitionsOk; failed (connection
+      // trouble), it is asked again next time; a mismatch keeps failing anyway.
+      const forget = (): void => void this.partitionChecks.delete(topic);
+      check.then(forget, forget);
     }
     return check;
   }

@@ -14,6 +14,7 @@ import { releaseLeaseLua } from "./lua/release-lease.js";
 import { removeIdleConsumerLua } from "./lua/remove-idle-consumer.js";
 import { retryEntryLua } from "./lua/retry-entry.js";
 import { trimStreamLua } from "./lua/trim-stream.js";
+import { isReplyError } from "./reply-error.js";
 
 /** Negative return codes shared by every script. */
 export enum ScriptFailure {
@@ -53,7 +54,7 @@ export class RedisScript {
     try {
       reply = await client.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
+      if (!isReplyError(err, "NOSCRIPT")) throw err;
       reply = await client.eval(this.lua, keys.length, ...keys, ...args);
     }
     if (typeof reply === "number" && reply < 0) throw new RedisScriptError(this.name, reply as ScriptFailure);

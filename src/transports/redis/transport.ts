@@ -16,7 +16,9 @@ import type {
   Transport,
   TransportFeatures,
 } from "../../core/transport.js";
-import { ConnectionStateMachine, createClient, firstReady } from "./connection.js";
+import { ConnectionStateCell } from "../connection-state.js";
+import { drainWithin } from "../drain.js";
+import { createClient, firstReady, followClient } from "./connection.js";
 import { declareGroup } from "./declare.js";
 import { detectServerDurability, DurabilityWaiter, type ServerDurability } from "./durability.js";
 import { decodeEntry, type RawEntry } from "./fields.js";
@@ -34,6 +36,9 @@ import { RedisSubscription } from "./subscription.js";
 import { requireSpecTopic } from "./spec-topics.js";
 import { StreamTrimmer, trimStream } from "./trimmer.js";
 
+/** How long close() waits for the server to answer QUIT before dropping the connection. */
+const QUIT_TIMEOUT_MS = 2_000;
+
 /** Redis Streams transport. Construct with {@link createRedisTransport} or `new RedisTransport(options)`. */
 export class RedisTransport implements Transport {
   readonly name = "redis";
@@ -44,7 +49,7 @@ export class RedisTransport implements Transport {
   readonly stats: RedisTransportStats = newStats();
   private readonly logger: Logger;
   private readonly command: Redis;
-  private readonly machine: ConnectionStateMachine;
+  private readonly cell: ConnectionStateCell;
   private readonly trimmer: StreamTrimmer;
   private readonly publisher: StreamPublisher;
   private readonly subscriptions = new Set<RedisSubscription>();
@@ -52,6 +57,8 @@ export class RedisTransport implements Transport {
   private server: ServerDurability | undefined;
   private connecting: Promise<void> | undefined;
   private closed = false;
+  /** The graceful close under way or done (every caller of close() waits for it). */
+  private closeRun: Promise<void> | undefined;
   private everReady = false;
   /** connect() has succeeded: publishes go straight to the publisher. */
   private connectedOnce = false;
@@ -67,9 +74,11 @@ export class RedisTransport implements Transport {
         ),
       ),
     );
-    this.machine = new ConnectionStateMachine(this.logger, this.options.url);
+    this.cell = new ConnectionStateCell(this.logger, "redis connection", {
+      url: maskUrl(this.options.url),
+    });
     this.command = createClient(this.options, "command", this.logger);
-    this.machine.follow(this.command);
+    followClient(this.cell, this.command);
     this.command.on("ready", () => {
       // After a reconnect: make every declaration again (a restarted server without persistence
       // lost them), without user code.
@@ -108,7 +117,7 @@ export class RedisTransport implements Transport {
   }
 
   get state(): ConnectionState {
-    return this.machine.state;
+    return this.cell.state;
   }
 
   /** What the server can confirm about durability (after connect). */
@@ -117,7 +126,7 @@ export class RedisTransport implements Transport {
   }
 
   onStateChange(listener: (state: ConnectionState, previous: ConnectionState) => void): () => void {
-    return this.machine.on(listener);
+    return this.cell.on(listener);
   }
 
   connect(): Promise<void> {
@@ -131,12 +140,12 @@ export class RedisTransport implements Transport {
   }
 
   private async open(): Promise<void> {
-    this.machine.set({ status: "connecting", attempt: 1 });
+    this.cell.set({ status: "connecting", attempt: 1 });
     try {
       await firstReady(this.command, this.options.initialConnectTimeoutMs);
     } catch (cause) {
       this.command.disconnect();
-      this.machine.set({ status: "idle" });
+      this.cell.set({ status: "idle" });
       throw new ConnectionClosedError(
         `cannot connect to ${maskUrl(this.options.url)} within ${this.options.initialConnectTimeoutMs} ms: ` +
           `${maskSecretsInText((cause as Error).message)} ` +
@@ -312,19 +321,27 @@ export class RedisTransport implements Transport {
     return n;
   }
 
-  async close(options: { timeoutMs?: number } = {}): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Graceful shutdown (see {@link Transport.close}). A second call returns the first one's promise, so
+   * it also resolves only once the transport is closed.
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.closeRun ??= this.shutdown(options.timeoutMs ?? 10_000);
+    return this.closeRun;
+  }
+
+  private async shutdown(timeoutMs: number): Promise<void> {
+    if (this.closed) return; // aborted already
     this.closed = true;
-    this.machine.set({ status: "closing" });
-    const timeoutMs = options.timeoutMs ?? 10_000;
+    this.cell.set({ status: "closing" });
     await Promise.all([...this.subscriptions].map((s) => s.close({ timeoutMs })));
     await this.publisher.close(timeoutMs);
     this.stats.trimmed += this.trimmer.trimmed;
     // QUIT only on a live connection: queued behind a reconnect it would wait for a server that may
-    // never come back.
-    if (this.command.status === "ready") await this.command.quit().catch(() => this.command.disconnect());
-    else this.command.disconnect();
-    this.machine.set({ status: "closed" });
+    // never come back; and bounded, for a server that goes silent meanwhile.
+    if (this.command.status !== "ready" || !(await drainWithin([this.command.quit()], QUIT_TIMEOUT_MS)))
+      this.command.disconnect();
+    this.cell.set({ status: "closed" });
   }
 
   async abort(): Promise<void> {
@@ -332,7 +349,7 @@ export class RedisTransport implements Transport {
     for (const s of this.subscriptions) s.abort();
     this.subscriptions.clear();
     this.command.disconnect();
-    this.machine.set({ status: "closed" });
+    this.cell.set({ status: "closed" });
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { BoundedMap } from "../bounded-map.js";
 import type { TrimPolicy } from "./naming.js";
 import { scripts } from "./scripts.js";
 
@@ -18,9 +19,12 @@ export async function trimStream(
   return reply[0];
 }
 
+/** Streams whose last trim time is remembered; a stream forgotten past this is only trimmed sooner. */
+const REMEMBERED_STREAMS = 10_000;
+
 /** Schedules trims so a busy publisher runs at most one per stream per interval. */
 export class StreamTrimmer {
-  private readonly last = new Map<string, number>();
+  private readonly last = new BoundedMap<string, number>(REMEMBERED_STREAMS);
   private readonly running = new Set<string>();
   /** Entries removed so far. */
   trimmed = 0;
