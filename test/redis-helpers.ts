@@ -1,6 +1,7 @@
 /** Helpers for tests against the shared local Redis: unique key prefixes, cleanup, waiting. */
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
+import { waitFor } from "../src/testing/mod.js";
 import {
   createRedisTransport,
   type RedisTransport,
@@ -54,17 +55,13 @@ export function transportFactory(base: RedisTransportOptions = {}) {
   };
 }
 
-/** Poll `check` until it returns true or `timeoutMs` passes (then throw `what`). */
-export async function until(
+/** {@link waitFor} with the argument order these tests use. */
+export function until(
   check: () => boolean | Promise<boolean>,
   what: string,
   timeoutMs = 10_000,
 ): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  return waitFor(check, timeoutMs, what);
 }
 
 export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);

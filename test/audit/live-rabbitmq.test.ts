@@ -14,6 +14,7 @@ import { FORMATS, render } from "../../src/audit/reporters/mod.js";
 import { loadRabbitLive } from "../../src/audit/sources/rabbitmq-live.js";
 import { restrictToVhost } from "../../src/audit/sources/vhost-filter.js";
 import { AMQP_URL } from "../support/amqp.js";
+import { waitFor } from "../../src/testing/mod.js";
 import { RABBIT_MANAGEMENT_URL } from "../support/topology.js";
 
 const VH = `mqa-audit-${randomBytes(4).toString("hex")}`;
@@ -35,14 +36,9 @@ async function api(method: string, path: string, body?: unknown): Promise<unknow
   return text ? (JSON.parse(text) as unknown) : undefined;
 }
 
-/** Management stats are emitted every few seconds: wait (bounded) until the broker shows what we did. */
-async function until(what: string, ok: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** Management stats are emitted every few seconds: wait (bounded, polling gently) until the broker shows what we did. */
+const until = (what: string, ok: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> =>
+  waitFor(ok, timeoutMs, what, 250);
 
 beforeAll(async () => {
   await api("PUT", `/api/vhosts/${V}`, {});
