@@ -5,7 +5,7 @@
  * `existing: true`), checking it passively and never redeclaring it. Every case the suite runs must hold.
  */
 import amqplib from "amqplib";
-import { describeTransportConformance } from "../src/testing/conformance.js";
+import { describeTransportConformance } from "../src/testing/mod.js";
 import { createAmqpTransport } from "../src/transports/amqp/mod.js";
 import { AMQP_URL, deleteTopology } from "./support/amqp.js";
 

@@ -9,7 +9,6 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { Router } from "../src/core/router.js";
 import { MqaError } from "../src/core/errors.js";
-import type { Message } from "../src/core/message.js";
 import type { TopologySpec } from "../src/spec/schema/spec.js";
 import { defaultMiddleware } from "../src/middleware/mod.js";
 import {
@@ -300,32 +299,6 @@ describe("a queue someone else declared", () => {
     ch.on("error", () => undefined);
     await expect(ch.checkQueue(queue)).rejects.toThrow(/NOT_FOUND/);
     await model.close().catch(() => undefined);
-  });
-
-  it("queueFor attaches groups the spec does not name: the conformance-style round trip works on a classic queue", async () => {
-    const queue = unique("named-q");
-    const topic = unique("named-t");
-    made.queues.add(queue);
-    made.queues.add(`${queue}.dlq`);
-    made.exchanges.add(topic);
-    const { model, ch } = await raw();
-    await ch.assertQueue(queue, { durable: true, arguments: { "x-max-length": 50 } });
-    await model.close();
-    const t = createAmqpTransport({
-      url: AMQP_URL,
-      queueFor: (tp, g) =>
-        tp === topic && g === "g" ? { name: queue, existing: true } : { name: `${tp}.${g}` },
-    });
-    open.push(t);
-    const got: Message[] = [];
-    await t.subscribe(topic, "g", async (d) => {
-      got.push(d.message);
-      if (d.message.attempt === 1) await d.retry({ delayMs: 20 });
-      else await d.ack();
-    });
-    await t.publish(topic, { payload: enc({ n: "1" }), contentType: "application/json" });
-    await waitFor(() => got.length === 2, 10_000, "the retried delivery");
-    expect(got.map((m) => m.attempt)).toEqual([1, 2]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { describeTransportConformance } from "../src/testing/conformance.js";
+import { describeTransportConformance } from "../src/testing/mod.js";
 import { MemoryBroker } from "../src/transports/memory/broker.js";
 import { MemoryTransport } from "../src/transports/memory/transport.js";
 

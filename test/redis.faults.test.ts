@@ -1,13 +1,15 @@
 /**
- * Fault tests of issue 4 against a Redis these tests start themselves (own port, AOF with
- * `appendfsync always`), with clients going through the TCP fault proxy.
+ * Redis-specific fault tests against a Redis these tests start themselves (own port, AOF with
+ * `appendfsync always`), with clients going through the TCP fault proxy: a real SIGKILLed consumer
+ * process, trimming under load, a lost read reply, an unreachable server at start-up. Connection cuts, a
+ * restart, a killed consumer and a crash-looping poison entry are the shared fault suite's
+ * (test/redis.fault-suite.test.ts, src/testing/faults/).
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
-import { FaultProxy } from "../src/testing/fault-proxy.js";
-import { RedisServerProcess } from "../src/testing/redis-launcher.js";
+import { FaultProxy, RedisServerProcess } from "../src/testing/mod.js";
 import {
   createRedisTransport,
   type RedisTransport,
@@ -86,120 +88,6 @@ describe("redis fault tests", () => {
     await until(() => got.size === 20, "all 20 jobs processed by the survivor", 15_000);
     for (const id of held) expect(got.get(id)).toBeGreaterThanOrEqual(2); // redelivered, counted
     expect(survivor.stats.reclaimed).toBeGreaterThanOrEqual(8);
-  });
-
-  it("(b) connections cut while 10,000 messages are published: every publish settles, every confirmed one is consumed", async () => {
-    const keyPrefix = uniquePrefix();
-    const pub = transport({ keyPrefix, publishTimeoutMs: 5_000, maxInFlight: 500 });
-    const consumer = transport({ keyPrefix }, true);
-    const got = new Set<string>();
-    await consumer.subscribe(
-      "bulk",
-      "g",
-      async (d) => {
-        got.add(d.message.id);
-        await d.ack();
-      },
-      { prefetch: 200 },
-    );
-    const n = 10_000;
-    const cutsBefore = proxy.cuts;
-    const cutter = setInterval(() => proxy.cut(), 150);
-    const results = await Promise.allSettled(
-      Array.from({ length: n }, (_, i) =>
-        pub.publish("bulk", { id: `b${i}`, payload: bytes("x".repeat(64)) }),
-      ),
-    );
-    clearInterval(cutter);
-    expect(proxy.cuts).toBeGreaterThan(cutsBefore);
-    // The last cut may be a moment old: it reconnects by itself.
-    await until(() => pub.state.status === "ready", "the publisher to reconnect by itself", 10_000);
-    const confirmed = results.flatMap((r, i) => (r.status === "fulfilled" ? [`b${i}`] : []));
-    const rejected = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
-    for (const r of rejected)
-      expect((r.reason as { code?: string }).code).toMatch(/publish-timeout|publish-rejected/);
-    expect(confirmed.length + rejected.length).toBe(n);
-    expect(confirmed.length).toBeGreaterThan(0);
-    await until(() => confirmed.every((id) => got.has(id)), "every confirmed message consumed", 30_000);
-  });
-
-  it("(c) Redis restarted mid-stream: nothing acknowledged to a publisher is lost, consumers resume", async () => {
-    const keyPrefix = uniquePrefix();
-    const pub = transport({ keyPrefix, publishTimeoutMs: 3_000 });
-    const consumer = transport({ keyPrefix });
-    const states: string[] = [];
-    consumer.onStateChange((state) => states.push(state.status));
-    const got = new Set<string>();
-    await consumer.subscribe(
-      "stream",
-      "g",
-      async (d) => {
-        got.add(d.message.id);
-        await d.ack();
-      },
-      { prefetch: 20 },
-    );
-    const confirmed: string[] = [];
-    let stop = false;
-    const publishing = (async () => {
-      for (let i = 0; !stop; i++) {
-        const batch = Array.from({ length: 20 }, (_, j) => `c${i}-${j}`);
-        const rs = await Promise.allSettled(
-          batch.map((id) => pub.publish("stream", { id, payload: bytes(id) })),
-        );
-        rs.forEach((r, j) => r.status === "fulfilled" && confirmed.push(batch[j]!));
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    })();
-    await until(() => got.size >= 200, "traffic before the restart");
-    await server.restart("SIGKILL"); // a crash: only what the AOF has survives
-    const atRestart = confirmed.length;
-    await until(() => confirmed.length > atRestart + 200, "publishes confirmed after the restart", 20_000);
-    stop = true;
-    await publishing;
-    await until(() => confirmed.every((id) => got.has(id)), "every confirmed message consumed", 20_000);
-    expect(consumer.state.status).toBe("ready");
-    expect(states).toEqual(expect.arrayContaining(["reconnecting", "ready"]));
-    expect(states.lastIndexOf("ready")).toBeGreaterThan(states.indexOf("reconnecting"));
-  });
-
-  it("(d) a poison entry lands in the DLQ stream after its limit, with the reason", async () => {
-    const keyPrefix = uniquePrefix();
-    // Crash loop: each consumer takes the entry and dies holding it.
-    for (let round = 0; round < 2; round++) {
-      const t = transport({ keyPrefix, maxDeliveries: 2 });
-      let held = false;
-      await t.subscribe("pay", "g", async () => {
-        held = true;
-        await new Promise(() => undefined);
-      });
-      if (round === 0) await t.publish("pay", { id: "poison", payload: bytes("boom") });
-      await until(() => held, `round ${round} to hold the poison entry`);
-      await t.abort();
-    }
-    const last = transport({ keyPrefix, maxDeliveries: 2 });
-    let handled = 0;
-    await last.subscribe("pay", "g", async (d) => {
-      handled++;
-      await d.ack();
-    });
-    let letters: Awaited<ReturnType<RedisTransport["readDeadLetters"]>> = [];
-    await until(
-      async () => (letters = await last.readDeadLetters("pay", "g")).length === 1,
-      "the dead letter",
-    );
-    expect(handled).toBe(0);
-    expect(letters[0]!.reason).toBe("max-deliveries");
-    expect(letters[0]!.message.id).toBe("poison");
-    expect(letters[0]!.message.attempt).toBe(3);
-    const r = new Redis(server.url);
-    const dlq = last.names.partition("pay", "g").dlq;
-    expect(dlq.endsWith(":dlq:g")).toBe(true);
-    const [[, fields]] = (await r.xrange(dlq, "-", "+")) as [[string, string[]]];
-    expect(fields).toContain("reason");
-    expect(fields[fields.indexOf("reason") + 1]).toBe("max-deliveries");
-    expect((await r.xpending(last.names.stream("pay"), "g"))[0]).toBe(0); // acked in the origin group
-    r.disconnect();
   });
 
   it("(e) trimming under load never drops an entry still pending or unread by a group", async () => {

@@ -11,6 +11,7 @@ export type MqaErrorCode =
   | "connection-closed"
   | "publish-timeout"
   | "publish-rejected"
+  | "message-too-large"
   | "unroutable"
   | "invalid-payload"
   | "invalid-options"
@@ -75,6 +76,16 @@ export class PublishTimeoutError extends MqaError {
 export class PublishRejectedError extends MqaError {
   constructor(message: string, options: MqaErrorOptions = {}) {
     super("publish-rejected", message, options);
+  }
+}
+
+/**
+ * The message is larger than the broker takes (the transport's `maxMessageBytes`, or the broker's own limit
+ * when it refused it): it was not stored, and sending it again cannot help.
+ */
+export class MessageTooLargeError extends MqaError {
+  constructor(message: string, options: MqaErrorOptions = {}) {
+    super("message-too-large", message, options);
   }
 }
 

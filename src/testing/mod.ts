@@ -3,7 +3,13 @@
  * launchers, proxy and `waitFor` live in src/brokers/local (verify uses them too); this is their public face.
  */
 export { FaultProxy, type FaultProxyOptions } from "../brokers/local/fault-proxy.js";
-export { describeTransportConformance, type ConformanceTarget } from "./conformance.js";
+export {
+  describeTransportConformance,
+  describeTransportFaults,
+  type ConformanceTarget,
+  type FaultTarget,
+  type PrivateBroker,
+} from "./conformance/mod.js";
 export { waitFor } from "../brokers/local/wait.js";
 export { RedisServerProcess, freePort, type RedisLauncherOptions } from "../brokers/local/redis-launcher.js";
 export { RabbitMqLauncher, type RabbitMqLauncherOptions } from "../brokers/local/rabbitmq-launcher.js";

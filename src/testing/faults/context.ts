@@ -29,7 +29,8 @@ export function createFaultContext(target: FaultTarget): FaultLifecycle {
   const open: Transport[] = [];
   const proxies: FaultProxy[] = [];
   const broker = (): PrivateBroker => {
-    if (started === undefined) throw new Error(`fault suite ${target.name}: the private broker did not start`);
+    if (started === undefined)
+      throw new Error(`fault suite ${target.name}: the private broker did not start`);
     return started;
   };
   const connected = async (port: number, options?: { deliveryLimit?: number }): Promise<Transport> => {

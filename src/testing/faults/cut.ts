@@ -22,28 +22,32 @@ export function describeCut(ctx: FaultContext): void {
       },
       { prefetch: 50 },
     );
-    let publishing = true;
-    const cutter = (async () => {
-      while (publishing && proxy.cuts < 5) {
-        await new Promise((r) => setTimeout(r, 250));
-        if (publishing) proxy.cut();
-      }
-    })();
+    // Cuts while publishes are in flight: batch by batch, every other batch is cut right after it is sent.
     const n = 3000;
-    const results = await Promise.allSettled(
-      Array.from({ length: n }, (_, i) => pub.publish(topic, { id: `c${i}`, payload: bytes(String(i)) })),
-    );
-    publishing = false;
-    await cutter;
+    const batch = 300;
+    const results: Array<PromiseSettledResult<unknown>> = [];
+    for (let b = 0; b < n / batch; b++) {
+      const sent = Array.from({ length: batch }, (_, j) => {
+        const i = b * batch + j;
+        return pub.publish(topic, { id: `c${i}`, payload: bytes(String(i)) });
+      });
+      if (b % 2 === 1) {
+        await new Promise((r) => setTimeout(r, 2));
+        proxy.cut();
+      }
+      results.push(...(await Promise.allSettled(sent)));
+    }
     const confirmed = results.flatMap((r, i) => (r.status === "fulfilled" ? [`c${i}`] : []));
     for (const r of results) if (r.status === "rejected") expect(r.reason).toBeInstanceOf(MqaError);
-    expect(proxy.cuts).toBeGreaterThan(0);
+    expect(proxy.cuts).toBe(n / batch / 2);
     expect(confirmed.length).toBeGreaterThan(0);
     await waitFor(
       () => confirmed.every((id) => consumed.has(id)),
       ctx.patience * 2,
       "every confirmed message to be consumed",
     );
-    console.log(`[${ctx.target.name}] cut: cuts=${proxy.cuts} confirmed=${confirmed.length}/${n} consumed=${consumed.size}`);
+    console.log(
+      `[${ctx.target.name}] cut: cuts=${proxy.cuts} confirmed=${confirmed.length}/${n} consumed=${consumed.size}`,
+    );
   }, 180_000);
 }

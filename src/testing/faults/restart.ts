@@ -43,7 +43,11 @@ export function describeRestart(ctx: FaultContext): void {
     await waitFor(() => consumed.size >= 200, ctx.patience, "traffic before the restart");
     await ctx.broker().restart();
     const atRestart = confirmed.length;
-    await waitFor(() => confirmed.length > atRestart + 200, ctx.patience * 2, "publishes confirmed after the restart");
+    await waitFor(
+      () => confirmed.length > atRestart + 200,
+      ctx.patience * 2,
+      "publishes confirmed after the restart",
+    );
     stop = true;
     await Promise.all(workers);
     for (const err of failures) expect(err).toBeInstanceOf(MqaError);

@@ -20,6 +20,8 @@ import { Deadline, DeadlineSweep } from "../deadlines.js";
 import { drainWithin } from "../drain.js";
 import { InFlight } from "../in-flight.js";
 import { closeQuietly } from "./close-quietly.js";
+import { type SizeRefusal, messageTooLarge, refusedBy, sizeRefusalOf } from "./message-size.js";
+import { assertPublishNames } from "./name-limits.js";
 import { NOT_FOUND, replyCodeOf } from "./reply-code.js";
 import type { ConnectionManager, LiveConnection } from "./connection-manager.js";
 
@@ -48,6 +50,8 @@ interface OpenChannel {
   draining: boolean;
   /** Why the broker closed the channel, if it did: its message and AMQP reply code. */
   closeReason: { readonly message: string; readonly code: number | undefined } | undefined;
+  /** The broker closed the channel because a message was over its `max_message_size`. */
+  sizeRefusal: SizeRefusal | undefined;
 }
 
 /** Counters for diagnostics and tests. */
@@ -56,6 +60,8 @@ export interface PublisherStats {
   /** Messages sent again because their channel died before the confirm. */
   resent: number;
   rejected: number;
+  /** Refused for their size: before sending (`maxMessageBytes`, or the broker's limit once known) or by the broker. */
+  tooLarge: number;
 }
 
 /** Confirmed, mandatory, persistent publishing with a bounded window. */
@@ -80,7 +86,9 @@ export class ConfirmPublisher {
       this.closing ? new ClosedError("the publisher was closed") : new Error("publish deadline passed"),
     ),
   );
-  readonly stats: PublisherStats = { confirmed: 0, resent: 0, rejected: 0 };
+  readonly stats: PublisherStats = { confirmed: 0, resent: 0, rejected: 0, tooLarge: 0 };
+  /** The broker's `max_message_size`, once a refusal told it. */
+  private brokerMaxBytes: number | undefined;
 
   constructor(
     private readonly connections: ConnectionManager,
@@ -88,6 +96,7 @@ export class ConfirmPublisher {
       maxUnconfirmed: number;
       publishTimeoutMs: number;
       maxBufferedPublishes: number;
+      maxMessageBytes: number;
     },
     private readonly log: Logger,
   ) {
@@ -97,6 +106,7 @@ export class ConfirmPublisher {
   /** Publish and wait for the broker's confirm. Rejects with an {@link MqaError}. */
   async publish(request: PublishRequest): Promise<void> {
     if (this.closed) throw new ClosedError("the publisher is closed; create a new transport");
+    this.check(request);
     const timeoutMs = request.timeoutMs ?? this.options.publishTimeoutMs;
     const deadline = new Deadline(Date.now() + timeoutMs);
     this.deadlines.add(deadline, timeoutMs);
@@ -136,6 +146,34 @@ export class ConfirmPublisher {
       // Nothing left to expire: drop the sweep's timer so an idle publisher keeps no process alive.
       if (this.unfinished.end()) this.deadlines.clear();
     }
+  }
+
+  /**
+   * Throw at once for a message the broker cannot take: an exchange or routing key over 255 bytes
+   * (`invalid-options`), a body over `maxMessageBytes` or the broker's own limit once a refusal told it
+   * (`message-too-large`). `publish` does this first; callers may do it before waiting for a connection.
+   */
+  check(request: Pick<PublishRequest, "exchange" | "routingKey" | "content" | "properties">): void {
+    assertPublishNames(request.exchange, request.routingKey);
+    const bytes = request.content.length;
+    const broker = this.brokerMaxBytes;
+    const source = broker !== undefined && broker < this.options.maxMessageBytes ? "broker" : "option";
+    const limit = source === "broker" ? broker! : this.options.maxMessageBytes;
+    if (bytes <= limit) return;
+    this.stats.tooLarge++;
+    throw messageTooLarge(bytes, limit, source, this.where(request));
+  }
+
+  private where(request: Pick<PublishRequest, "exchange" | "routingKey" | "properties">): {
+    exchange: string;
+    routingKey: string;
+    messageId: string;
+  } {
+    return {
+      exchange: request.exchange,
+      routingKey: request.routingKey,
+      messageId: request.properties.messageId,
+    };
   }
 
   /** Take a window slot if one is free right now (no waiting). */
@@ -194,6 +232,7 @@ export class ConfirmPublisher {
       closed: false,
       draining: false,
       closeReason: undefined,
+      sizeRefusal: undefined,
     };
     channel.on("return", (msg: AmqpMessage) => {
       const id = msg.properties.messageId as string | undefined;
@@ -207,7 +246,16 @@ export class ConfirmPublisher {
     });
     channel.on("error", (err: Error) => {
       open.closeReason = { message: err.message, code: replyCodeOf(err) };
-      this.log.warn({ err: err.message }, "amqp confirm channel closed by the broker");
+      open.sizeRefusal = sizeRefusalOf(open.closeReason);
+      if (open.sizeRefusal) {
+        // Remembered, so later messages over it are refused before they cost the channel again.
+        this.brokerMaxBytes = Math.min(this.brokerMaxBytes ?? Infinity, open.sizeRefusal.max);
+        this.log.warn(
+          { size: open.sizeRefusal.size, maxMessageSize: open.sizeRefusal.max },
+          "amqp confirm channel closed by the broker: a message was over its max_message_size; " +
+            "that message fails, the others are sent again",
+        );
+      } else this.log.warn({ err: err.message }, "amqp confirm channel closed by the broker");
     });
     // Ahead of amqplib's own 'close' listener, which fails every unconfirmed publish: their callbacks then
     // see the channel closed, which is how a lost channel is told from a nack (both are plain Errors).
@@ -261,6 +309,12 @@ export class ConfirmPublisher {
               settle(pending.returned ? this.unroutable(request) : "confirmed");
             } else if (this.missingExchange(open, request)) {
               settle(this.noExchange(request));
+            } else if (open.sizeRefusal && refusedBy(open.sizeRefusal, request.content.length)) {
+              // Sending it again would close the next channel too, and fail its neighbours with it.
+              this.stats.tooLarge++;
+              settle(
+                messageTooLarge(request.content.length, open.sizeRefusal.max, "broker", this.where(request)),
+              );
             } else if (open.closed) {
               settle("channel-lost");
             } else {

@@ -17,6 +17,7 @@ import { maskUrl } from "../../core/redact.js";
 import type { ConnectionState } from "../../core/transport.js";
 import { ConnectionStateCell } from "../connection-state.js";
 import { closeQuietly } from "./close-quietly.js";
+import { fatalConnectCause, fatalConnectError } from "./connect-failure.js";
 import { coalesceWrites } from "./coalesce-writes.js";
 import type { ResolvedAmqpOptions } from "./options.js";
 import { serverVersionOf } from "./server-version.js";
@@ -54,6 +55,8 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
   private readonly hooks: ReadyHook[] = [];
   private readonly urls: readonly string[];
   private hostIndex = 0;
+  /** Why the first connect cannot succeed (a refused login or vhost, TLS): `start()` rejects with it at once. */
+  private fatal: Error | undefined;
 
   constructor(
     readonly role: ConnectionRole,
@@ -96,6 +99,7 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
   async start(): Promise<LiveConnection> {
     if (this.cell.state.status === "closing" || this.cell.state.status === "closed")
       throw new ConnectionClosedError(`the amqp ${this.role} connection was closed; create a new transport`);
+    if (!this.loop) this.fatal = undefined; // a fresh start tries again
     this.loop ??= this.run();
     try {
       return await this.waitReady(this.options.initialConnectTimeoutMs);
@@ -136,6 +140,7 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
     if (this.live && this.cell.state.status === "ready") return Promise.resolve(this.live);
     if (this.cell.state.status === "closing" || this.cell.state.status === "closed")
       return Promise.reject(new ConnectionClosedError(`the amqp ${this.role} connection is closed`));
+    if (this.fatal) return Promise.reject(this.fatal);
     return new Promise((resolve, reject) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -184,6 +189,15 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
         failures++;
         this.hostIndex++;
         const message = summarizeError(err).message;
+        const cause = fatalConnectCause(err);
+        if (cause && !everConnected) {
+          // Retrying cannot help (wrong password, missing vhost, untrusted certificate): fail connect() now.
+          this.fatal = fatalConnectError(cause, url, err);
+          this.log.error({ role: this.role, url: maskUrl(url), reason: cause }, this.fatal.message);
+          this.nextReady?.reject(this.fatal);
+          this.nextReady = undefined;
+          break;
+        }
         this.log.warn({ role: this.role, url: maskUrl(url), err: message }, "amqp connect failed");
         if (everConnected) this.setState({ status: "reconnecting", attempt: failures, lastError: message });
         await this.pause(failures - 1);

@@ -7,6 +7,7 @@ import type { ChannelModel } from "amqplib";
 import { closeQuietly } from "./close-quietly.js";
 import { ResourceNotFoundError } from "../../core/errors.js";
 import type { TopologyPlan } from "./topology-plan.js";
+import { assertPlanNames } from "./name-limits.js";
 import { isPreconditionFailed, preconditionFailedError } from "./precondition.js";
 import { NOT_FOUND, replyCodeOf } from "./reply-code.js";
 
@@ -17,9 +18,11 @@ function isNotFound(err: unknown): boolean {
 
 /**
  * Declare everything in `plan`; conflicts become `PreconditionFailedError`, a resource that must exist and
- * does not becomes `ResourceNotFoundError`.
+ * does not becomes `ResourceNotFoundError`, and a name the broker cannot take (over 255 bytes) is refused
+ * with `InvalidOptionsError` before anything is sent.
  */
 export async function declarePlan(model: ChannelModel, plan: TopologyPlan): Promise<void> {
+  assertPlanNames(plan);
   await checkExisting(model, plan);
   const channel = await model.createChannel();
   // A declare failure also arrives as a channel 'error' event; the rejected call reports it.

@@ -5,6 +5,7 @@
 import type { Logger } from "pino";
 import { z } from "zod";
 import { parseOptions } from "../../core/options.js";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "./message-size.js";
 import { DEFAULT_DELIVERY_LIMIT, DEFAULT_MAX_DELAY_MS, MAX_DELAY_MS } from "./topology-plan.js";
 
 const url = z
@@ -52,8 +53,18 @@ const schema = z.strictObject({
   maxUnconfirmed: z.number().int().min(1).max(65_535).default(500),
   /** A publish not confirmed within this time rejects with `publish-timeout`. @defaultValue 15000 */
   publishTimeoutMs: z.number().int().positive().default(15_000),
-  /** Publishes allowed to wait while disconnected; more reject at once with `connection-closed`. @defaultValue 10000 */
+  /**
+   * Publishes allowed to wait while disconnected (before the first connection too); more reject at once with
+   * `connection-closed`. @defaultValue 10000
+   */
   maxBufferedPublishes: z.number().int().min(0).default(10_000),
+  /**
+   * Largest message body sent, bytes; a larger one rejects at once with `message-too-large`. Keep it at or
+   * below the broker's `max_message_size` (not announced over AMQP; 128 MiB by default): a message the broker
+   * refuses closes the publish channel, and the transport then uses the limit the broker stated.
+   * @defaultValue 133169152 (127 MiB: 128 MiB less 1 MiB for properties and headers)
+   */
+  maxMessageBytes: z.number().int().min(1).default(DEFAULT_MAX_MESSAGE_BYTES),
   /** Deliveries a consumer holds at once (RabbitMQ recommends 100–300). @defaultValue 200 */
   prefetch: z.number().int().min(1).max(65_535).default(200),
   /**
@@ -65,7 +76,11 @@ const schema = z.strictObject({
   ackBatchMs: z.number().int().min(1).default(20),
   /** Queue type of group queues. @defaultValue "quorum" */
   queueType: z.enum(["quorum", "classic", "stream"]).default("quorum"),
-  /** Quorum `x-delivery-limit`: redeliveries before the broker dead-letters a poison message. @defaultValue 20 */
+  /**
+   * The poison guard: failed deliveries (a handler that threw or returned without settling, a crash) after
+   * which a message is dead-lettered. Quorum queues get it as `x-delivery-limit`; on queues that count no
+   * deliveries (classic, attached ones of unknown type) mqa applies it to the message's attempt. @defaultValue 20
+   */
   deliveryLimit: z.union([z.number().int().min(1), z.literal("unlimited")]).default(DEFAULT_DELIVERY_LIMIT),
   /** Longest `retry({ delayMs })` supported, ms (decides the number of delay levels). @defaultValue 86400000 */
   maxRetryDelayMs: z.number().int().min(1).max(MAX_DELAY_MS).default(DEFAULT_MAX_DELAY_MS),

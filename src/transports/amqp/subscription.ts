@@ -14,6 +14,7 @@ import { closeQuietly } from "./close-quietly.js";
 import type { ConnectionManager, LiveConnection } from "./connection-manager.js";
 import { AmqpDelivery, type CopyPublisher } from "./delivery.js";
 import { fromDelivery } from "./message-mapping.js";
+import { type UnsettledPolicy, settleUnsettled } from "./unsettled.js";
 
 /** Counters of one subscription, for diagnostics and tests. */
 export interface SubscriptionStats extends AckStats {
@@ -21,6 +22,10 @@ export interface SubscriptionStats extends AckStats {
   /** Times the broker closed this subscription's channel while its connection stayed up. */
   channelClosedByBroker: number;
   handlerErrors: number;
+  /** Unsettled deliveries published again with their attempt raised (queues that do not count deliveries). */
+  republished: number;
+  /** Unsettled deliveries dead-lettered because their attempt passed the delivery limit (same queues). */
+  deliveryLimitReached: number;
 }
 
 interface Consuming {
@@ -39,6 +44,8 @@ export interface SubscriptionSettings {
   deadLetterQueue: string | undefined;
   /** Consumer arguments (`x-stream-offset` for streams). */
   consumeArguments?: Record<string, unknown>;
+  /** How a delivery the handler left unsettled goes back (src/transports/amqp/unsettled.ts). */
+  unsettled: UnsettledPolicy;
 }
 
 /** A live consumer of `T.G`. */
@@ -51,6 +58,8 @@ export class AmqpSubscription implements Subscription {
     staleSettlements: 0,
     channelClosedByBroker: 0,
     handlerErrors: 0,
+    republished: 0,
+    deliveryLimitReached: 0,
   };
   private current: Consuming | undefined;
   private readonly inflight = new Set<Promise<void>>();
@@ -191,17 +200,18 @@ export class AmqpSubscription implements Subscription {
       this.publishCopy,
     );
     const run = (async () => {
+      let failure: unknown;
       try {
         await this.handler(delivery);
       } catch (err) {
+        failure = err;
         this.stats.handlerErrors++;
         this.log.warn(
           { queue: this.queue, messageId: delivery.message.id, err: summarizeError(err) },
           "handler failed",
         );
       }
-      // An unsettled delivery goes back to the queue; quorum queues count it towards the delivery limit.
-      if (!delivery.settled) delivery.requeue();
+      if (!delivery.settled) await this.giveBack(consuming, delivery, failure);
       if (delivery.discardedAs !== undefined)
         this.log.warn(
           { queue: this.queue, messageId: delivery.message.id, reason: delivery.discardedAs },
@@ -211,6 +221,32 @@ export class AmqpSubscription implements Subscription {
     })();
     this.inflight.add(run);
     void run.finally(() => this.inflight.delete(run));
+  }
+
+  /**
+   * An unsettled delivery goes back as the queue's policy says: requeued where the broker counts deliveries,
+   * else published again with its attempt raised, or dead-lettered past the delivery limit.
+   */
+  private async giveBack(consuming: Consuming, delivery: AmqpDelivery, failure: unknown): Promise<void> {
+    // Its channel is gone: the broker hands the message out again; a copy now would only duplicate it.
+    const policy: UnsettledPolicy = consuming.acks.closed ? { kind: "requeue" } : this.settings.unsettled;
+    try {
+      const outcome = await settleUnsettled(delivery, policy, failure);
+      if (outcome === "republished") this.stats.republished++;
+      if (outcome === "dead-lettered") {
+        this.stats.deliveryLimitReached++;
+        this.log.warn(
+          { queue: this.queue, messageId: delivery.message.id, attempt: delivery.message.attempt },
+          "message reached the delivery limit unsettled; dead-lettered (deliveryLimit)",
+        );
+      }
+    } catch (err) {
+      // The copy was not confirmed: the original went back to the queue (see AmqpDelivery.retry).
+      this.log.warn(
+        { queue: this.queue, messageId: delivery.message.id, err: summarizeError(err).message },
+        "could not publish an unsettled delivery again; it was requeued",
+      );
+    }
   }
 
   /** Handlers currently running. */

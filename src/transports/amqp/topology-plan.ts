@@ -393,7 +393,7 @@ function assertResourceName(what: "exchange" | "queue", name: string): void {
     name.length === 0
       ? "is empty"
       : Buffer.byteLength(name) > 255
-        ? "is longer than 255 bytes"
+        ? `is ${Buffer.byteLength(name)} bytes, over RabbitMQ's limit of 255 (UTF-8)`
         : what === "queue" && name.startsWith("amq.")
           ? "starts with the reserved prefix 'amq.'"
           : undefined;

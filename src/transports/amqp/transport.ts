@@ -29,11 +29,14 @@ import { groupResourcesOf } from "./spec-groups.js";
 import { ConfirmPublisher } from "./confirm-publisher.js";
 import { ConnectionManager, type LiveConnection } from "./connection-manager.js";
 import { declarePlan } from "./declare.js";
+import { FirstConnectionGate } from "./first-connection.js";
+import { assertPlanNames } from "./name-limits.js";
 import { readDeadLetters } from "./dead-letters.js";
 import { toPublishProperties } from "./message-mapping.js";
 import { type AmqpTransportOptions, type ResolvedAmqpOptions, resolveAmqpOptions } from "./options.js";
 import { AmqpSubscription } from "./subscription.js";
 import { type TopologyPlan, planGroupTopology } from "./topology-plan.js";
+import { unsettledPolicyFor } from "./unsettled.js";
 
 const FEATURES: TransportFeatures = {
   consumerGroups: true,
@@ -69,6 +72,8 @@ export class AmqpTransport implements Transport {
   private readonly unsettledPublishes = new InFlight();
   /** connect() has succeeded once: publishes skip awaiting it. */
   private connectedOnce = false;
+  /** Publishes waiting for the first connection, bounded in count and time. */
+  private readonly firstConnection: FirstConnectionGate;
 
   constructor(options?: AmqpTransportOptions) {
     this.options = resolveAmqpOptions(options);
@@ -90,6 +95,7 @@ export class AmqpTransport implements Transport {
     this.publishConnection = new ConnectionManager("publish", this.options, this.log);
     this.consumeConnection = new ConnectionManager("consume", this.options, this.log);
     this.publisher = new ConfirmPublisher(this.publishConnection, this.options, this.log);
+    this.firstConnection = new FirstConnectionGate(this.options.maxBufferedPublishes);
     this.consumeConnection.addReadyHook((live) => this.restore(live));
     for (const c of [this.publishConnection, this.consumeConnection]) c.on("state", () => this.deriveState());
   }
@@ -103,9 +109,14 @@ export class AmqpTransport implements Transport {
     return (this.consumeConnection.connection ?? this.publishConnection.connection)?.serverVersion;
   }
 
-  /** Publisher counters (confirmed, resent, rejected). */
+  /** Publisher counters (confirmed, resent, rejected, too large). */
   get publisherStats(): ConfirmPublisher["stats"] {
     return this.publisher.stats;
+  }
+
+  /** Counters of publishes that waited for the first connection (refused when full, timed out). */
+  get firstConnectionStats(): FirstConnectionGate["stats"] {
+    return this.firstConnection.stats;
   }
 
   /** The single place the transport's state changes (the cell's rules, log and listeners). */
@@ -184,6 +195,7 @@ export class AmqpTransport implements Transport {
 
   async declare(declaration: GroupDeclaration): Promise<void> {
     this.addressing.specGroup(declaration.topic, declaration.group); // a name the spec lacks fails first
+    assertPlanNames(this.plan(declaration, undefined)); // so does a name the broker cannot take
     await this.connect();
     const live = await this.consumeConnection.waitReady(this.options.initialConnectTimeoutMs);
     await declarePlan(live.model, this.plan(declaration, live.serverVersion));
@@ -250,16 +262,20 @@ export class AmqpTransport implements Transport {
     options: PublishOptions,
   ): Promise<PublishReceipt> {
     try {
-      // Not connect(): a close that starts now must still let this already-accepted publish finish.
-      if (!this.connectedOnce) await (this.connecting ?? this.connect());
       const properties = toPublishProperties(message);
-      await this.publisher.publish({
+      const request = {
         exchange,
         routingKey: message.key ?? "",
         content: Buffer.from(message.payload.buffer, message.payload.byteOffset, message.payload.byteLength),
         properties,
-        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-      });
+      };
+      let timeoutMs = options.timeoutMs ?? this.options.publishTimeoutMs;
+      if (!this.connectedOnce) {
+        this.publisher.check(request); // a message the broker cannot take fails now, not after connecting
+        // Not connect(): a close that starts now must still let this already-accepted publish finish.
+        timeoutMs = await this.firstConnection.wait(this.connecting ?? this.connect(), timeoutMs, exchange);
+      }
+      await this.publisher.publish({ ...request, timeoutMs });
       return { id: properties.messageId };
     } finally {
       this.unsettledPublishes.end();
@@ -303,6 +319,10 @@ export class AmqpTransport implements Transport {
         ...(queueType === "stream" && !layout.attached
           ? { consumeArguments: { "x-stream-offset": "first" } }
           : {}),
+        unsettled: unsettledPolicyFor(
+          layout.attached ? layout.spec?.describedQueue?.type : queueType,
+          layout.spec?.deliveryLimit ?? this.options.deliveryLimit,
+        ),
       },
       this.log,
       (s) => this.subscriptions.delete(s),
