@@ -3,6 +3,9 @@ export * from "./core/mod.js";
 export {
   Router,
   compose,
+  DEFAULT_HANDLER_TIMEOUT_MS,
+  RETRY_REASON_HEADER,
+  TIMEOUT_RETRY_ATTEMPTS,
   type Route,
   type RouterOptions,
   type RouteNames,

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { Message, OutgoingMessage } from "./message.js";
 import type { Delivery, PublishReceipt, Subscription, Transport } from "./transport.js";
 import { jsonCodec } from "./codec.js";
+import { HandlerTimeoutError } from "./errors.js";
 
 /** Per-delivery context passed through the middleware chain to the handler. */
 export class MessageContext<T = unknown> {
@@ -84,3 +85,33 @@ export type Handler<T = unknown> = (ctx: MessageContext<T>) => Promise<void>;
 
 /** Wraps a handler: `(next) => handler`. One concern per middleware. */
 export type Middleware = <T>(next: Handler<T>) => Handler<T>;
+
+/**
+ * Run `step` for `ctx`, failing it with {@link HandlerTimeoutError} (retryable) after `ms` and aborting
+ * `ctx.signal` so a cooperative handler stops its work. The step's promise cannot be cancelled: the timeout
+ * frees the delivery (and its prefetch slot), and whatever the step settles later is ignored. `hint` says
+ * which setting to change; it ends the error message.
+ */
+export async function runWithTimeout<T>(
+  ctx: MessageContext<T>,
+  ms: number,
+  hint: string,
+  step: () => Promise<void>,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new HandlerTimeoutError(
+        `handler for ${ctx.message.topic}/${ctx.delivery.group} took longer than ${ms} ms; ${hint}`,
+        { details: { topic: ctx.message.topic, group: ctx.delivery.group, timeoutMs: ms } },
+      );
+      ctx.abort(err);
+      reject(err);
+    }, ms);
+  });
+  try {
+    await Promise.race([step(), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -2,16 +2,19 @@
  * The Router binds typed handlers to topics and groups, runs each delivery through middleware and
  * settles it: a handler that returns acks its message; errors are turned into retries or dead letters
  * by middleware; a payload that does not decode or validate is dead-lettered with reason
- * `invalid-payload` and never reaches the handler.
+ * `invalid-payload` and never reaches the handler. A handler that runs longer than `handlerTimeoutMs`
+ * (60 s unless set) fails with `handler-timeout`, which frees its delivery and ends in a retry.
  */
 import { z } from "zod";
 import type { Logger } from "pino";
 import { pino } from "pino";
 import type { Codec } from "./codec.js";
+import { backoffDelay } from "./backoff.js";
 import { codecFor } from "./codec.js";
-import { MessageContext } from "./context.js";
+import { MessageContext, runWithTimeout } from "./context.js";
 import type { Handler, Middleware } from "./context.js";
 import { InvalidPayloadError, MqaError, summarizeError } from "./errors.js";
+import { Headers } from "./message.js";
 import { formatIssues, parseOptions } from "./options.js";
 import type { Subscription, Transport } from "./transport.js";
 
@@ -34,6 +37,11 @@ export interface Route<T> {
   middleware?: Middleware[];
   /** Build a dead-letter queue for the group. @defaultValue true */
   deadLetter?: boolean;
+  /**
+   * Longest a handler (with decoding and validation) may run; see {@link RouterOptions.handlerTimeoutMs}.
+   * `false` or `0` turns the timeout off for this route. @defaultValue the router's `handlerTimeoutMs`
+   */
+  handlerTimeoutMs?: number | false;
   handler: (payload: T, ctx: MessageContext<T>) => Promise<void> | void;
 }
 
@@ -52,7 +60,35 @@ export interface RouterOptions {
   /** Router-wide middleware, outermost first. */
   middleware?: Middleware[];
   logger?: Logger;
+  /**
+   * Longest a handler may run before it fails with `handler-timeout` (retryable): its `ctx.signal` is
+   * aborted and its delivery freed, so a hung handler cannot hold its prefetch slot (and its message) until
+   * shutdown. Enforced around the terminal step, inside all middleware, so `retry()` sees the timeout like
+   * any failure; when no middleware handles it the router retries the message with backoff
+   * ({@link TIMEOUT_RETRY_ATTEMPTS} attempts, then dead-letters it as `handler-timeout`). Routes may set
+   * their own. `false` or `0` turns it off (a handler may then run forever). @defaultValue 60000
+   */
+  handlerTimeoutMs?: number | false;
 }
+
+/** The handler timeout when neither the route nor the router sets one, ms. */
+export const DEFAULT_HANDLER_TIMEOUT_MS = 60_000;
+/**
+ * Attempts after which a message whose handler keeps timing out (and no middleware handles the timeout) is
+ * dead-lettered with reason `handler-timeout` instead of retried again.
+ */
+export const TIMEOUT_RETRY_ATTEMPTS = 5;
+/** Header the router sets on a retry it makes itself, naming why (`handler-timeout`). */
+export const RETRY_REASON_HEADER = "x-mqa-retry-reason";
+
+/** A handler timeout setting: positive ms, or `false` / `0` for none. */
+const handlerTimeoutShape = z.union([z.literal(false), z.number().int().min(0).max(2_147_483_647)]);
+
+const routerShape = z.strictObject({
+  middleware: z.array(z.function()).optional(),
+  logger: z.custom<Logger>((v) => typeof v === "object" && v !== null, "expected a pino logger").optional(),
+  handlerTimeoutMs: handlerTimeoutShape.optional(),
+});
 
 const routeShape = z.strictObject({
   topic: z.string().min(1),
@@ -65,6 +101,7 @@ const routeShape = z.strictObject({
   prefetch: z.number().int().min(1).max(65535).optional(),
   middleware: z.array(z.function()).optional(),
   deadLetter: z.boolean().optional(),
+  handlerTimeoutMs: handlerTimeoutShape.optional(),
   handler: z.function(),
 });
 
@@ -82,6 +119,7 @@ export class Router<Names extends RouteNames = RouteNames> {
     readonly transport: Transport,
     private readonly options: RouterOptions = {},
   ) {
+    parseOptions(routerShape, options, "router options");
     this.logger = options.logger ?? pino({ level: "silent" });
   }
 
@@ -118,7 +156,11 @@ export class Router<Names extends RouteNames = RouteNames> {
   }
 
   private async subscribeRoute(route: Route<unknown>): Promise<Subscription> {
-    const chain = compose([...(this.options.middleware ?? []), ...(route.middleware ?? [])], terminal(route));
+    const timeoutMs = route.handlerTimeoutMs ?? this.options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
+    const chain = compose(
+      [...(this.options.middleware ?? []), ...(route.middleware ?? [])],
+      timeoutMs === false || timeoutMs === 0 ? terminal(route) : timed(terminal(route), timeoutMs),
+    );
     const log = this.logger.child({ topic: route.topic, group: route.group });
     const handle = new SubscriptionHandle(route.topic, route.group);
     const sub = await this.transport.subscribe(
@@ -130,6 +172,11 @@ export class Router<Names extends RouteNames = RouteNames> {
           await chain(ctx);
           if (!delivery.settled) await delivery.ack();
         } catch (err) {
+          // A handler that timed out is retried (with backoff, a few times): it may well succeed next time.
+          if (!delivery.settled && MqaError.is(err, "handler-timeout")) {
+            await retryAfterTimeout(ctx, err);
+            return;
+          }
           // Nothing in the chain handled the error: never loop, never drop. Dead-letter it with its reason.
           if (!delivery.settled) {
             const isPayload = MqaError.is(err, "invalid-payload");
@@ -188,6 +235,50 @@ class SubscriptionHandle implements Subscription {
 /** Compose middleware around a handler; the first middleware is the outermost. */
 export function compose(middleware: readonly Middleware[], handler: Handler<unknown>): Handler<unknown> {
   return middleware.reduceRight<Handler<unknown>>((next, mw) => mw(next), handler);
+}
+
+/** The terminal step bounded by the handler timeout (see {@link RouterOptions.handlerTimeoutMs}). */
+function timed(step: Handler<unknown>, ms: number): Handler<unknown> {
+  return (ctx) =>
+    runWithTimeout(
+      ctx,
+      ms,
+      "raise handlerTimeoutMs (on the route or the router) or make the handler faster",
+      () => step(ctx),
+    );
+}
+
+/**
+ * A timeout nothing in the chain handled: retry with backoff and the reason in {@link RETRY_REASON_HEADER};
+ * after {@link TIMEOUT_RETRY_ATTEMPTS} attempts, dead-letter it as `handler-timeout` (never a loop).
+ */
+async function retryAfterTimeout(ctx: MessageContext<unknown>, err: MqaError): Promise<void> {
+  const attempt = ctx.message.attempt;
+  const now = new Date().toISOString();
+  const firstFailureAt = ctx.message.headers[Headers.firstFailureAt] ?? now;
+  if (attempt >= TIMEOUT_RETRY_ATTEMPTS) {
+    await ctx.delivery.deadLetter({
+      reason: "handler-timeout",
+      error: summarizeError(err),
+      details: { attempt, timeoutMs: err.details?.timeoutMs },
+      firstFailureAt: new Date(firstFailureAt),
+      lastFailureAt: new Date(now),
+    });
+    return;
+  }
+  const delayMs = backoffDelay({ baseMs: 1_000, multiplier: 2, maxMs: 60_000, jitter: "full" }, attempt - 1);
+  ctx.logger.warn(
+    { messageId: ctx.message.id, attempt, nextAttemptInMs: delayMs, reason: "handler-timeout" },
+    "handler timed out; retrying",
+  );
+  await ctx.delivery.retry({
+    delayMs,
+    headers: {
+      [RETRY_REASON_HEADER]: "handler-timeout",
+      [Headers.firstFailureAt]: firstFailureAt,
+      [Headers.lastFailureAt]: now,
+    },
+  });
 }
 
 /** Decode, validate, then call the user's handler. */

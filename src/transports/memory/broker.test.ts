@@ -107,6 +107,46 @@ describe("memory broker", () => {
     broker.dispose();
   });
 
+  it.each([
+    ["retry() with its default delayMs 0", {}],
+    ["retry({ countAttempt: false })", { countAttempt: false }],
+  ])("yields to the event loop while a handler retries forever: %s", async (_, options) => {
+    const broker = new MemoryBroker();
+    const t = new MemoryTransport({ broker });
+    await t.declare({ topic: "spin", group: "g" });
+    // Bounded so that, were delivery to spin without yielding, the test fails instead of exhausting the heap.
+    const retries = 20_000;
+    let deliveries = 0;
+    let running = 0;
+    let mostRunning = 0;
+    let deliveriesWhenTimerFired: number | undefined;
+    setTimeout(() => (deliveriesWhenTimerFired = deliveries), 0);
+    await t.subscribe(
+      "spin",
+      "g",
+      async (d) => {
+        deliveries++;
+        running++;
+        mostRunning = Math.max(mostRunning, running);
+        if (deliveries < retries) await d.retry(options);
+        else await d.ack();
+        running--;
+      },
+      { prefetch: 4 },
+    );
+    await t.publish("spin", { payload: bytes });
+    await waitFor(() => deliveries === retries, 20_000, "every retry delivered");
+    // A timer set before the first delivery fired early on, not after the handler stopped retrying.
+    expect(deliveriesWhenTimerFired).toBeDefined();
+    expect(deliveriesWhenTimerFired!).toBeLessThan(retries);
+    // Handlers never pile up (the heap stays flat): one message, so at most one handler at a time.
+    expect(mostRunning).toBe(1);
+    const depth = broker.group("spin", "g")!.depth;
+    expect(depth.ready + depth.unacked + depth.delayed).toBe(0);
+    await t.close();
+    broker.dispose();
+  });
+
   it("removes a named broker from the process-wide registry when it is disposed", async () => {
     const name = `registry-${Math.random().toString(36).slice(2)}`;
     const first = MemoryBroker.named(name);

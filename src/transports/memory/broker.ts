@@ -107,7 +107,10 @@ export class GroupQueue {
     if (i >= 0) this.consumers.splice(i, 1);
   }
 
-  /** Dispatch on a later tick so delivery never re-enters the caller's stack. */
+  /**
+   * Dispatch on a later turn of the event loop (setImmediate), so delivery never re-enters the caller's
+   * stack and timers and I/O run between dispatch rounds, as they would between a real broker's deliveries.
+   */
   schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
@@ -117,8 +120,14 @@ export class GroupQueue {
     });
   }
 
+  /**
+   * Deliver at most the messages that were ready when this round began. A handler that settles
+   * synchronously (an immediate `retry()`) re-enqueues its message during the round; that message waits for
+   * the next round, so a handler that retries forever still lets the event loop turn between deliveries
+   * (without the bound this loop never returned: no timer fired and handlers piled up until the heap ran out).
+   */
   private dispatch(): void {
-    while (this.ready.length > 0) {
+    for (let budget = this.ready.length; budget > 0 && this.ready.length > 0; budget--) {
       const consumer = this.pickConsumer();
       if (!consumer) return;
       const stored = this.ready.shift() as StoredMessage;

@@ -4,6 +4,11 @@
  * idle consumers with nothing pending (rarely), and moving due delayed retries onto the retry stream
  * (every `delayPollMs`). Each task runs on a timer of its own that is re-armed only after its run
  * finished; {@link Housekeeping.stop} clears them all.
+ *
+ * Entries this subscription still holds (a handler runs, or they wait in its buffer) have their idle time
+ * reset every `claimIdleMs / 3` and before each reclaim round (`touch-held`, XCLAIM … JUSTID), so a slow
+ * handler's entry is never reclaimed from its live consumer — by another consumer or by its own round — and
+ * its delivery count is not raised. A hung handler is ended by the Router's handler timeout, not by this.
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -48,6 +53,7 @@ export class Housekeeping {
     );
     const o = this.host.options;
     this.every(o.claimIntervalMs, () => this.round());
+    this.every(Math.max(10, Math.floor(o.claimIdleMs / 3)), () => this.refreshHeld());
     this.every(o.delayPollMs, () => this.promoteDue());
   }
 
@@ -117,9 +123,21 @@ export class Housekeeping {
     }
   }
 
+  /** Reset the idle time of every entry this subscription holds (see the module comment). */
+  private async refreshHeld(): Promise<void> {
+    const host = this.host;
+    if (host.held.size === 0) return;
+    for (const [stream, ids] of host.held.byStream()) {
+      const n = await scripts.touchHeld.run(host.command, [stream], [host.group, host.consumer, ...ids]);
+      host.stats.refreshedHeld += Number(n);
+    }
+  }
+
   /** One round: reclaim idle entries; now and then remove idle consumers with nothing pending. */
   private async round(): Promise<void> {
     const host = this.host;
+    // First, so this very round does not take (and count a delivery of) what our own handlers hold.
+    await this.refreshHeld();
     if (host.isPaused()) return;
     const o = host.options;
     for (const keys of host.ownedKeys()) await this.claim(keys, o.claimIdleMs);

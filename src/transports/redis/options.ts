@@ -148,11 +148,15 @@ const schema = z.strictObject({
   /** Most XADDs in flight at once; further publishes wait for a slot. @defaultValue 1000 */
   maxInFlight: z.number().int().positive().default(1_000),
   /**
-   * Most publishes waiting for an in-flight slot (e.g. while the connection is down); beyond it a publish
-   * rejects at once with `publish-rejected` instead of piling up in memory. @defaultValue 10000
+   * Most publishes waiting for an in-flight slot (while the connection is down, and before the first
+   * connection too); beyond it a publish rejects at once, not sent, instead of piling up in memory:
+   * `connection-closed` while Redis is not connected, `publish-rejected` while it is. @defaultValue 10000
    */
   maxQueuedPublishes: z.number().int().min(0).default(10_000),
-  /** A publish not confirmed in this time rejects with `publish-timeout`. @defaultValue 10000 */
+  /**
+   * A publish not confirmed in this time rejects with `publish-timeout` (`connection-closed` when Redis was
+   * never reached); `details.sent` says whether it may be stored. @defaultValue 10000
+   */
   publishTimeoutMs: z.number().int().positive().default(10_000),
   /** Extra durability before a publish resolves; `durability-not-met` when the server cannot confirm it. */
   durability: z

@@ -6,10 +6,16 @@
  * Per publish there is one small object and one promise: deadlines are expired by one sweep for the
  * whole publisher (no timer or race per message), and a publish that finds a free slot is written at
  * once, synchronously (docs/performance.md has the profiles that led here).
+ *
+ * The bounds hold from the first call: before the first connection a publish takes a slot like any other
+ * and is parked until {@link StreamPublisher.open}, so at most `maxInFlight + maxQueuedPublishes` publishes
+ * are ever held, connected or not; beyond that a publish rejects at once. How each failure is labelled
+ * (stored, not stored, maybe stored) is decided in publish-outcome.ts.
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { ClosedError, MqaError, PublishRejectedError, PublishTimeoutError } from "../../core/errors.js";
+import { ClosedError, DurabilityNotMetError, MqaError } from "../../core/errors.js";
+import { maskSecretsInText } from "../../core/redact.js";
 import type { OutgoingMessage } from "../../core/message.js";
 import type { PublishOptions, PublishReceipt } from "../../core/transport.js";
 import { BoundedMap } from "../bounded-map.js";
@@ -20,10 +26,17 @@ import type { DurabilityWaiter } from "./durability.js";
 import { encodeMapped, encodeMessage, type EntryFields, type FieldMapping } from "./fields.js";
 import { partitionForKey, type RedisKeyNames } from "./naming.js";
 import type { ResolvedRedisOptions } from "./options.js";
+import { isRefusal, notSent, outcomeUnknown, overflow, refused, timedOut } from "./publish-outcome.js";
+import type { RedisTransportStats } from "./stats.js";
 import type { StreamTrimmer } from "./trimmer.js";
 
 /** Topics whose partition check is remembered; one publishing to more is checked again, nothing else. */
 const CHECKED_TOPICS = 10_000;
+/**
+ * Re-sends of one publish whose XADD was lost with its connection. Each needs a connection loss of its own,
+ * so this is only reached when the connection keeps dropping; the publish then rejects as "maybe stored".
+ */
+const MAX_RESENDS = 5;
 /** One publish, from the caller's call to its settlement. */
 interface PublishOp extends Deadlined {
   readonly topic: string;
@@ -32,6 +45,14 @@ interface PublishOp extends Deadlined {
   readonly id: string | undefined;
   readonly fields: EntryFields;
   readonly timeoutMs: number;
+  /** An XADD for it was handed to the connection (so it may be stored). */
+  sent: boolean;
+  /** Times mqa sent its XADD again after the connection was lost before the reply. */
+  resends: number;
+  /** {@link StreamPublisher.connectionLosses} when its XADD was last handed to the connection. */
+  epoch: number;
+  /** Counted in `stats.resentPublishes` already. */
+  counted: boolean;
   readonly resolve: (receipt: PublishReceipt) => void;
   readonly reject: (err: MqaError) => void;
 }
@@ -41,6 +62,17 @@ export class StreamPublisher {
   private inUse = 0;
   /** Publishes waiting for a slot, first come first served (expired ones are skipped). */
   private readonly waiting = new Fifo<PublishOp>();
+  /** Publishes holding a slot before the first connection, sent by {@link open}. */
+  private parked: PublishOp[] = [];
+  /** The transport's first connection succeeded; until then nothing is written. */
+  private connected = false;
+  /** A {@link dropExpiredParked} is queued. */
+  private compacting = false;
+  /**
+   * Connections of the client that closed so far. A reply to an XADD handed over before the latest loss came
+   * after a re-send (ioredis re-sends commands left unanswered by a closed connection): it may be stored twice.
+   */
+  private connectionLosses = 0;
   /** Publishes not yet settled (for close). */
   private readonly unsettled = new InFlight();
   private roundRobin = 0;
@@ -62,7 +94,11 @@ export class StreamPublisher {
     private readonly trimmer: StreamTrimmer,
     private readonly durability: DurabilityWaiter | undefined,
     private readonly logger: Logger,
+    private readonly stats: RedisTransportStats,
+    /** The server, for messages (password masked). */
+    private readonly target: string,
   ) {
+    client.on("close", () => void this.connectionLosses++);
     this.mappings = new Map(
       Object.entries(options.topics).flatMap(([topic, t]) => (t.fields ? [[topic, t.fields] as const] : [])),
     );
@@ -112,13 +148,8 @@ export class StreamPublisher {
     const { stream } = this.streamFor(topic, message.key);
     return new Promise<PublishReceipt>((resolve, reject) => {
       if (this.inUse >= this.options.maxInFlight && this.waiting.size >= this.options.maxQueuedPublishes) {
-        reject(
-          new PublishRejectedError(
-            `publish to ${topic} rejected: ${this.options.maxInFlight} publishes are in flight and ` +
-              `${this.options.maxQueuedPublishes} more are waiting (is Redis reachable? raise ` +
-              "maxQueuedPublishes or slow down)",
-          ),
-        );
+        const live = this.connected && this.client.status === "ready";
+        reject(overflow(topic, { inFlight: this.inUse, waiting: this.waiting.size }, live, this.target));
         return;
       }
       const op: PublishOp = {
@@ -127,6 +158,10 @@ export class StreamPublisher {
         id,
         fields,
         timeoutMs,
+        sent: false,
+        resends: 0,
+        epoch: 0,
+        counted: false,
         deadline: Date.now() + timeoutMs,
         done: false,
         resolve,
@@ -143,8 +178,40 @@ export class StreamPublisher {
     });
   }
 
+  /**
+   * The transport's first connection is up: send what was parked until now, in arrival order (those that
+   * expired meanwhile only give their slot back).
+   */
+  open(): void {
+    if (this.connected) return;
+    this.connected = true;
+    const parked = this.parked;
+    this.parked = [];
+    for (const op of parked) this.send(op);
+  }
+
+  /** The first connection failed: reject what is parked (it was never sent). Later publishes try again. */
+  connectFailed(cause: unknown): void {
+    this.rejectParked((op) => notSent(op, cause));
+  }
+
+  /** Reject every parked publish, and those waiting behind them (each freed slot parks the next one). */
+  private rejectParked(error: (op: PublishOp) => MqaError): void {
+    for (let batch = this.parked; batch.length > 0; batch = this.parked) {
+      this.parked = [];
+      for (const op of batch) {
+        this.release();
+        this.settle(op, error(op));
+      }
+    }
+  }
+
   /** Write the XADD (after the topic's partition check, once). The caller holds a slot for it. */
   private send(op: PublishOp): void {
+    if (!this.connected) {
+      this.parked.push(op);
+      return;
+    }
     if (this.partitionsOk.has(op.topic)) {
       this.xadd(op);
       return;
@@ -153,7 +220,10 @@ export class StreamPublisher {
       () => this.xadd(op),
       (cause: unknown) => {
         this.release();
-        this.settle(op, cause instanceof MqaError ? cause : this.rejected(op, cause));
+        this.settle(
+          op,
+          cause instanceof MqaError ? cause : isRefusal(cause) ? refused(op, cause) : notSent(op, cause),
+        );
       },
     );
   }
@@ -164,27 +234,63 @@ export class StreamPublisher {
       this.release();
       return;
     }
+    op.sent = true;
+    op.epoch = this.connectionLosses;
     this.client.xadd(op.stream, "*", ...op.fields).then(
       (entryId) => {
         this.release();
+        if (op.epoch !== this.connectionLosses) this.countResent(op); // answered after a connection loss
         this.trimmer.touch(op.stream, this.options.topics[op.topic]?.trim);
         const receipt = { id: op.id ?? (entryId as string), position: entryId as string };
         if (!this.durability) this.settle(op, receipt);
         else
           this.durability.confirm().then(
             () => this.settle(op, receipt),
-            (err: unknown) => this.settle(op, err instanceof MqaError ? err : this.rejected(op, err)),
+            (err: unknown) => this.settle(op, err instanceof MqaError ? err : unconfirmed(op, err)),
           );
       },
-      (cause: unknown) => {
-        this.release();
-        this.settle(op, this.rejected(op, cause));
-      },
+      (cause: unknown) => this.failed(op, cause),
     );
   }
 
-  private rejected(op: PublishOp, cause: unknown): PublishRejectedError {
-    return new PublishRejectedError(`XADD to ${op.stream} failed: ${(cause as Error).message}`, { cause });
+  /**
+   * The XADD failed. An error reply means Redis refused it (not stored). Anything else means the connection
+   * was lost after the XADD was written: it may have been stored, so it is sent again (keeping its slot;
+   * ioredis holds it until the reconnect) while its deadline lasts — at least once, possibly twice.
+   */
+  private failed(op: PublishOp, cause: unknown): void {
+    if (isRefusal(cause)) {
+      this.release();
+      this.settle(op, refused(op, cause));
+      return;
+    }
+    if (op.done) {
+      this.release(); // expired meanwhile: the caller was told "may or may not be stored"
+      return;
+    }
+    // "end": the client was disconnected for good (the transport aborted); a re-send would fail the same way.
+    const why =
+      this.client.status === "end"
+        ? "the transport was closed"
+        : op.resends >= MAX_RESENDS
+          ? `it was already re-sent ${MAX_RESENDS} times`
+          : undefined;
+    if (why !== undefined) {
+      this.release();
+      this.settle(op, outcomeUnknown(op, cause, why));
+      return;
+    }
+    op.resends++;
+    this.countResent(op);
+    this.logger.debug({ topic: op.topic, id: op.id, resends: op.resends }, "re-sending an unanswered XADD");
+    this.xadd(op);
+  }
+
+  /** Count a publish whose XADD may have reached Redis more than once (once per publish). */
+  private countResent(op: PublishOp): void {
+    if (op.counted) return;
+    op.counted = true;
+    this.stats.resentPublishes++;
   }
 
   /** Free a slot, handing it straight to the next publish still waiting. */
@@ -199,16 +305,23 @@ export class StreamPublisher {
     this.inUse--;
   }
 
-  /** The deadline passed before Redis answered. */
+  /** The deadline passed before Redis answered (or before the publish could be sent). */
   private expire(op: PublishOp): void {
-    this.settle(
-      op,
-      new PublishTimeoutError(
-        `publish to ${op.topic} not confirmed by Redis within ${op.timeoutMs} ms; it may or may not be stored ` +
-          "(raise publishTimeoutMs, or check the connection)",
-        { details: { topic: op.topic, id: op.id, timeoutMs: op.timeoutMs } },
-      ),
-    );
+    this.settle(op, timedOut(op, this.target, this.connected));
+    // Parked and expired, it would keep its slot until a connection: free it (once per sweep, not per op).
+    if (!this.connected && !this.compacting) {
+      this.compacting = true;
+      queueMicrotask(() => this.dropExpiredParked());
+    }
+  }
+
+  /** Give back the slots of parked publishes that expired; each freed slot parks the next live waiting one. */
+  private dropExpiredParked(): void {
+    this.compacting = false;
+    const live = this.parked.filter((op) => !op.done);
+    const expired = this.parked.length - live.length;
+    this.parked = live;
+    for (let i = 0; i < expired; i++) this.release();
   }
 
   private settle(op: PublishOp, outcome: PublishReceipt | MqaError): void {
@@ -219,10 +332,32 @@ export class StreamPublisher {
     if (this.unsettled.end()) this.deadlines.clear(); // nothing left to expire: no timer holds the process
   }
 
-  /** Stop accepting publishes and wait (up to `timeoutMs`) for the ones in flight to settle. */
+  /**
+   * Stop accepting publishes and wait (up to `timeoutMs`) for the ones in flight to settle. Publishes still
+   * parked for a first connection are rejected now: they were never sent.
+   */
   async close(timeoutMs: number): Promise<void> {
     this.closed = true;
+    this.rejectParked(
+      (op) =>
+        new ClosedError(
+          `the Redis transport was closed before it connected; the publish to ${op.topic} was not sent`,
+          {
+            details: { topic: op.topic, id: op.id, sent: false },
+          },
+        ),
+    );
     if (!(await this.unsettled.drained(timeoutMs)))
       this.logger.warn({ pending: this.unsettled.size }, "closing with publishes unsettled");
   }
+}
+
+/** The XADD was answered but the durability check after it failed for another reason (connection lost). */
+function unconfirmed(op: PublishOp, cause: unknown): MqaError {
+  return new DurabilityNotMetError(
+    `the publish to ${op.topic} is stored on the Redis primary, but confirming its durability failed ` +
+      `(${maskSecretsInText(cause instanceof Error ? cause.message : String(cause))}); it is not known to be on ` +
+      "disk or on a replica (check the connection, or publish again: consumers deduplicate by message id)",
+    { cause, details: { topic: op.topic, stream: op.stream, id: op.id, sent: true } },
+  );
 }

@@ -146,6 +146,27 @@ describe("lua scripts", () => {
     expect(await scripts.removeIdleConsumer.run(r, [k.stream], ["g", "idle", -1])).toBe(0);
   });
 
+  it("touch-held resets the idle time of the consumer's own entries only, without counting a delivery", async () => {
+    const k = keysFor();
+    await scripts.declareGroup.run(r, [k.stream], ["g", "auto"]);
+    await r.xadd(k.stream, "*", "a", "1");
+    await r.xadd(k.stream, "*", "a", "2");
+    const mine = await readOne(k.stream, "c1");
+    const taken = await readOne(k.stream, "c1");
+    // Another consumer took the second entry meanwhile (a reclaim): c1 must not take it back.
+    await r.xclaim(k.stream, "g", "c2", 0, taken, "JUSTID");
+    // Make both look long idle, as a stalled reclaim would see them.
+    await r.xclaim(k.stream, "g", "c1", 0, mine, "IDLE", 600_000, "JUSTID");
+    await r.xclaim(k.stream, "g", "c2", 0, taken, "IDLE", 600_000, "JUSTID");
+    expect(await scripts.touchHeld.run(r, [k.stream], ["g", "c1", mine, taken])).toBe(1);
+    const rows = (await r.xpending(k.stream, "g", "-", "+", 10)) as [string, string, number, number][];
+    const byId = new Map(rows.map(([id, owner, idle, count]) => [id, { owner, idle, count }]));
+    expect(byId.get(mine)).toMatchObject({ owner: "c1", count: 1 });
+    expect(byId.get(mine)!.idle).toBeLessThan(600_000);
+    expect(byId.get(taken)).toMatchObject({ owner: "c2" });
+    expect(byId.get(taken)!.idle).toBeGreaterThanOrEqual(600_000);
+  });
+
   it("falls back to EVAL when the server's script cache is empty", async () => {
     const k = keysFor();
     const other = new Redis(REDIS_URL);

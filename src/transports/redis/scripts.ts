@@ -13,6 +13,7 @@ import { promoteDueLua } from "./lua/promote-due.js";
 import { releaseLeaseLua } from "./lua/release-lease.js";
 import { removeIdleConsumerLua } from "./lua/remove-idle-consumer.js";
 import { retryEntryLua } from "./lua/retry-entry.js";
+import { touchHeldLua } from "./lua/touch-held.js";
 import { trimStreamLua } from "./lua/trim-stream.js";
 import { isReplyError } from "./reply-error.js";
 
@@ -72,4 +73,5 @@ export const scripts = {
   acquireLease: new RedisScript("acquire-lease", acquireLeaseLua),
   releaseLease: new RedisScript("release-lease", releaseLeaseLua),
   removeIdleConsumer: new RedisScript("remove-idle-consumer", removeIdleConsumerLua),
+  touchHeld: new RedisScript("touch-held", touchHeldLua),
 } as const;

@@ -10,8 +10,24 @@ export interface RedisTransportStats {
   removedConsumers: number;
   /** Entries trimmed from topic streams. */
   trimmed: number;
+  /**
+   * Publishes whose XADD was on the wire when its connection was lost and was sent again (by ioredis, or
+   * by mqa after ioredis gave up on a half-answered pipeline): each may have stored its message twice
+   * (consumers deduplicate by message id). An upper bound: some had not reached Redis the first time.
+   */
+  resentPublishes: number;
+  /** Idle-time refreshes of entries this process's handlers still run (so no reclaim takes them). */
+  refreshedHeld: number;
 }
 
 export function newStats(): RedisTransportStats {
-  return { deletedWhilePending: 0, reclaimed: 0, deadLettered: 0, removedConsumers: 0, trimmed: 0 };
+  return {
+    deletedWhilePending: 0,
+    reclaimed: 0,
+    deadLettered: 0,
+    removedConsumers: 0,
+    trimmed: 0,
+    resentPublishes: 0,
+    refreshedHeld: 0,
+  };
 }

@@ -96,6 +96,8 @@ export class RedisTransport implements Transport {
       this.trimmer,
       durability,
       this.logger,
+      this.stats,
+      maskUrl(this.options.url),
     );
   }
 
@@ -132,10 +134,15 @@ export class RedisTransport implements Transport {
   connect(): Promise<void> {
     if (this.closed)
       return Promise.reject(new ClosedError("the Redis transport is closed; create a new one"));
-    this.connecting ??= this.open().catch((err: unknown) => {
-      this.connecting = undefined;
-      throw err;
-    });
+    this.connecting ??= this.open().then(
+      () => this.publisher.open(),
+      (err: unknown) => {
+        this.connecting = undefined;
+        // Publishes parked for this first connection were never sent: they fail with it.
+        this.publisher.connectFailed(err);
+        throw err;
+      },
+    );
     return this.connecting;
   }
 
@@ -209,31 +216,10 @@ export class RedisTransport implements Transport {
         return Promise.reject(err as Error);
       }
     }
-    // Once connected, no await per publish (ioredis queues commands across reconnects by itself).
-    if (this.connectedOnce) return this.publisher.publish(topic, message, options);
-    // Not connected yet: the wait for the connection counts against the publish's own timeout.
-    const timeoutMs = options?.timeoutMs ?? this.options.publishTimeoutMs;
-    const started = Date.now();
-    let timer: NodeJS.Timeout | undefined;
-    const notConnected = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new ConnectionClosedError(
-              `no connection to ${maskUrl(this.options.url)} within ${timeoutMs} ms; the message was not sent`,
-            ),
-          ),
-        timeoutMs,
-      );
-    });
-    return Promise.race([this.connect(), notConnected])
-      .finally(() => clearTimeout(timer))
-      .then(() =>
-        this.publisher.publish(topic, message, {
-          ...options,
-          timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)),
-        }),
-      );
+    // Before the first connection the publisher parks the publish (within its bounds and its own timeout)
+    // and sends it once connected; a failed connection rejects it (connectFailed). No await per publish.
+    if (!this.connectedOnce) this.connect().catch(() => undefined);
+    return this.publisher.publish(topic, message, options);
   }
 
   async subscribe(
@@ -346,6 +332,7 @@ export class RedisTransport implements Transport {
 
   async abort(): Promise<void> {
     this.closed = true;
+    this.publisher.connectFailed(new Error("the transport was aborted before it connected"));
     for (const s of this.subscriptions) s.abort();
     this.subscriptions.clear();
     this.command.disconnect();
