@@ -20,10 +20,25 @@ export interface ConnectOptions {
    * know (the transports' `topology` option). Ignored by the in-memory broker.
    */
   topology?: TopologySpec;
+  /**
+   * TLS settings (CA, client certificate and key, server name) for an `amqps://` or `rediss://` URL; ignored
+   * for the others (a plain URL never turns TLS on). The transport's own `tls` in `amqp` / `redis` wins.
+   */
+  tls?: BrokerTlsOptions;
   /** More options for the RabbitMQ transport, when the URL is `amqp(s)://`. */
   amqp?: Omit<AmqpTransportOptions, "url">;
   /** More options for the Redis transport, when the URL is `redis(s)://`. */
   redis?: Omit<RedisTransportOptions, "url">;
+}
+
+/** TLS settings as both network transports take them; PEM as text or bytes. */
+export interface BrokerTlsOptions {
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  servername?: string;
+  /** @defaultValue true */
+  rejectUnauthorized?: boolean;
 }
 
 type Loader = (url: string, options: ConnectOptions) => Promise<Transport>;
@@ -49,12 +64,14 @@ function common(options: ConnectOptions): ConnectOptions {
 
 async function loadRedis(url: string, options: ConnectOptions): Promise<Transport> {
   const { createRedisTransport } = await import("./transports/redis/mod.js");
-  return createRedisTransport({ ...options.redis, url, ...common(options) });
+  const tls = /^rediss:/i.test(url) && options.tls && !options.redis?.tls ? { tls: options.tls } : {};
+  return createRedisTransport({ ...options.redis, ...tls, url, ...common(options) });
 }
 
 async function loadAmqp(url: string, options: ConnectOptions): Promise<Transport> {
   const { createAmqpTransport } = await import("./transports/amqp/mod.js");
-  return createAmqpTransport({ ...options.amqp, url, ...common(options) });
+  const tls = /^amqps:/i.test(url) && options.tls && !options.amqp?.tls ? { tls: options.tls } : {};
+  return createAmqpTransport({ ...options.amqp, ...tls, url, ...common(options) });
 }
 
 /** Create (not yet connected) the transport for `url`. */

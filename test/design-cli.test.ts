@@ -13,10 +13,10 @@ async function requirements(name: string, lines: string[]): Promise<{ reqFile: s
   return { reqFile, spec: join(dir, `${name}.topology.yaml`) };
 }
 
-/** The spec passes `mqa topology validate` and `mqa audit --fail-on medium`. */
+/** The spec passes `mqa topology validate` and `mqa audit --fail-on low`: mqa's designs pass its own checks. */
 async function expectValidAndClean(spec: string): Promise<void> {
   expect((await mqa("topology", "validate", spec)).code).toBe(0);
-  const audit = await mqa("audit", spec, "--fail-on", "medium", "--json");
+  const audit = await mqa("audit", spec, "--fail-on", "low", "--json");
   expect(audit.code, audit.stdout).toBe(0);
 }
 
@@ -73,6 +73,33 @@ describe("mqa design", () => {
     const flagged = await mqa("design", reqFile, "--rate", "5");
     expect(flagged.code).toBe(2);
     expect(flagged.stderr).toMatch(/with flows, write rate in each flow/);
+  });
+
+  it("keeps per-key order on RabbitMQ with a queue per partition at prefetch 1, and names the --spec-out file", async () => {
+    const { reqFile } = await requirements("orders", [
+      "name: orders",
+      "rate: 400",
+      "handlerTime: 20ms",
+      "ordering: per-key",
+      "durability: strict",
+      "groups: [billing]",
+    ]);
+    const spec = join(reqFile, "..", "elsewhere.yaml");
+    const text = await mqa("design", reqFile, "--spec-out", spec);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`Topology (${spec})`);
+    expect(text.stdout).toContain(`mqa topology validate ${spec}`);
+    expect(text.stdout).not.toContain("orders.topology.yaml");
+    // 400 msg/s at 20 ms a message, one at a time per lane: 10 lanes with 25% headroom.
+    expect(text.stdout).toMatch(/10 consumer process\(es\) per group with prefetch 1/);
+    expect(text.stdout).toContain("prefetch: 1");
+    await expectValidAndClean(spec);
+    const written = await readFile(spec, "utf8");
+    expect(written).toContain("name: billing-p9");
+    expect(written).toContain("p9.#");
+    expect(written).toMatch(/x-single-active-consumer: true/);
+    // The DLQs are bounded by a policy that refuses rather than drops.
+    expect(written).toMatch(/overflow: reject-publish/);
   });
 
   it("rejects requirements it does not understand, naming the field", async () => {

@@ -2,7 +2,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { createTransport } from "../src/connect.js";
 import { ORDERS_TOPIC, runDemo } from "../src/demo/pipeline.js";
-import { createRedisTransport, RedisTransport } from "../src/transports/redis/mod.js";
+import { removeDemoTopics } from "../src/demo/cleanup.js";
+import { createRedisTransport, RedisKeyNames, RedisTransport } from "../src/transports/redis/mod.js";
+import { mqa } from "./support/cli.js";
 import { deleteKeys, REDIS_URL, uniquePrefix } from "./redis-helpers.js";
 
 const keyPrefix = uniquePrefix();
@@ -44,5 +46,37 @@ describe("mqa demo on Redis Streams", () => {
       true,
     );
     expect(report.deadLetters.length).toBe(report.deadLettered);
+  });
+
+  it("mqa demo removes the run's streams when it ends, and keeps them with --keep", async () => {
+    const ns = `mqa-demo-test-${Math.random().toString(36).slice(2, 10)}`;
+    const names = new RedisKeyNames();
+    const r = new Redis(REDIS_URL);
+    const keysOf = async (): Promise<string[]> => {
+      const out: string[] = [];
+      for (const topic of [`${ns}.orders`, `${ns}.payments`]) {
+        let cursor = "0";
+        do {
+          const [next, keys] = await r.scan(cursor, "MATCH", names.topicPattern(topic), "COUNT", 1000);
+          cursor = next;
+          out.push(...keys);
+        } while (cursor !== "0");
+      }
+      return out;
+    };
+    try {
+      const run = await mqa("demo", "--broker", REDIS_URL, "--orders", "20", "--namespace", ns, "--json");
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ lost: 0, published: 20 });
+      expect(await keysOf()).toEqual([]);
+
+      const kept = await mqa("demo", "--broker", REDIS_URL, "--orders", "20", "--namespace", ns, "--keep");
+      expect(kept.code, kept.stderr).toBe(0);
+      expect((await keysOf()).length).toBeGreaterThan(0);
+    } finally {
+      await removeDemoTopics(REDIS_URL, ns);
+      expect(await keysOf()).toEqual([]);
+      r.disconnect();
+    }
   });
 });

@@ -5,6 +5,7 @@ import type { Finding } from "./finding.js";
 import type { AuditModel } from "./model.js";
 import { ALL_RULES } from "./rules/mod.js";
 import type { Rule } from "./rules/rule.js";
+import { SourceLineIndex } from "./source-lines.js";
 import { renderTemplate } from "./rules/rule.js";
 import { parseThresholds } from "./thresholds.js";
 import type { AuditThresholdsInput } from "./thresholds.js";
@@ -49,17 +50,13 @@ const SECTION: Record<string, string> = {
  * Best-effort line of a file source where the resource is declared: the first line after its section
  * (`"queues":`) that quotes its name, else the first line anywhere that does.
  */
-function lineOf(model: AuditModel, kind: string, name: string): { line?: number } {
-  const lines = model.sourceLines;
+function lineOf(index: SourceLineIndex | undefined, kind: string, name: string): { line?: number } {
   const leaf = kind === "binding" ? name.split("/").pop()?.split("->")[0] : name.split("/").pop();
-  if (!lines || !leaf) return {};
-  const quoted = JSON.stringify(leaf);
-  const names = (l: string): boolean =>
-    l.includes(quoted) || l.includes(`'${leaf}'`) || l.trimEnd().endsWith(` ${leaf}`);
+  if (!index || !leaf) return {};
   const section = SECTION[kind];
-  const from = section ? lines.findIndex((l) => new RegExp(`^\\s*"?${section}"?\\s*:`).test(l)) : -1;
-  let i = from >= 0 ? lines.findIndex((l, j) => j >= from && names(l)) : -1;
-  if (i < 0) i = lines.findIndex(names);
+  const from = section ? index.sectionStart(section) : -1;
+  let i = from >= 0 ? index.firstNaming(leaf, from) : -1;
+  if (i < 0) i = index.firstNaming(leaf);
   return i >= 0 ? { line: i + 1 } : {};
 }
 
@@ -68,6 +65,7 @@ export function runAudit(model: AuditModel, options: AuditOptions = {}): Finding
   const thresholds = parseThresholds(options.thresholds);
   const ctx = { model, thresholds };
   const findings: Finding[] = [];
+  const index = model.sourceLines ? new SourceLineIndex(model.sourceLines) : undefined;
   for (const rule of options.rules ?? ALL_RULES) {
     if (!relevant(rule, model)) continue;
     for (const hit of rule.check(ctx)) {
@@ -85,7 +83,7 @@ export function runAudit(model: AuditModel, options: AuditOptions = {}): Finding
           kind: hit.location.kind,
           name: s(hit.location.name),
           ...(model.source.kind.endsWith("-file") ? { file: model.source.target } : {}),
-          ...lineOf(model, hit.location.kind, hit.location.name),
+          ...lineOf(index, hit.location.kind, hit.location.name),
         },
       });
     }

@@ -1,5 +1,6 @@
 /** Options of a benchmark run, validated once with zod. */
 import { z } from "zod";
+import type { BrokerTlsOptions } from "../connect.js";
 import { parseOptions } from "../core/options.js";
 
 const schema = z.strictObject({
@@ -26,6 +27,10 @@ const schema = z.strictObject({
   prefetch: z.number().int().min(1).max(65_535).default(200),
   /** RabbitMQ queue type (both sides). @defaultValue "quorum" */
   queueType: z.enum(["quorum", "classic"]).default("quorum"),
+  /** TLS settings for an `amqps://` or `rediss://` broker (both sides). @defaultValue Node's defaults */
+  tls: z
+    .custom<BrokerTlsOptions>((v) => typeof v === "object" && v !== null, { message: "must be TLS settings" })
+    .optional(),
 });
 
 export type BenchOptions = z.input<typeof schema>;

@@ -6,16 +6,25 @@
 import amqplib from "amqplib";
 import type { Channel, ConfirmChannel, ChannelModel } from "amqplib";
 import { randomUUID } from "node:crypto";
+import type { BrokerTlsOptions } from "../connect.js";
 import type { BenchQueue, BenchTarget } from "./target.js";
 
 /** Raw amqplib target for `url` with queues of `queueType`. */
-export async function rawAmqpTarget(url: string, queueType: "quorum" | "classic"): Promise<BenchTarget> {
+export async function rawAmqpTarget(
+  url: string,
+  queueType: "quorum" | "classic",
+  tls?: BrokerTlsOptions,
+): Promise<BenchTarget> {
   // Same connection settings as mqa's connection manager (frame size, heartbeat, TCP_NODELAY), so the
   // figures compare like with like: with amqplib's default 4 KiB frames a 4 KiB body would be split.
   const u = new URL(url);
   u.searchParams.set("frameMax", "131072");
   u.searchParams.set("heartbeat", "10");
-  const model: ChannelModel = await amqplib.connect(u.toString(), { noDelay: true });
+  const model: ChannelModel = await amqplib.connect(u.toString(), {
+    noDelay: true,
+    ...(u.protocol === "amqps:" && tls ? tls : {}),
+  });
+  model.on("error", () => undefined); // a lost connection fails the round's calls, not the process
   const publishChannel: ConfirmChannel = await model.createConfirmChannel();
   let drained: Promise<void> | undefined;
   return {

@@ -4,15 +4,40 @@
  * out in one write, as on mqa's command connection); a consumer group read with XREADGROUP COUNT
  * <prefetch> on a connection of its own and one XACK per entry.
  */
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
+import type { BrokerTlsOptions } from "../connect.js";
+import { MqaError } from "../core/errors.js";
+import { maskSecretsInText, maskUrl } from "../core/redact.js";
 import type { BenchQueue, BenchTarget } from "./target.js";
 
 type Entries = Array<[Buffer, Buffer[]]>;
 
+/**
+ * A connected client: the first connect fails fast with the server's reason as `cause` (WRONGPASS,
+ * ECONNREFUSED), and `error` events are consumed, so ioredis never prints "Unhandled error event".
+ */
+async function connectClient(url: string, options: RedisOptions): Promise<Redis> {
+  let reason: Error | undefined;
+  const client = new Redis(url, { ...options, lazyConnect: true, retryStrategy: () => null });
+  client.on("error", (err: Error) => void (reason ??= err));
+  try {
+    await client.connect();
+  } catch (err) {
+    client.disconnect();
+    const cause = reason ?? (err as Error);
+    throw new MqaError(
+      "connection-closed",
+      `cannot connect to Redis at ${maskUrl(url)}: ${maskSecretsInText(cause.message)}`,
+      { cause },
+    );
+  }
+  return client;
+}
+
 /** Raw ioredis target for `url`. */
-export async function rawRedisTarget(url: string): Promise<BenchTarget> {
-  const client = new Redis(url, { lazyConnect: true, enableAutoPipelining: true });
-  await client.connect();
+export async function rawRedisTarget(url: string, tls?: BrokerTlsOptions): Promise<BenchTarget> {
+  const secure: RedisOptions = /^rediss:/i.test(url) && tls ? { tls } : {};
+  const client = await connectClient(url, { ...secure, enableAutoPipelining: true });
   return {
     label: "ioredis",
     brokerVersion: async () => {
@@ -27,7 +52,7 @@ export async function rawRedisTarget(url: string): Promise<BenchTarget> {
           await client.xadd(stream, "*", "p", payload);
         },
         async consume(prefetch, onMessage) {
-          const reader = new Redis(url);
+          const reader = await connectClient(url, secure);
           let running = true;
           const loop = (async () => {
             while (running) {

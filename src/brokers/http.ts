@@ -5,6 +5,7 @@
  */
 import http from "node:http";
 import https from "node:https";
+import { adminTls } from "./admin-tls.js";
 
 /**
  * TLS settings for an `https:` admin URL, applied to every request the same way for every caller
@@ -29,7 +30,8 @@ export interface HttpRequest {
   body?: string;
   /** Abort when the whole exchange takes longer. */
   timeoutMs: number;
-  tls?: AdminTlsOptions;
+  /** @defaultValue the process default (admin-tls.ts), else Node's defaults */
+  tls?: AdminTlsOptions | undefined;
 }
 
 export interface HttpReply {
@@ -45,8 +47,8 @@ export interface HttpReply {
 export function httpRequest(url: URL, request: HttpRequest): Promise<HttpReply> {
   const secure = url.protocol === "https:";
   const signal = AbortSignal.timeout(request.timeoutMs);
-  const tls =
-    secure && request.tls ? { ...request.tls, ca: request.tls.ca as https.RequestOptions["ca"] } : {};
+  const given = adminTls(request.tls);
+  const tls = secure && given ? { ...given, ca: given.ca as https.RequestOptions["ca"] } : {};
   return new Promise<HttpReply>((resolve, reject) => {
     const fail = (err: Error): void =>
       reject(signal.aborted ? new Error(`no answer within ${request.timeoutMs} ms`, { cause: err }) : err);

@@ -6,6 +6,7 @@
 import { Redis, type RedisOptions } from "ioredis";
 import { maskSecretsInText, maskUrl } from "../core/redact.js";
 import { BrokerApiError } from "./errors.js";
+import { adminTls } from "./admin-tls.js";
 import type { AdminTlsOptions } from "./http.js";
 
 /** What features need from Redis: one command at a time, and `close`. */
@@ -49,16 +50,23 @@ export async function connectRedisAdmin(url: string, options: RedisAdminOptions 
     retryStrategy: () => null,
     enableOfflineQueue: false,
   };
-  if (secure && options.tls) clientOptions.tls = { ...options.tls, ca: options.tls.ca as string | Buffer[] };
+  const tls = adminTls(options.tls);
+  if (secure && tls) clientOptions.tls = { ...tls, ca: tls.ca as string | Buffer[] };
   const client = new Redis(url, clientOptions);
-  client.on("error", () => undefined);
+  // ioredis rejects connect() with a bare "Connection is closed." and reports the reason (WRONGPASS,
+  // ECONNREFUSED, a certificate error) only as an `error` event: keep the first one to name the cause.
+  let reason: Error | undefined;
+  client.on("error", (err: Error) => void (reason ??= err));
   try {
     await client.connect();
   } catch (cause) {
     client.disconnect();
+    const why = reason ?? (cause as Error);
+    const refused = /WRONGPASS|NOAUTH|NOPERM|invalid (username|password)/i.test(why.message);
     throw new BrokerApiError(
-      `cannot connect to Redis at ${masked}: ${maskSecretsInText((cause as Error).message)}`,
-      { cause },
+      `cannot connect to Redis at ${masked}: ${maskSecretsInText(why.message)}` +
+        (refused ? " (the server refused the user or password)" : ""),
+      { cause: why, ...(refused ? { code: "invalid-options" as const } : {}) },
     );
   }
   return {

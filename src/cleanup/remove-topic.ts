@@ -3,20 +3,38 @@
  * `mqa bench` and tests on a shared broker. The Transport contract has no delete on purpose (deleting
  * a queue drops its messages), so this lives outside it, broker by broker, loaded on demand.
  */
+import type { BrokerTlsOptions } from "../connect.js";
 import { maskUrl } from "../core/redact.js";
 
+/** How to connect: TLS settings for an `amqps://` or `rediss://` URL. */
+export interface RemoveTopicOptions {
+  tls?: BrokerTlsOptions;
+}
+
 /** Delete topic `topic` with `groups` (their queues / streams and dead letters). memory:// needs nothing. */
-export async function removeTopic(url: string, topic: string, groups: readonly string[]): Promise<void> {
+export async function removeTopic(
+  url: string,
+  topic: string,
+  groups: readonly string[],
+  options: RemoveTopicOptions = {},
+): Promise<void> {
   const protocol = new URL(url).protocol;
-  if (protocol === "amqp:" || protocol === "amqps:") return removeAmqpTopic(url, topic, groups);
-  if (protocol === "redis:" || protocol === "rediss:") return removeRedisTopic(url, topic);
+  const tls = protocol === "amqps:" || protocol === "rediss:" ? options.tls : undefined;
+  if (protocol === "amqp:" || protocol === "amqps:") return removeAmqpTopic(url, topic, groups, tls);
+  if (protocol === "redis:" || protocol === "rediss:") return removeRedisTopic(url, topic, tls);
   if (protocol !== "memory:") throw new Error(`cannot remove topics on ${maskUrl(url)}`);
 }
 
-async function removeAmqpTopic(url: string, topic: string, groups: readonly string[]): Promise<void> {
+async function removeAmqpTopic(
+  url: string,
+  topic: string,
+  groups: readonly string[],
+  tls: BrokerTlsOptions | undefined,
+): Promise<void> {
   const { default: amqplib } = await import("amqplib");
   const { deadLetterQueueName, groupQueueName } = await import("../transports/amqp/layout.js");
-  const model = await amqplib.connect(url);
+  const model = await amqplib.connect(url, tls ?? {});
+  model.on("error", () => undefined);
   try {
     const ch = await model.createChannel();
     for (const group of groups) {
@@ -30,10 +48,15 @@ async function removeAmqpTopic(url: string, topic: string, groups: readonly stri
   }
 }
 
-async function removeRedisTopic(url: string, topic: string): Promise<void> {
+async function removeRedisTopic(
+  url: string,
+  topic: string,
+  tls: BrokerTlsOptions | undefined,
+): Promise<void> {
   const { Redis } = await import("ioredis");
   const { RedisKeyNames } = await import("../transports/redis/layout.js");
-  const client = new Redis(url, { lazyConnect: true });
+  const client = new Redis(url, { lazyConnect: true, retryStrategy: () => null, ...(tls ? { tls } : {}) });
+  client.on("error", () => undefined); // a failure surfaces as the rejected call
   await client.connect();
   const names = new RedisKeyNames();
   try {

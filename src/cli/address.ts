@@ -19,6 +19,8 @@ export interface AddressFlags {
   queue?: string;
   stream?: string;
   payloadField?: string;
+  /** `publish --declare <group>`: a group declared before publishing. */
+  declare?: string;
 }
 
 /** Where the command goes, resolved. */
@@ -40,6 +42,23 @@ function schemeOf(broker: string): "amqp" | "redis" | "memory" | "other" {
       : p === "memory"
         ? "memory"
         : "other";
+}
+
+/** RabbitMQ's limit for exchange and queue names: a short string, 255 bytes of UTF-8. */
+const AMQP_NAME_BYTES = 255;
+
+/**
+ * Refuse, before anything is declared, a name RabbitMQ cannot take: the exchange, and the longest queue
+ * name mqa derives from the topic and group (`<topic>.<group>.dlq`), each at most 255 bytes of UTF-8.
+ */
+function assertAmqpNames(names: ReadonlyArray<readonly [what: string, name: string]>): void {
+  for (const [what, name] of names) {
+    const bytes = Buffer.byteLength(name);
+    if (bytes > AMQP_NAME_BYTES)
+      throw new InvalidOptionsError(
+        `${what} '${name.slice(0, 40)}…' is ${bytes} bytes long; RabbitMQ takes names of at most ${AMQP_NAME_BYTES} bytes: use a shorter topic or group`,
+      );
+  }
 }
 
 /** Resolve the flags; `needGroup` for consume. Throws `invalid-options` naming the flag to change. */
@@ -70,6 +89,7 @@ export async function resolveAddress(flags: AddressFlags, needGroup: boolean): P
   const spec = flags.spec === undefined ? undefined : await loadSpecFile(flags.spec);
   if (flags.exchange !== undefined) {
     onlyFor("exchange", "amqp");
+    assertAmqpNames([["--exchange", flags.exchange]]);
     if (needGroup)
       throw new InvalidOptionsError("--exchange publishes or tails; to consume, give the queue with --queue");
     return {
@@ -83,6 +103,7 @@ export async function resolveAddress(flags: AddressFlags, needGroup: boolean): P
   if (flags.queue !== undefined) {
     onlyFor("queue", "amqp");
     const queue = flags.queue;
+    assertAmqpNames([["--queue", queue]]);
     // The default exchange routes by queue name; consuming attaches to the queue as it is and builds nothing
     // around it (no dead-letter queue, no delay route): this command only reads, acks or hands back.
     return {
@@ -114,6 +135,15 @@ export async function resolveAddress(flags: AddressFlags, needGroup: boolean): P
   const topic = flags.topic!;
   if (needGroup && flags.group === undefined)
     throw new InvalidOptionsError("--topic needs --group: the consumer group to read as");
+  if (scheme === "amqp" && spec === undefined) {
+    const group = flags.group ?? flags.declare;
+    assertAmqpNames([
+      ["topic (its exchange)", topic],
+      ...(group === undefined
+        ? []
+        : ([["the dead-letter queue of group", `${topic}.${group}.dlq`]] as const)),
+    ]);
+  }
   return {
     topic,
     group: flags.group,

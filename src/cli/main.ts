@@ -50,6 +50,10 @@ export function buildProgram(): Command {
  * out of five; nodejs/node#47748 describes the same symptom).
  */
 export async function main(argv: string[] = process.argv): Promise<void> {
+  // A failure nothing caught (a client's unhandled `error` event, a stray rejection) ends the command with
+  // one line saying what failed, never a stack trace with a URL in it; MQA_DEBUG=1 shows the stack.
+  process.on("uncaughtException", (err) => fail(err, 2, true));
+  process.on("unhandledRejection", (err) => fail(err, 2, true));
   // `mqa … | head`: the reader went away; that is the end of the output, not an error.
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
@@ -58,13 +62,21 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
-    const message = maskSecretsInText(err instanceof Error ? err.message : String(err));
-    const code = err instanceof MqaError ? ` [${err.code}]` : "";
-    process.stderr.write(`mqa: ${message}${code}\n`);
-    process.exitCode = 2;
+    fail(err, 2, false);
   }
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   process.exit();
+}
+
+/** Say what failed on one line (the stack too with `MQA_DEBUG=1`), masked; exit at once if `now`. */
+function fail(err: unknown, exitCode: number, now: boolean): void {
+  const message = maskSecretsInText(err instanceof Error ? err.message : String(err));
+  const code = err instanceof MqaError ? ` [${err.code}]` : "";
+  process.stderr.write(`mqa: ${message}${code}\n`);
+  if (process.env["MQA_DEBUG"] === "1" && err instanceof Error && err.stack)
+    process.stderr.write(`${maskSecretsInText(err.stack)}\n`);
+  process.exitCode = exitCode;
+  if (now) void Promise.all([flushed(process.stdout), flushed(process.stderr)]).then(() => process.exit());
 }
 
 /** Resolves once everything written to `stream` so far has been handed to the OS. */

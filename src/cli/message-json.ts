@@ -51,17 +51,3 @@ export function messageLine(message: Message, group?: string, extra: Record<stri
   };
   return JSON.stringify(line);
 }
-
-/** Payload bytes and content type for text given on the command line or a stdin line. */
-export function payloadFromText(text: string): { payload: Uint8Array; contentType: string } {
-  let json = true;
-  try {
-    JSON.parse(text);
-  } catch {
-    json = false;
-  }
-  return {
-    payload: new TextEncoder().encode(text),
-    contentType: json ? "application/json" : "text/plain",
-  };
-}

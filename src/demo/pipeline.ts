@@ -19,6 +19,16 @@ import { amountPattern, formatAmount, parseAmount } from "./money.js";
 
 export const ORDERS_TOPIC = "mqa.demo.orders";
 export const PAYMENTS_TOPIC = "mqa.demo.payments";
+/** Default namespace of the demo's topics: `<namespace>.orders` and `<namespace>.payments`. */
+export const DEMO_NAMESPACE = "mqa.demo";
+
+/** The demo's topics and their groups in `namespace`: what a run declares, and what cleanup removes. */
+export function demoTopics(namespace = DEMO_NAMESPACE): { topic: string; groups: string[] }[] {
+  return [
+    { topic: `${namespace}.orders`, groups: ["payments"] },
+    { topic: `${namespace}.payments`, groups: ["notifications"] },
+  ];
+}
 const RUN_HEADER = "x-mqa-demo-run";
 
 const orderSchema = z.strictObject({
@@ -75,6 +85,8 @@ export interface DemoOptions {
   timeoutMs?: number;
   onProgress?: (p: DemoProgress) => void;
   logger?: Logger;
+  /** Topics are `<namespace>.orders` and `<namespace>.payments`. @defaultValue "mqa.demo" */
+  namespace?: string;
 }
 
 /** What happens to order number `i` (1-based). */
@@ -101,6 +113,7 @@ function orderFor(i: number, runId: string): Order {
 /** Run the pipeline and reconcile every order. */
 export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const { transport, orders } = options;
+  const [ordersTopic, paymentsTopic] = demoTopics(options.namespace).map((t) => t.topic) as [string, string];
   const runId = randomUUID().slice(0, 8);
   const started = Date.now();
   const logger = options.logger ?? pino({ level: "silent" });
@@ -119,7 +132,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     ],
   });
   router.handle({
-    topic: ORDERS_TOPIC,
+    topic: ordersTopic,
     group: "payments",
     schema: orderSchema,
     prefetch: 20,
@@ -134,14 +147,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       }
       const total = order.items.reduce((sum, it) => sum + parseAmount(it.unitPrice) * BigInt(it.qty), 0n);
       await ctx.publish(
-        PAYMENTS_TOPIC,
+        paymentsTopic,
         { orderId: order.orderId, total: formatAmount(total), currency: order.currency },
         { id: `pay-${order.orderId}`, headers: { [RUN_HEADER]: runId } },
       );
     },
   });
   router.handle({
-    topic: PAYMENTS_TOPIC,
+    topic: paymentsTopic,
     group: "notifications",
     schema: paymentSchema,
     prefetch: 20,
@@ -159,9 +172,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
 
   let published = 0;
   const deadLetterCount = async (): Promise<number> =>
-    (await transport.readDeadLetters(ORDERS_TOPIC, "payments", 10_000)).filter((d) => ofThisRun(d.headers))
+    (await transport.readDeadLetters(ordersTopic, "payments", 10_000)).filter((d) => ofThisRun(d.headers))
       .length +
-    (await transport.readDeadLetters(PAYMENTS_TOPIC, "notifications", 10_000)).filter((d) =>
+    (await transport.readDeadLetters(paymentsTopic, "notifications", 10_000)).filter((d) =>
       ofThisRun(d.headers),
     ).length;
   let deadLettered = 0;
@@ -182,7 +195,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         ? jsonCodec.encode({ ...order, items: [{ sku: "SKU-X", qty: 1, unitPrice: "12,50" }] })
         : jsonCodec.encode(order);
     const p = transport
-      .publish(ORDERS_TOPIC, {
+      .publish(ordersTopic, {
         id: order.orderId,
         key: order.customer,
         payload,
@@ -193,7 +206,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         published++;
       });
     inFlight.add(p);
-    void p.finally(() => inFlight.delete(p));
+    // Removed from the window either way; a rejection surfaces through Promise.race/all, not here.
+    void p.then(
+      () => inFlight.delete(p),
+      () => inFlight.delete(p),
+    );
     if (inFlight.size >= window) await Promise.race(inFlight);
     if (i % 10 === 0) options.onProgress?.(progress());
   }
@@ -210,7 +227,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   deadLettered = await deadLetterCount();
   options.onProgress?.(progress());
 
-  const letters = (await transport.readDeadLetters(ORDERS_TOPIC, "payments", 10_000)).filter((d) =>
+  const letters = (await transport.readDeadLetters(ordersTopic, "payments", 10_000)).filter((d) =>
     ofThisRun(d.headers),
   );
   return {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseOptions } from "../core/options.js";
-import { advise, backlogLimitOf } from "./advise.js";
+import { advise, backlogLimitOf, deadLetterLimitOf } from "./advise.js";
 import { renderDesign } from "./render.js";
 import { requirementsSchema, type RequirementsInput } from "./requirements.js";
 
@@ -74,6 +74,45 @@ describe("design advisor", () => {
     });
   });
 
+  it("keeps per-key order on RabbitMQ by partitioning into queues, or one queue when one consumer keeps up", () => {
+    const slow = advise(
+      req({ rate: 30, handlerTime: "20ms", ordering: "per-key", durability: "strict", groups: ["g"] }),
+    );
+    expect(slow.choice).toBe("rabbitmq-quorum");
+    expect(slow.sizing).toMatchObject({ prefetch: 1, partitions: 1, consumerProcessesPerGroup: 1 });
+    expect(slow.topology.rabbitmq!.topics![0]!.groups.map((g) => g.name)).toEqual(["g"]);
+
+    const busy = advise(
+      req({ rate: 400, handlerTime: "20ms", ordering: "per-key", durability: "strict", groups: ["g"] }),
+    );
+    expect(busy.sizing).toMatchObject({ prefetch: 1, partitions: 10, consumerProcessesPerGroup: 10 });
+    const groups = busy.topology.rabbitmq!.topics![0]!.groups;
+    expect(groups.map((g) => g.name)).toEqual(Array.from({ length: 10 }, (_, k) => `g-p${k}`));
+    expect(groups[3]!.bindings).toEqual(["p3.#"]);
+    expect(busy.problems.join(" ")).toMatch(/10 queues per group/);
+  });
+
+  it("bounds the dead-letter queues with a policy that refuses, never drops", () => {
+    const d = advise(req({ rate: 2000, durability: "strict", groups: ["billing"] }));
+    expect(d.topology.rabbitmq!.policies).toEqual([
+      {
+        name: "events-dead-letters",
+        pattern: "^events\\..+\\.dlq$",
+        applyTo: "queues",
+        definition: { "max-length": deadLetterLimitOf(d.requirements), overflow: "reject-publish" },
+      },
+    ]);
+    expect(new RegExp(d.topology.rabbitmq!.policies![0]!.pattern).test("events.billing.dlq")).toBe(true);
+    expect(new RegExp(d.topology.rabbitmq!.policies![0]!.pattern).test("events.billing")).toBe(false);
+  });
+
+  it("names the spec file it is given in the test plan and rollback", () => {
+    const d = advise(req({ rate: 100 }), { specFile: "out/spec.yaml" });
+    expect(d.testPlan[0]!.command).toBe("mqa topology validate out/spec.yaml");
+    expect(d.rollback[0]).toContain("mqa topology apply out/spec.yaml");
+    expect(renderDesign(d, "text")).toContain("Topology (out/spec.yaml)");
+  });
+
   it("says what gives when nothing fits, and stays within the brokers the team can run", () => {
     const d = advise(req({ rate: 1000, durability: "strict", brokers: ["redis"] }));
     expect(d.choice).toBe("redis-streams");
@@ -102,6 +141,14 @@ describe("design advisor", () => {
           const d = advise(req({ ...input, brokers: [...input.brokers] })); // validates its own topology
           expect(input.brokers).toContain(d.choice.startsWith("redis") ? "redis" : "rabbitmq");
           expect(d.compromise).toBe(d.problems.length > 0);
+          // Order is kept one message at a time: never a prefetch above 1, nor two consumers of one ordered queue.
+          if (input.ordering !== "none") {
+            expect(d.sizing.prefetch).toBe(1);
+            for (const t of d.topology.rabbitmq?.topics ?? [])
+              for (const g of t.groups)
+                if (g.queueType === "quorum")
+                  expect(g.arguments).toMatchObject({ "x-single-active-consumer": true });
+          }
           const md = renderDesign(d, "markdown");
           for (const section of [
             "Recommendation",

@@ -43,6 +43,8 @@ export interface Assessment {
 
 export interface Design {
   requirements: Requirements;
+  /** The file the topology is written to, named by the test plan and the rollback steps. */
+  specFile: string;
   choice: Choice;
   /** True when no option met every requirement and the choice is the least bad; `problems` say what gives. */
   compromise: boolean;
@@ -53,6 +55,11 @@ export interface Design {
     inFlight: number;
     consumerProcessesPerGroup: number;
     prefetch: number;
+    /**
+     * Per-key or global order: ordered lanes per group, each a partition (Redis) or a queue (RabbitMQ) with one
+     * active consumer at prefetch 1, so each lane handles one message at a time. Otherwise the partitions
+     * needed for throughput.
+     */
     partitions: number;
     bytesPerSecond: number;
     retainedBytes: number;
@@ -77,25 +84,43 @@ export function choiceLabel(c: Choice): string {
 /** Bytes as MiB, one decimal below 10 MiB. */
 export const mib = (b: number): string => `${(b / 1024 / 1024).toFixed(b < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
 
-function sizingOf(r: Requirements): Design["sizing"] {
+/**
+ * Ordered lanes per-key order needs: a lane handles one message at a time (prefetch 1, or a second message
+ * of a key could finish first), so it takes 1000 / handlerTime msg/s; 25% headroom.
+ */
+export function orderedLanesOf(r: Requirements): number {
+  return Math.max(1, Math.ceil((r.rate * r.handlerTime * 1.25) / 1000));
+}
+
+/** Most ordered lanes a design uses (queues per group, or partitions); more is a problem to solve, not to size. */
+export const MAX_ORDERED_LANES = 256;
+
+/**
+ * Sizing for `choice`. Order is kept only by one consumer at prefetch 1 per ordered unit: global order is one
+ * such consumer; per-key order is {@link orderedLanesOf} of them, each on its own partition (Redis) or queue
+ * (RabbitMQ), the key choosing the lane. Never several consumers or a prefetch above 1 on one ordered queue:
+ * those process a key's messages side by side, and they finish out of order.
+ */
+export function sizingOf(r: Requirements, choice?: Choice): Design["sizing"] {
   const inFlight = Math.ceil((r.rate * r.handlerTime) / 1000);
   const bytesPerSecond = r.rate * r.messageSize;
   const keep = r.replay > 0 ? r.replay / 1000 : 300; // without replay: five minutes of peak as headroom
   const retainedBytes = Math.round(r.rate * keep * (r.messageSize + Capacity.redisEntryOverheadBytes));
-  const consumers = r.ordering === "global" ? 1 : Math.max(2, Math.ceil(inFlight / Capacity.prefetch));
-  const partitions =
-    r.ordering === "global"
-      ? 1
-      : r.ordering === "per-key"
-        ? Math.max(2, consumers)
-        : Math.max(1, Math.ceil(r.rate / 20_000));
+  const common = { inFlight, bytesPerSecond, retainedBytes };
+  if (r.ordering === "global") return { ...common, consumerProcessesPerGroup: 1, prefetch: 1, partitions: 1 };
+  if (r.ordering === "per-key") {
+    const lanes = Math.min(MAX_ORDERED_LANES, orderedLanesOf(r));
+    // Redis partitions rebalance over their consumers, so two at least; one RabbitMQ queue is enough when one
+    // consumer's rate suffices (single-active-consumer: one consumes, the others stand by).
+    const partitions = choice === "redis-streams" ? Math.max(2, lanes) : lanes;
+    return { ...common, consumerProcessesPerGroup: partitions, prefetch: 1, partitions };
+  }
+  const consumers = Math.max(2, Math.ceil(inFlight / Capacity.prefetch));
   return {
-    inFlight,
+    ...common,
     consumerProcessesPerGroup: consumers,
-    prefetch: r.ordering === "global" ? 1 : Math.min(300, Math.max(10, Math.ceil(inFlight / consumers))),
-    partitions,
-    bytesPerSecond,
-    retainedBytes,
+    prefetch: Math.min(300, Math.max(10, Math.ceil(inFlight / consumers))),
+    partitions: Math.max(1, Math.ceil(r.rate / 20_000)),
   };
 }
 
@@ -116,6 +141,13 @@ class Verdict {
 export function assess(r: Requirements): Assessment[] {
   const s = sizingOf(r);
   const out: Assessment[] = [];
+  const lanes = orderedLanesOf(r);
+  const tooManyLanes = (v: Verdict): void => {
+    if (r.ordering === "per-key" && lanes > MAX_ORDERED_LANES)
+      v.costs(
+        `per-key order at ${r.rate} msg/s with ${r.handlerTime} ms handlers needs ${lanes} ordered lanes (one message at a time each), above the ${MAX_ORDERED_LANES} this design sizes: shorten the handler, or order per key only where it matters`,
+      );
+  };
   const rabbit = r.brokers.includes("rabbitmq");
   const redis = r.brokers.includes("redis");
 
@@ -140,10 +172,11 @@ export function assess(r: Requirements): Assessment[] {
       v.costs(
         `a p99 under ${Capacity.quorumP99Ms} ms is not realistic with a majority fsync per confirm (target ${r.latencyP99Ms} ms)`,
       );
-    if (r.ordering === "per-key" && s.consumerProcessesPerGroup > 1)
+    if (r.ordering === "per-key" && lanes > 1)
       v.costs(
-        "a queue keeps order only with a single active consumer, so per-key order with several consumers needs hand sharding",
+        `a queue keeps order only with one active consumer at prefetch 1 (~${Math.floor(1000 / Math.max(1, r.handlerTime))} msg/s at ${r.handlerTime} ms a message), so per-key order at ${r.rate} msg/s takes ${lanes} queues per group, one per partition, and publishers that put the partition in front of the key (or the consistent-hash exchange plugin, which the spec cannot declare yet)`,
       );
+    tooManyLanes(v);
     if (r.ordering === "global")
       strengths.push("single-active-consumer keeps one ordered consumer with hot standbys");
     out.push({ choice: "rabbitmq-quorum", problems: v.problems, hard: v.hard, strengths, score });
@@ -198,13 +231,21 @@ export function assess(r: Requirements): Assessment[] {
       v.cannot(
         `${r.rate} msg/s is above one Redis server's ~${Capacity.redisMsgPerSec} msg/s, and mqa's Redis transport has no Cluster client yet`,
       );
+    tooManyLanes(v);
     out.push({ choice: "redis-streams", problems: v.problems, hard: v.hard, strengths, score });
   }
   return out;
 }
 
+/** Options of {@link advise}. */
+export interface AdviseOptions {
+  /** Where the topology will be written (`--spec-out`). @defaultValue `<name>.topology.yaml` */
+  specFile?: string;
+}
+
 /** The recommended design for `r`. */
-export function advise(r: Requirements): Design {
+export function advise(r: Requirements, adviseOptions: AdviseOptions = {}): Design {
+  const specFile = adviseOptions.specFile ?? `${r.name}.topology.yaml`;
   const options = assess(r);
   const feasible = options.filter((o) => o.problems.length === 0).sort((a, b) => b.score - a.score);
   const available = options.filter((o) =>
@@ -215,9 +256,10 @@ export function advise(r: Requirements): Design {
     (a, b) => a.hard - b.hard || a.problems.length - b.problems.length || b.score - a.score,
   );
   const best = feasible[0] ?? fallback[0]!;
-  const sizing = sizingOf(r);
+  const sizing = sizingOf(r, best.choice);
   const design: Design = {
     requirements: r,
+    specFile,
     choice: best.choice,
     compromise: feasible.length === 0,
     why: best.strengths,
@@ -235,8 +277,8 @@ export function advise(r: Requirements): Design {
     tradeoffs: tradeoffs(best.choice, r),
     topology: topologyFor(best.choice, r, sizing),
     configs: configsFor(best.choice, r, sizing),
-    testPlan: testPlanFor(best.choice, r),
-    rollback: rollbackFor(best.choice, r),
+    testPlan: testPlanFor(best.choice, r, specFile),
+    rollback: rollbackFor(best.choice, r, specFile),
   };
   // The spec must be one `mqa topology` accepts: validate it here rather than hand out a broken file.
   design.topology = validateSpec(design.topology, "the designed topology");
@@ -272,7 +314,9 @@ function tradeoffs(c: Choice, r: Requirements): string[] {
   }
   if (r.ordering === "global") t.push("global order means one active consumer: throughput is one consumer's");
   if (r.ordering === "per-key")
-    t.push("per-key order holds within a partition; changing the partition count moves keys");
+    t.push(
+      "per-key order holds within a partition, handled one message at a time (prefetch 1): throughput is partitions × one handler's rate; changing the partition count moves keys (drain first)",
+    );
   return t;
 }
 
@@ -303,33 +347,61 @@ function topologyFor(c: Choice, r: Requirements, s: Design["sizing"]): TopologyS
   }
   const backlogLimit = backlogLimitOf(r);
   const stream = c === "rabbitmq-stream";
+  const group = (name: string, bindings?: string[]): Record<string, unknown> => ({
+    name,
+    queueType: stream ? "stream" : "quorum",
+    ...(bindings ? { bindings } : {}),
+    ...(stream
+      ? { retry: false, deadLetter: false, arguments: { "x-max-age": maxAge(r.replay) } }
+      : {
+          retry: retry(r),
+          deadLetter: true,
+          deliveryLimit: 20,
+          arguments: {
+            "x-max-length": backlogLimit,
+            "x-overflow": "reject-publish",
+            // One consumer of the queue at a time, the others standing by: with prefetch 1, its order.
+            ...(r.ordering !== "none" ? { "x-single-active-consumer": true } : {}),
+          },
+        }),
+  });
+  // Per-key order past one consumer's rate: one queue per partition, the publisher's key `p<n>.<key>`
+  // choosing it (n = hash(key) mod partitions), so each key stays on one queue with one active consumer.
+  const lanes = !stream && r.ordering === "per-key" ? s.partitions : 1;
+  const groups = r.groups.flatMap((g) =>
+    lanes > 1 ? Array.from({ length: lanes }, (_, k) => group(`${g}-p${k}`, [`p${k}.#`])) : [group(g)],
+  );
   return {
     version: 1,
     rabbitmq: {
       vhosts: [{ name: "/" }],
-      topics: [
-        {
-          name: r.name,
-          groups: r.groups.map((g) => ({
-            name: g,
-            queueType: stream ? "stream" : "quorum",
-            ...(stream
-              ? { retry: false, deadLetter: false, arguments: { "x-max-age": maxAge(r.replay) } }
-              : {
-                  retry: retry(r),
-                  deadLetter: true,
-                  deliveryLimit: 20,
-                  arguments: {
-                    "x-max-length": backlogLimit,
-                    "x-overflow": "reject-publish",
-                    ...(r.ordering !== "none" ? { "x-single-active-consumer": true } : {}),
-                  },
-                }),
-          })),
-        },
-      ],
+      topics: [{ name: r.name, groups }],
+      // The dead-letter queues the transport declares get their bound here (see deadLetterLimitOf).
+      ...(stream
+        ? {}
+        : {
+            policies: [
+              {
+                name: `${r.name}-dead-letters`,
+                pattern: `^${r.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\..+\\.dlq$`,
+                applyTo: "queues",
+                definition: { "max-length": deadLetterLimitOf(r), overflow: "reject-publish" },
+              },
+            ],
+          }),
     },
   } as TopologySpec;
+}
+
+/**
+ * Dead letters a group's DLQ may hold: a tenth of its queue's backlog bound, at least 10,000. Full, it refuses
+ * more (overflow reject-publish, never drop-head): the group queue dead-letters at-least-once (the transport
+ * sets `x-dead-letter-strategy: at-least-once` on quorum queues, RabbitMQ 3.10+), so a refused dead letter
+ * stays in the group queue and is retried, nothing is dropped; the group queue then fills towards its own
+ * bound and publishers are refused — loud, where drop-head would lose the oldest dead letters silently.
+ */
+export function deadLetterLimitOf(r: Requirements): number {
+  return Math.max(10_000, Math.floor(backlogLimitOf(r) / 10));
 }
 
 /**
@@ -385,27 +457,37 @@ function configsFor(c: Choice, r: Requirements, s: Design["sizing"]): Design["co
     },
     {
       target: "mqa (createAmqpTransport options)",
-      lines: [`prefetch: ${s.prefetch}`, "maxUnconfirmed: 500", "publishTimeoutMs: 15000"],
+      lines: [
+        `prefetch: ${s.prefetch}`,
+        "maxUnconfirmed: 500",
+        "publishTimeoutMs: 15000",
+        ...(r.ordering === "per-key" && s.partitions > 1 && c === "rabbitmq-quorum"
+          ? [
+              `# publish with key "p<n>.<key>", n = a stable hash of the key mod ${s.partitions} (e.g. FNV-1a); a consumer per group-pN queue`,
+            ]
+          : []),
+      ],
     },
   ];
 }
 
-function testPlanFor(c: Choice, r: Requirements): Design["testPlan"] {
+function testPlanFor(c: Choice, r: Requirements, specFile: string): Design["testPlan"] {
   const url = c === "redis-streams" ? "redis://HOST:6379" : "amqp://USER:PASS@HOST:5672";
   const mgmt = c === "redis-streams" ? "redis://HOST:6379" : "http://USER:PASS@HOST:15672";
   const n = Math.min(50_000, Math.max(5_000, Math.ceil(r.rate * 10)));
   const queueType = c === "rabbitmq-quorum" ? " --queue-type quorum" : "";
   return [
     {
-      command: `mqa topology validate ${r.name}.topology.yaml`,
+      command: `mqa topology validate ${specFile}`,
       checks: "the spec is valid before anything touches a broker",
     },
     {
-      command: `mqa audit ${r.name}.topology.yaml --fail-on high`,
-      checks: "no message-loss or security finding in the design",
+      command: `mqa audit ${specFile} --fail-on low`,
+      checks:
+        "no finding in the design (vhost limits, which a spec cannot declare, are the broker's: rabbitmqctl set_vhost_limits)",
     },
     {
-      command: `mqa topology plan ${r.name}.topology.yaml --broker ${mgmt}`,
+      command: `mqa topology plan ${specFile} --broker ${mgmt}`,
       checks: "what apply will create or change, with safe migrations",
     },
     {
@@ -423,10 +505,10 @@ function testPlanFor(c: Choice, r: Requirements): Design["testPlan"] {
   ];
 }
 
-function rollbackFor(c: Choice, r: Requirements): string[] {
+function rollbackFor(c: Choice, r: Requirements, specFile: string): string[] {
   const mgmt = c === "redis-streams" ? "redis://HOST:6379" : "http://USER:PASS@HOST:15672";
   return [
-    `Apply with a rollback file: mqa topology apply ${r.name}.topology.yaml --broker ${mgmt} --rollback-file ${r.name}.rollback.json`,
+    `Apply with a rollback file: mqa topology apply ${specFile} --broker ${mgmt} --rollback-file ${r.name}.rollback.json`,
     "Deploy consumers first, then publishers, so nothing is published where nobody reads.",
     `Watch it: mqa monitor ${mgmt} --port 9464 (and load mqa monitor --rules into Prometheus).`,
     "To roll back: stop the new publishers, let the consumers drain the backlog (monitor shows 0), move the DLQ's messages out or record them, then mqa topology rollback " +

@@ -38,12 +38,23 @@ export function renderDesign(d: Design, format: "text" | "markdown"): string {
   out.push(h("Sizing"));
   const s = d.sizing;
   out.push(li(`${s.inFlight} messages in flight at peak (rate × handler time)`));
-  out.push(li(`${s.consumerProcessesPerGroup} consumer process(es) per group with prefetch ${s.prefetch}`));
+  const ordered = r.ordering !== "none";
+  out.push(
+    li(
+      `${s.consumerProcessesPerGroup} consumer process(es) per group with prefetch ${s.prefetch}${ordered ? " (one message at a time: what keeps order)" : ""}`,
+    ),
+  );
   if (d.choice === "redis-streams") out.push(li(`${s.partitions} partition(s)`));
+  else if (r.ordering === "per-key" && s.partitions > 1)
+    out.push(
+      li(
+        `${s.partitions} queues per group (partitions), each with one active consumer (single-active-consumer); publish with key p<n>.<key>, n = hash(key) mod ${s.partitions}`,
+      ),
+    );
   out.push(li(`${mib(s.bytesPerSecond)}/s in at peak`));
   if (d.choice !== "rabbitmq-quorum")
     out.push(li(`${mib(s.retainedBytes)} retained (the replay window, or five minutes of peak)`));
-  out.push(h(`Topology (${r.name}.topology.yaml)`));
+  out.push(h(`Topology (${d.specFile})`));
   if (md) out.push("```yaml", topologyYaml(d).trimEnd(), "```");
   else
     out.push(

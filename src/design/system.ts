@@ -6,7 +6,7 @@
 import { InvalidOptionsError } from "../core/errors.js";
 import { validateSpec } from "../spec/parse.js";
 import type { TopologySpec } from "../spec/schema/spec.js";
-import { advise, Capacity, mib, type Design } from "./advise.js";
+import { advise, Capacity, mib, type AdviseOptions, type Design } from "./advise.js";
 import type { Requirements } from "./requirements.js";
 
 /** What the flows on one broker add up to, and what that means. */
@@ -30,7 +30,7 @@ export interface SystemDesign {
 }
 
 /** Designs for each flow and the check of the flows that share a broker. */
-export function adviseSystem(flows: readonly Requirements[]): SystemDesign {
+export function adviseSystem(flows: readonly Requirements[], options: AdviseOptions = {}): SystemDesign {
   const seen = new Set<string>();
   flows.forEach((f, i) => {
     if (seen.has(f.name))
@@ -39,7 +39,7 @@ export function adviseSystem(flows: readonly Requirements[]): SystemDesign {
       );
     seen.add(f.name);
   });
-  const designs = flows.map(advise);
+  const designs = flows.map((f) => advise(f, options));
   const load: BrokerLoad[] = [];
   for (const broker of ["rabbitmq", "redis"] as const) {
     const on = designs.filter((d) => (d.choice === "redis-streams") === (broker === "redis"));
@@ -75,7 +75,7 @@ export function adviseSystem(flows: readonly Requirements[]): SystemDesign {
   return { flows: designs, load, topology: mergeTopologies(designs.map((d) => d.topology)) };
 }
 
-/** One spec with every flow's RabbitMQ topics and Redis streams (vhosts listed once). */
+/** One spec with every flow's RabbitMQ topics, policies and Redis streams (vhosts listed once). */
 function mergeTopologies(specs: readonly TopologySpec[]): TopologySpec {
   const rabbit = specs.flatMap((s) => (s.rabbitmq ? [s.rabbitmq] : []));
   const redis = specs.flatMap((s) => (s.redis ? [s.redis] : []));
@@ -83,7 +83,12 @@ function mergeTopologies(specs: readonly TopologySpec[]): TopologySpec {
   if (rabbit.length > 0) {
     const vhosts = new Map<string, unknown>();
     for (const r of rabbit) for (const v of r.vhosts ?? []) vhosts.set(v.name, v);
-    merged["rabbitmq"] = { vhosts: [...vhosts.values()], topics: rabbit.flatMap((r) => r.topics ?? []) };
+    const policies = rabbit.flatMap((r) => r.policies ?? []);
+    merged["rabbitmq"] = {
+      vhosts: [...vhosts.values()],
+      topics: rabbit.flatMap((r) => r.topics ?? []),
+      ...(policies.length > 0 ? { policies } : {}),
+    };
   }
   if (redis.length > 0)
     merged["redis"] = { keyPrefix: redis[0]!.keyPrefix, streams: redis.flatMap((r) => r.streams ?? []) };

@@ -7,6 +7,13 @@ import { LineCounter, isNode, parseDocument } from "yaml";
 import type { z } from "zod";
 import { InvalidSpecError, type SpecIssue } from "./errors.js";
 import { topologySpec, type TopologySpec } from "./schema/spec.js";
+import { assertSpecFileSize, assertSpecSize, maxSpecBytes } from "./size-limit.js";
+
+/** Options of reading spec text or files. */
+export interface SpecReadOptions {
+  /** Largest spec accepted, in bytes; larger ones are refused before parsing. @defaultValue `MQA_MAX_SPEC_BYTES`, else 8 MiB */
+  maxBytes?: number;
+}
 
 export type SpecFormat = "yaml" | "json";
 
@@ -78,8 +85,19 @@ export function formatFromName(fileName: string): SpecFormat {
   return fileName.toLowerCase().endsWith(".json") ? "json" : "yaml";
 }
 
-/** Parse and validate spec text. Throws {@link InvalidSpecError} for broken syntax or an invalid spec. */
-export function parseSpecText(text: string, format: SpecFormat, source = "(text)"): TopologySpec {
+/**
+ * Parse and validate spec text. Throws {@link InvalidSpecError} for broken syntax, an invalid spec, or text
+ * over the size limit (checked first).
+ */
+export function parseSpecText(
+  text: string,
+  format: SpecFormat,
+  source = "(text)",
+  options: SpecReadOptions = {},
+): TopologySpec {
+  // Length in UTF-16 units is at most the UTF-8 byte count, so only texts near the limit are measured exactly.
+  const limit = options.maxBytes ?? maxSpecBytes();
+  if (text.length > limit / 3) assertSpecSize(source, Buffer.byteLength(text, "utf8"), limit);
   let value: unknown;
   if (format === "json") {
     try {
@@ -120,8 +138,10 @@ export function parseSpecText(text: string, format: SpecFormat, source = "(text)
   throw new InvalidSpecError(source, specIssues(result.error.issues, lineFinder(text)));
 }
 
-/** Read, parse and validate a spec file. */
-export async function loadSpecFile(path: string): Promise<TopologySpec> {
+/** Read, parse and validate a spec file; one over the size limit is refused before it is read. */
+export async function loadSpecFile(path: string, options: SpecReadOptions = {}): Promise<TopologySpec> {
+  const limit = options.maxBytes ?? maxSpecBytes();
+  await assertSpecFileSize(path, limit);
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -134,5 +154,5 @@ export async function loadSpecFile(path: string): Promise<TopologySpec> {
       },
     );
   }
-  return parseSpecText(text, formatFromName(path), path);
+  return parseSpecText(text, formatFromName(path), path, { maxBytes: limit });
 }

@@ -28,7 +28,10 @@ export const openAmqpTail: TailOpener = async (url, topic, onMessage, options = 
       "invalid-options",
       `exchange "${exchange}" is a direct exchange: a tail needs the routing keys to follow (--routing-key), or a spec whose groups bind some`,
     );
-  const model = await amqplib.connect(url);
+  const tls = /^amqps:/i.test(url) && options.tls ? options.tls : {};
+  const model = await amqplib.connect(url, { timeout: 10_000, ...tls });
+  // A connection lost later ends the tail quietly instead of crashing on an unhandled `error` event.
+  model.on("error", () => undefined);
   try {
     const check = await model.createChannel();
     check.on("error", () => undefined);

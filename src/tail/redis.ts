@@ -5,7 +5,10 @@
  */
 import { Redis } from "ioredis";
 import { z } from "zod";
+import type { BrokerTlsOptions } from "../connect.js";
+import { MqaError } from "../core/errors.js";
 import type { Message } from "../core/message.js";
+import { maskSecretsInText, maskUrl } from "../core/redact.js";
 import { parseOptions } from "../core/options.js";
 import {
   DEFAULT_KEY_PREFIX,
@@ -24,6 +27,8 @@ export interface RedisTailOptions {
   key?: string;
   /** Field layout of another program's entries (`topics.<topic>.fields`). @defaultValue mqa's own layout */
   fields?: FieldMapping;
+  /** TLS settings for a `rediss://` URL. */
+  tls?: BrokerTlsOptions;
 }
 
 const tailOptions = z.strictObject({
@@ -40,6 +45,7 @@ const tailOptions = z.strictObject({
       id: z.string().min(1).optional(),
     })
     .optional(),
+  tls: z.custom<BrokerTlsOptions>((v) => typeof v === "object" && v !== null).optional(),
 });
 
 /** Streams of `topic` that exist (every partition), or the unpartitioned stream when none does yet. */
@@ -54,6 +60,36 @@ async function topicStreams(client: Redis, names: RedisKeyNames, topic: string):
     for (const k of keys) if (k === single || partitioned.test(k)) found.add(k);
   } while (cursor !== "0");
   return found.size > 0 ? [...found].sort() : [single];
+}
+
+/**
+ * One client for the tail: the first connect fails fast with the server's reason (WRONGPASS, ECONNREFUSED,
+ * a certificate error) as the `cause`; once connected it reconnects on its own. Its `error` events are
+ * consumed, so ioredis never prints "Unhandled error event" with a stack.
+ */
+async function connectTailClient(url: string, tls: BrokerTlsOptions | undefined): Promise<Redis> {
+  let connected = false;
+  let reason: Error | undefined;
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: null,
+    retryStrategy: (times) => (connected ? Math.min(times * 200, 2000) : null),
+    ...(/^rediss:/i.test(url) && tls ? { tls } : {}),
+  });
+  client.on("error", (err: Error) => void (reason ??= err));
+  try {
+    await client.connect();
+  } catch (err) {
+    client.disconnect();
+    const cause = reason ?? (err as Error);
+    throw new MqaError(
+      "connection-closed",
+      `cannot connect to Redis at ${maskUrl(url)}: ${maskSecretsInText(cause.message)}`,
+      { cause },
+    );
+  }
+  connected = true;
+  return client;
 }
 
 function escapeRegex(s: string): string {
@@ -72,8 +108,7 @@ export async function openRedisTail(
   options: RedisTailOptions = {},
 ): Promise<Tail> {
   const o = parseOptions(tailOptions, options, "Redis tail options");
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null });
-  await client.connect();
+  const client = await connectTailClient(url, o.tls);
   const names = new RedisKeyNames(o.keyPrefix ?? DEFAULT_KEY_PREFIX);
   const streams = o.key !== undefined ? [o.key] : await topicStreams(client, names, topic);
   // Concrete ids, never `$`: `$` means "newer than the last entry when this XREAD arrives", so an entry

@@ -5,7 +5,7 @@
  * get a temporary group that is closed on exit.
  */
 import { randomBytes } from "node:crypto";
-import { createTransport } from "../connect.js";
+import { createTransport, type BrokerTlsOptions } from "../connect.js";
 import type { Message } from "../core/message.js";
 
 /** A running tail. */
@@ -29,6 +29,8 @@ export interface TailOptions {
   fields?: { payload: string; contentType?: string; id?: string };
   /** Redis: key prefix of mqa's streams. @defaultValue "mqa" */
   keyPrefix?: string;
+  /** TLS settings for an `amqps://` or `rediss://` URL (ignored for the others). */
+  tls?: BrokerTlsOptions;
 }
 
 export type TailOpener = (
@@ -53,12 +55,19 @@ export async function openTail(
   options: TailOptions = {},
 ): Promise<Tail> {
   const opener = openers[new URL(url).protocol];
-  return opener ? (await opener())(url, topic, onMessage, options) : openGroupTail(url, topic, onMessage);
+  return opener
+    ? (await opener())(url, topic, onMessage, options)
+    : openGroupTail(url, topic, onMessage, options.tls);
 }
 
 /** Fallback: a temporary group of our own, acked as we go, closed on exit. */
-async function openGroupTail(url: string, topic: string, onMessage: (m: Message) => void): Promise<Tail> {
-  const transport = await createTransport(url);
+async function openGroupTail(
+  url: string,
+  topic: string,
+  onMessage: (m: Message) => void,
+  tls: BrokerTlsOptions | undefined,
+): Promise<Tail> {
+  const transport = await createTransport(url, tls ? { tls } : {});
   await transport.connect();
   const group = `mqa.tail.${randomBytes(4).toString("hex")}`;
   await transport.declare({ topic, group, deadLetter: false });

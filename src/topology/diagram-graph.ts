@@ -38,6 +38,8 @@ type Builder = FlowGraph & { node(n: FlowNode): string; edge(e: FlowEdge): void 
 function graphBuilder(): Builder {
   const nodes = new Map<string, FlowNode>();
   const edges: FlowEdge[] = [];
+  // A set of the edges drawn, so a spec of thousands of topics draws in linear time.
+  const drawn = new Set<string>();
   return {
     get nodes() {
       return [...nodes.values()];
@@ -48,8 +50,10 @@ function graphBuilder(): Builder {
       return n.id;
     },
     edge(e) {
-      if (!edges.some((x) => x.from === e.from && x.to === e.to && x.kind === e.kind && x.label === e.label))
-        edges.push(e);
+      const k = [e.from, e.to, e.kind, e.label ?? "\u0001"].join("\u0000");
+      if (drawn.has(k)) return;
+      drawn.add(k);
+      edges.push(e);
     },
   };
 }
@@ -59,11 +63,12 @@ const isDelay = (name: string): boolean => name.startsWith("mqa.delay.");
 function rabbitFlow(g: Builder, spec: TopologySpec, defs: RabbitDefinitions): void {
   const area = (vhost: string): string => `RabbitMQ vhost ${vhost}`;
   // The shared binary delay levels are drawn as one node: dozens of hops would hide the flow.
+  const levelsOf = new Map<string, number>();
+  for (const q of defs.queues) if (isDelay(q.name)) levelsOf.set(q.vhost, (levelsOf.get(q.vhost) ?? 0) + 1);
   const delay = (vhost: string): string => {
-    const levels = defs.queues.filter((q) => q.vhost === vhost && isDelay(q.name)).length;
     return g.node({
       id: `r:${vhost}:delay`,
-      label: `mqa.delay.* (${levels} binary delay levels)`,
+      label: `mqa.delay.* (${levelsOf.get(vhost) ?? 0} binary delay levels)`,
       kind: "delay",
       area: area(vhost),
     });
@@ -130,8 +135,13 @@ function rabbitFlow(g: Builder, spec: TopologySpec, defs: RabbitDefinitions): vo
   }
   // Groups where they really are (src/spec/rabbit-groups.ts): an attached queue's own bindings are its
   // owner's, not in the expansion, so its flow from the topic's exchange is drawn here.
+  const topicsByName = new Map<string, NonNullable<NonNullable<typeof r>["topics"]>[number]>();
+  for (const t of r?.topics ?? []) {
+    const k = `${t.vhost ?? "/"}\u0000${t.name}`;
+    if (!topicsByName.has(k)) topicsByName.set(k, t);
+  }
   for (const grp of rabbitGroups(r)) {
-    const spec = r!.topics!.find((t) => t.name === grp.topic && (t.vhost ?? "/") === grp.vhost);
+    const spec = topicsByName.get(`${grp.vhost}\u0000${grp.topic}`);
     const own = spec?.groups.find((x) => x.name === grp.group);
     if (!grp.declareQueue && grp.bindings === undefined && grp.exchange !== "")
       g.edge({
@@ -156,9 +166,23 @@ function redisFlow(g: Builder, spec: TopologySpec): void {
   const area = "Redis";
   const actor = (kind: "publisher" | "consumer", name: string): string =>
     g.node({ id: `a:${kind}:${name}`, label: name, kind, area });
+  // Indexes by topic, so each group looks only at its own topic's keys (linear in the spec's size).
+  const byTopic = <T extends { topic: string }>(items: readonly T[]): Map<string, T[]> => {
+    const out = new Map<string, T[]>();
+    for (const x of items) {
+      const list = out.get(x.topic);
+      if (list) list.push(x);
+      else out.set(x.topic, [x]);
+    }
+    return out;
+  };
+  const lazyOf = byTopic(model.lazyKeys);
+  const retryOf = byTopic(model.streams.filter((x) => x.role === "retry"));
+  const specStreams = new Map<string, NonNullable<NonNullable<TopologySpec["redis"]>["streams"]>[number]>();
+  for (const x of spec.redis?.streams ?? []) if (!specStreams.has(x.name)) specStreams.set(x.name, x);
   for (const s of model.streams.filter((x) => x.role === "partition")) {
     const sid = g.node({ id: `s:${s.key}`, label: s.key, kind: "stream", area });
-    const specStream = spec.redis?.streams?.find((x) => x.name === s.topic);
+    const specStream = specStreams.get(s.topic);
     for (const p of specStream?.publishers ?? [])
       g.edge({ from: actor("publisher", p), to: sid, kind: "flow" });
     for (const grp of specStream?.groups ?? []) {
@@ -175,10 +199,11 @@ function redisFlow(g: Builder, spec: TopologySpec): void {
       const ours = (key: string, topic: string): boolean =>
         topic === s.topic && (s.foreign === true || key.startsWith(`${s.key}:`));
       const lazy = (purpose: string): string | undefined =>
-        model.lazyKeys.find((k) => k.purpose === purpose && k.group === grp.name && ours(k.key, k.topic))
-          ?.key;
-      const retryStream = model.streams.find(
-        (x) => x.role === "retry" && ours(x.key, x.topic) && x.groups.some((y) => y.name === grp.name),
+        (lazyOf.get(s.topic) ?? []).find(
+          (k) => k.purpose === purpose && k.group === grp.name && ours(k.key, k.topic),
+        )?.key;
+      const retryStream = (retryOf.get(s.topic) ?? []).find(
+        (x) => ours(x.key, x.topic) && x.groups.some((y) => y.name === grp.name),
       );
       const delayed = lazy("delayed-retries");
       if (retryStream && delayed) {

@@ -111,9 +111,8 @@ export function toAscii(graph: FlowGraph): string {
       for (const e of list)
         out.push(`    ${name(e.from)} ${ARROW[e.kind]} ${name(e.to)}${e.label ? ` (${e.label})` : ""}`);
     }
-    const lonely = graph.nodes.filter(
-      (n) => n.area === area && !isActor(n) && !edges.some((e) => e.from === n.id || e.to === n.id),
-    );
+    const connected = new Set(edges.flatMap((e) => [e.from, e.to]));
+    const lonely = graph.nodes.filter((n) => n.area === area && !isActor(n) && !connected.has(n.id));
     if (lonely.length > 0) out.push(`  not connected: ${lonely.map((n) => name(n.id)).join(", ")}`);
     out.push("");
   }

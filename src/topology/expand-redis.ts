@@ -84,12 +84,18 @@ export function specToRedisModel(spec: TopologySpec): RedisTopologyModel {
   const streams = new Map<string, RedisStreamModel>();
   const lazyKeys: RedisLazyKey[] = [];
   const topics: RedisTopicMeta[] = [];
+  // Sets beside the lists, so a spec of thousands of streams expands in linear time.
+  const lazySeen = new Set<string>();
+  const topicSeen = new Set<string>();
+  const groupsSeen = new Set<string>();
   for (const s of spec.redis?.streams ?? []) {
     const { partitions, trim } = settings.topics[s.name]!;
     if ((s.groups ?? []).length === 0) {
       // No group yet: the stream appears with the first publish.
-      for (const key of names.streams(s.name, partitions))
+      for (const key of names.streams(s.name, partitions)) {
+        lazySeen.add(key);
         lazyKeys.push({ key, type: "stream", purpose: "topic", topic: s.name });
+      }
       continue;
     }
     names.streams(s.name, partitions).forEach((key, partition) => {
@@ -120,20 +126,26 @@ export function specToRedisModel(spec: TopologySpec): RedisTopologyModel {
             streams.set(step.key, { key: step.key, topic: s.name, partition, role: "retry", groups: [] });
         } else if (step.kind === "group") {
           const stream = streams.get(step.stream);
-          if (stream && !stream.groups.some((x) => x.name === step.group))
+          const id = `${step.stream}\u0000${step.group}`;
+          if (stream && !groupsSeen.has(id)) {
+            groupsSeen.add(id);
             stream.groups.push({ name: step.group, start: step.start });
+          }
         } else if (step.kind === "meta") {
-          if (!topics.some((t) => t.key === step.key))
+          if (!topicSeen.has(step.key)) {
+            topicSeen.add(step.key);
             topics.push({ key: step.key, topic: s.name, partitions: step.partitions });
+          }
         } else if (step.kind === "lazy") {
-          if (!lazyKeys.some((k) => k.key === step.key))
-            lazyKeys.push({
-              key: step.key,
-              type: step.type,
-              purpose: step.purpose,
-              topic: s.name,
-              group: g.name,
-            });
+          if (lazySeen.has(step.key)) continue;
+          lazySeen.add(step.key);
+          lazyKeys.push({
+            key: step.key,
+            type: step.type,
+            purpose: step.purpose,
+            topic: s.name,
+            group: g.name,
+          });
         }
       }
     }

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { maskUrl } from "../core/redact.js";
 import { applyTopology, planTopology, rollbackTopology } from "./live.js";
 import { RabbitManagementApi } from "../brokers/management-api.js";
+import { UnsafeChangeError } from "./errors.js";
 import { validateSpec } from "../spec/parse.js";
 import type { TopologySpec } from "../spec/schema/spec.js";
 import { RABBIT_MANAGEMENT_URL, cleanupRabbit, uniqueName } from "../../test/support/topology.js";
@@ -176,5 +177,43 @@ describe("topology against the real RabbitMQ", () => {
     expect(text).not.toContain("guest:guest");
     await rollbackTopology(file, RABBIT_MANAGEMENT_URL);
     expect((await planTopology(spec(), RABBIT_MANAGEMENT_URL, { env })).changes).toEqual([]);
+  });
+
+  it("rollback checks every step first: a queue that now holds messages stops it before anything changes", async () => {
+    await applyBaseline();
+    const changed = spec({ extraQueue: true, policyTtl: 5000 });
+    const file = join(dir, "blocked.json");
+    await applyTopology(changed, RABBIT_MANAGEMENT_URL, { env, rollbackFile: file });
+    const steps = (JSON.parse(await readFile(file, "utf8")) as { steps: { op: string }[] }).steps;
+    expect(steps.map((x) => x.op).sort()).toEqual(["delete-queue", "put-policy"]);
+
+    // A message lands in the queue the rollback would delete.
+    const url = new URL(RABBIT_MANAGEMENT_URL);
+    const auth = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64")}`;
+    const res = await fetch(`${url.origin}/api/exchanges/${encodeURIComponent(vhost)}/amq.default/publish`, {
+      method: "POST",
+      headers: { authorization: auth, "content-type": "application/json" },
+      body: JSON.stringify({
+        properties: {},
+        routing_key: "extra",
+        payload: "x",
+        payload_encoding: "string",
+      }),
+    });
+    expect(await res.json()).toEqual({ routed: true });
+    let messages = 0;
+    for (let i = 0; i < 100 && messages === 0; i++) {
+      // The management API reports a queue's count with a short delay: poll until it shows the message.
+      messages = (await api.queueState(vhost, "extra"))?.messages ?? 0;
+      if (messages === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(messages).toBe(1);
+
+    const err = await rollbackTopology(file, RABBIT_MANAGEMENT_URL).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnsafeChangeError);
+    expect((err as Error).message).toMatch(/deletes queue .*\/extra, which holds 1 messages/);
+    expect((err as Error).message).toContain("Nothing was changed");
+    // Not even the policy (the other step) was restored.
+    expect((await planTopology(changed, RABBIT_MANAGEMENT_URL, { env })).changes).toEqual([]);
   });
 });

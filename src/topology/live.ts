@@ -12,6 +12,7 @@ import { expandRabbit, type ExpandOptions } from "./expand-rabbit.js";
 import { specToRedisModel } from "./expand-redis.js";
 import type { Change, Plan } from "./plan-types.js";
 import { runRabbitOp, type RabbitOp } from "./rabbit-ops.js";
+import { assertNoBlockers, rabbitRollbackBlockers } from "./rollback-preflight.js";
 import { planRabbit } from "./rabbit-plan.js";
 import { readRedisState } from "./redis-live.js";
 import { runRedisOp, type RedisOp } from "./redis-ops.js";
@@ -174,7 +175,11 @@ async function runOps(
   }
 }
 
-/** Read a rollback file and run its steps. `brokerUrl` defaults to the file's target (whose password is masked). */
+/**
+ * Read a rollback file and run its steps. `brokerUrl` defaults to the file's target (whose password is
+ * masked). On RabbitMQ every step is checked first; when one cannot run (a queue to delete holds messages, a
+ * password variable is unset), it throws {@link UnsafeChangeError} listing them all and changes nothing.
+ */
 export async function rollbackTopology(
   path: string,
   brokerUrl?: string,
@@ -199,6 +204,12 @@ export async function rollbackTopology(
     throw new InvalidSpecError(path, [
       { path: "broker", message: `the file undoes a ${file.broker} apply; --broker is not one` },
     ]);
+  // Every step is checked before the first runs: a rollback never stops half way at a non-empty queue.
+  if (file.broker === "rabbitmq")
+    assertNoBlockers(
+      path,
+      await rabbitRollbackBlockers(new RabbitManagementApi(url), file.steps as RabbitOp[]),
+    );
   await runOps(file.broker, url, file.steps, undefined, onProgress);
   return file;
 }

@@ -16,7 +16,15 @@
  *   keys created on first use (`lazyKeys`: dead-letter streams, delayed-retry sets, leases), with the transport's
  *   naming (src/transports/redis/layout.ts).
  */
-export { loadSpecFile, parseSpecText, validateSpec, formatFromName, type SpecFormat } from "../spec/parse.js";
+export {
+  loadSpecFile,
+  parseSpecText,
+  validateSpec,
+  formatFromName,
+  type SpecFormat,
+  type SpecReadOptions,
+} from "../spec/parse.js";
+export { DEFAULT_MAX_SPEC_BYTES, MAX_SPEC_BYTES_ENV, maxSpecBytes } from "../spec/size-limit.js";
 export { topologySpec, type TopologySpec, type RabbitSpec, type RedisSpec } from "../spec/schema/spec.js";
 export { topologyJsonSchema, TOPOLOGY_SCHEMA_PATH } from "./json-schema.js";
 export { InvalidSpecError, BrokerApiError, UnsafeChangeError, type SpecIssue } from "./errors.js";
@@ -33,6 +41,7 @@ export type * from "../brokers/rabbit-definitions.js";
 export type RedisModel = RedisTopologyModel;
 export { queueType } from "../brokers/rabbit-definitions.js";
 export {
+  createRabbitConventions,
   defaultRabbitConventions,
   type RabbitConventions,
   type PatternInput,

@@ -6,6 +6,7 @@
 import {
   DEAD_LETTER_EXCHANGE,
   DEFAULT_MAX_DELAY_MS,
+  groupQueueName,
   planGroupTopology,
   type GroupResources,
   type TopologyPlan,
@@ -17,6 +18,7 @@ import type {
   ExchangeDefinition,
   QueueDefinition,
 } from "../brokers/rabbit-definitions.js";
+import { stableJson } from "../brokers/stable-json.js";
 
 /** What a group of a topic (or a plain queue with patterns) asks for. */
 export interface PatternInput {
@@ -113,7 +115,77 @@ function rename(value: string, queue: string): string {
         : value;
 }
 
-/** The transport's convention. */
+const same = (a: unknown, b: unknown): boolean => stableJson(a) === stableJson(b);
+
+/**
+ * What `retry` adds to a group of these settings, for a group on queue {@link PLACEHOLDER}: the shared delay
+ * levels (the same objects for every group, so the expansion recognises them without hashing) and the
+ * group's own binding from `mqa.delay.deliver`. Found by planning the placeholder group with and without
+ * retry, so it is the transport's plan by construction; `undefined` when retry changes more than it adds
+ * (then each group is planned whole).
+ */
+function retryExtras(input: PatternInput): RabbitResources | undefined {
+  const base = { ...input, topic: TOPIC, group: GROUP };
+  const withRetry = planToResources(groupPlan({ ...base, retry: true }), input.vhost);
+  const without = planToResources(groupPlan({ ...base, retry: false }), input.vhost);
+  const extra = <T>(all: T[], some: T[]): T[] | undefined => {
+    const rest = all.slice(0, some.length);
+    return same(rest, some) ? all.slice(some.length) : undefined;
+  };
+  const exchanges = extra(withRetry.exchanges, without.exchanges);
+  const queues = extra(withRetry.queues, without.queues);
+  const bindings = extra(withRetry.bindings, without.bindings);
+  if (!exchanges || !queues || !bindings) return undefined;
+  // Only the deliver binding may name the group's queue; anything else is not shared, so no shortcut.
+  const named = (x: string): boolean => x.includes(PLACEHOLDER);
+  if (exchanges.some((e) => named(e.name)) || queues.some((q) => named(q.name))) return undefined;
+  if (bindings.some((b) => named(b.source) || (named(b.routing_key) && b.destination !== PLACEHOLDER)))
+    return undefined;
+  return { exchanges, queues, bindings };
+}
+
+/**
+ * The plan of each group, with the retry part planned once per setting and renamed per group: groups differ
+ * in names only, and a spec of 10,000 topics would otherwise plan (and the expansion deduplicate) the 80-odd
+ * delay-level resources 10,000 times. The returned function holds its cache: use one per expansion (the
+ * shared resources it returns are the same objects each time, which is what lets the expansion skip them
+ * without hashing, and what makes sharing the cache across expansions unsafe).
+ */
+function cachingGroupResources(): RabbitConventions["group"] {
+  const cache = new Map<string, RabbitResources | undefined>();
+  const extrasFor = (input: PatternInput): RabbitResources | undefined => {
+    const settings: PatternInput = {
+      vhost: input.vhost,
+      queueType: input.queueType,
+      deadLetter: input.deadLetter,
+      retry: true,
+      ...(input.maxDelayMs === undefined ? {} : { maxDelayMs: input.maxDelayMs }),
+      ...(input.deliveryLimit === undefined ? {} : { deliveryLimit: input.deliveryLimit }),
+      ...(input.brokerVersion === undefined ? {} : { brokerVersion: input.brokerVersion }),
+    };
+    const k = stableJson(settings);
+    if (!cache.has(k)) cache.set(k, retryExtras(settings));
+    return cache.get(k);
+  };
+  return (input) => {
+    const extras = input.retry ? extrasFor(input) : undefined;
+    if (input.retry && extras === undefined) return planToResources(groupPlan(input), input.vhost);
+    const own = planToResources(groupPlan({ ...input, retry: false }), input.vhost);
+    if (extras === undefined) return own;
+    const queue = input.resources?.queue ?? groupQueueName(input.topic, input.group);
+    const renamed = (b: BindingDefinition): BindingDefinition =>
+      b.destination === PLACEHOLDER
+        ? { ...b, destination: queue, routing_key: rename(b.routing_key, queue) }
+        : b;
+    return {
+      exchanges: [...own.exchanges, ...extras.exchanges],
+      queues: [...own.queues, ...extras.queues],
+      bindings: [...own.bindings, ...extras.bindings.map(renamed)],
+    };
+  };
+}
+
+/** The transport's convention: each group planned whole by the transport's plan (the reference). */
 export const defaultRabbitConventions: RabbitConventions = {
   group: (input) => planToResources(groupPlan(input), input.vhost),
   queue(input) {
@@ -142,3 +214,11 @@ export const defaultRabbitConventions: RabbitConventions = {
     };
   },
 };
+
+/**
+ * The transport's convention, faster for large specs: the same resources as {@link defaultRabbitConventions},
+ * with the retry part planned once per setting (see {@link cachingGroupResources}). Use one per expansion.
+ */
+export function createRabbitConventions(): RabbitConventions {
+  return { group: cachingGroupResources(), queue: defaultRabbitConventions.queue };
+}

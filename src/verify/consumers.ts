@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { createTransport } from "../connect.js";
 import { MqaError } from "../core/errors.js";
 import type { Transport } from "../core/transport.js";
-import type { ChildMessage } from "./worker-entry.js";
+import type { ChildMessage, CoordinatorMessage } from "./worker-entry.js";
 import type { VerifyWorker, WorkerConfig, WorkerEvent } from "./worker.js";
 import { startVerifyWorker } from "./worker.js";
 
@@ -59,10 +59,10 @@ export class ChildConsumer implements VerifyConsumer {
   }
 
   async start(): Promise<void> {
-    const child = fork(workerEntryPath(), [JSON.stringify(this.config)], {
-      stdio: ["ignore", "ignore", "pipe", "ipc"],
-    });
+    // The config (the URL with its password) goes over IPC, never in argv, where `ps` would show it.
+    const child = fork(workerEntryPath(), [], { stdio: ["ignore", "ignore", "pipe", "ipc"] });
     this.child = child;
+    child.send({ t: "config", config: this.config } satisfies CoordinatorMessage);
     child.stderr?.on("data", (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-2000);
     });
@@ -121,7 +121,7 @@ export class InProcessConsumer implements VerifyConsumer {
   ) {}
 
   async start(): Promise<void> {
-    this.transport = await createTransport(this.config.url);
+    this.transport = await createTransport(this.config.url, this.config.tls ? { tls: this.config.tls } : {});
     // A killed process reports nothing more; neither does a killed in-process consumer.
     this.worker = await startVerifyWorker(this.transport, this.config, async (e) => {
       if (!this.dead) this.onEvent(e);

@@ -35,6 +35,16 @@ const schema = z.strictObject({
   timeoutMs: z.number().int().min(1000).default(600_000),
   /** Remove the run's topic, group and dead letters from the broker at the end. @defaultValue true */
   cleanup: z.boolean().default(true),
+  /** TLS settings for an `amqps://` or `rediss://` broker (PEM text), for every connection of the run. */
+  tls: z
+    .strictObject({
+      ca: z.string().optional(),
+      cert: z.string().optional(),
+      key: z.string().optional(),
+      servername: z.string().optional(),
+      rejectUnauthorized: z.boolean().optional(),
+    })
+    .optional(),
   /** TEST ONLY: consumers ack every Nth message without recording it (a broken consumer). */
   testDropEvery: z.number().int().min(1).optional(),
 });

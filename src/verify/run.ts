@@ -53,7 +53,8 @@ export async function runVerify(
       notes.push(`broker started for this run: ${owned.description}`);
     }
     const brokerUrl = owned?.url ?? o.broker;
-    admin = await createTransport(brokerUrl);
+    const tls = o.tls ? { tls: o.tls } : {};
+    admin = await createTransport(brokerUrl, tls);
     await admin.connect();
     await admin.declare({ topic, group, deadLetter: true });
     const crossProcess = admin.features.crossProcess;
@@ -83,6 +84,7 @@ export async function runVerify(
     };
     const workerConfig: WorkerConfig = {
       url: clientUrl,
+      ...tls,
       topic,
       group,
       run,
@@ -99,7 +101,7 @@ export async function runVerify(
     for (let i = 0; i < o.consumers; i++) consumers.push(newConsumer());
     await Promise.all(consumers.map((c) => c.start()));
 
-    publisher = await createTransport(clientUrl);
+    publisher = await createTransport(clientUrl, tls);
     await publisher.connect();
     const trafficStarted = Date.now();
     const abort = new AbortController();
@@ -177,7 +179,7 @@ export async function runVerify(
         `TEST ONLY: consumers dropped every message whose number is a multiple of ${o.testDropEvery}`,
       );
     if (o.cleanup) {
-      await removeTopic(brokerUrl, topic, [group]).catch((err: unknown) =>
+      await removeTopic(brokerUrl, topic, [group], tls).catch((err: unknown) =>
         notes.push(`could not remove ${topic}: ${err instanceof Error ? err.message : String(err)}`),
       );
     } else notes.push(`kept ${topic} (group ${group}) on the broker`);

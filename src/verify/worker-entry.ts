@@ -1,6 +1,7 @@
 /**
  * Entry of a verify consumer child process (compiled to dist/verify/worker-entry.js and started with
- * `fork`). Receives its {@link WorkerConfig} as JSON in argv, reports over IPC, and waits for each
+ * `fork`). Receives its {@link WorkerConfig} as the first IPC message (never in argv, where `ps` would show
+ * the broker's password), reports over IPC, and waits for each
  * report to be written before acking, so what it processed is known to the coordinator even if it is
  * SIGKILLed a moment later.
  */
@@ -9,8 +10,8 @@ import { maskSecretsInText } from "../core/redact.js";
 import type { WorkerConfig, WorkerEvent } from "./worker.js";
 import { startVerifyWorker } from "./worker.js";
 
-/** Messages from the coordinator. */
-export type CoordinatorMessage = { t: "stop" };
+/** Messages from the coordinator: the config first, then at most a stop. */
+export type CoordinatorMessage = { t: "config"; config: WorkerConfig } | { t: "stop" };
 /** Messages to the coordinator. */
 export type ChildMessage = WorkerEvent | { t: "ready" } | { t: "error"; message: string };
 
@@ -21,9 +22,25 @@ function send(message: ChildMessage): Promise<void> {
   });
 }
 
+/** The first message from the coordinator: this worker's config. */
+function receiveConfig(): Promise<WorkerConfig> {
+  return new Promise((resolve, reject) => {
+    if (!process.send) return reject(new Error("verify worker must be started with an IPC channel"));
+    const onMessage = (m: CoordinatorMessage): void => {
+      if (m.t !== "config") return;
+      process.off("message", onMessage);
+      resolve(m.config);
+    };
+    process.on("message", onMessage);
+  });
+}
+
 async function main(): Promise<void> {
-  const config = JSON.parse(process.argv[2] ?? "{}") as WorkerConfig;
-  const transport = await createTransport(config.url);
+  // The coordinator is gone (before or after the config): nobody would hear our reports, so stop without
+  // acking more.
+  process.on("disconnect", () => process.exit(0));
+  const config = await receiveConfig();
+  const transport = await createTransport(config.url, config.tls ? { tls: config.tls } : {});
   const { router } = await startVerifyWorker(transport, config, send);
   process.on("message", (m: CoordinatorMessage) => {
     if (m.t !== "stop") return;
@@ -33,8 +50,6 @@ async function main(): Promise<void> {
       process.exit(0);
     })();
   });
-  // The coordinator is gone: nobody would hear our reports, so stop without acking more.
-  process.on("disconnect", () => process.exit(0));
   await send({ t: "ready" });
 }
 

@@ -17,9 +17,24 @@ export type WorkerEvent =
   | { t: "consumed"; seq: number; sentAt: number; at: number; attempt: number }
   | { t: "dead-lettering"; seq: number };
 
-/** Settings of one verify consumer; serialisable, so a child process can receive them. */
+/** TLS settings a verify consumer connects with; PEM text only, so they travel over IPC as they are. */
+export interface WorkerTls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  servername?: string;
+  rejectUnauthorized?: boolean;
+}
+
+/**
+ * Settings of one verify consumer; serialisable, so a child process can receive them (over IPC, never in
+ * argv: the URL carries the broker password).
+ */
 export interface WorkerConfig {
+  /** Broker URL, credentials included. */
   url: string;
+  /** TLS settings for an `amqps://` or `rediss://` URL. */
+  tls?: WorkerTls;
   topic: string;
   group: string;
   run: string;

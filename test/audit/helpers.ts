@@ -108,7 +108,7 @@ export function cleanLive(): RabbitLive {
     url: "https://ops-admin:****@rabbit.internal:15671/",
     loggedInAs: "ops-admin",
     loopbackHost: false,
-    rabbitmqVersion: "3.13.7",
+    rabbitmqVersion: "4.1.4",
     releaseSeriesSupportStatus: "supported",
     nodes: [node("rabbit@a"), node("rabbit@b"), node("rabbit@c")],
     queues: [

@@ -401,6 +401,7 @@ const CASES: Record<string, Case> = {
   "rmq-unsupported-release": {
     fires: live((l) => (l.releaseSeriesSupportStatus = "unsupported")),
     expect: "unsupported",
+    passes: live((l) => (l.rabbitmqVersion = "4.2.0")),
   },
   "audit-incomplete": {
     fires: () => {

@@ -8,6 +8,7 @@ import {
 import type { EffectiveExchange, EffectiveQueue } from "../effective.js";
 import type { FindingLocation } from "../finding.js";
 import type { RabbitDeclarations, RabbitExchange, RabbitQueue } from "../model.js";
+import { declarationIndex } from "./declaration-index.js";
 import type { RuleContext, RuleHit } from "./rule.js";
 
 const queueCache = new WeakMap<RabbitDeclarations, EffectiveQueue[]>();
@@ -60,14 +61,18 @@ export function deadLetterTargets(ctx: RuleContext): Set<string> {
   if (cached) return cached;
   const out = new Set<string>();
   dlTargetCache.set(defs, out);
+  // Many queues share one DLX (mqa.dlx): its bindings are followed once, not once per queue.
+  const followed = new Set<string>();
   for (const eq of effectiveQueues(ctx)) {
     const dlx = stringSetting(eq, "dead-letter-exchange");
     if (dlx === undefined) continue;
     const rk = stringSetting(eq, "dead-letter-routing-key");
     if (dlx === "" && rk) out.add(`${eq.queue.vhost}\u0000${rk}`);
-    for (const b of defs.bindings)
-      if (b.vhost === eq.queue.vhost && b.source === dlx && b.destinationType === "queue")
-        out.add(`${b.vhost}\u0000${b.destination}`);
+    const k = `${eq.queue.vhost}\u0000${dlx}`;
+    if (followed.has(k)) continue;
+    followed.add(k);
+    for (const b of declarationIndex(defs).bindingsFrom(eq.queue.vhost, dlx))
+      if (b.destinationType === "queue") out.add(`${b.vhost}\u0000${b.destination}`);
   }
   return out;
 }
@@ -139,12 +144,15 @@ export function routesSomewhere(
   depth = 0,
 ): boolean {
   if (depth > 8) return true;
-  if (exchange === "") {
-    return routingKey !== undefined && defs.queues.some((qq) => qq.vhost === vhost && qq.name === routingKey);
-  }
-  const ex: RabbitExchange | undefined = defs.exchanges.find((e) => e.vhost === vhost && e.name === exchange);
+  const index = declarationIndex(defs);
+  if (exchange === "") return routingKey !== undefined && index.queue(vhost, routingKey) !== undefined;
+  const ex: RabbitExchange | undefined = index.exchange(vhost, exchange);
   if (!ex) return false;
-  const bindings = defs.bindings.filter((b) => b.vhost === vhost && b.source === exchange);
+  // A direct exchange matches the key exactly: look it up rather than test every binding.
+  const bindings =
+    ex.type === "direct" && routingKey !== undefined
+      ? index.bindingsWithKey(vhost, exchange, routingKey)
+      : index.bindingsFrom(vhost, exchange);
   const matching = bindings.filter((b) => {
     if (routingKey === undefined || ex.type === "fanout" || ex.type === "headers") return true;
     if (ex.type === "direct") return b.routingKey === routingKey;
@@ -153,7 +161,7 @@ export function routesSomewhere(
   });
   for (const b of matching) {
     if (b.destinationType === "queue") {
-      if (defs.queues.some((qq) => qq.vhost === vhost && qq.name === b.destination)) return true;
+      if (index.queue(vhost, b.destination) !== undefined) return true;
     } else if (routesSomewhere(defs, vhost, b.destination, routingKey, depth + 1)) return true;
   }
   const ae = ex.arguments["alternate-exchange"];
@@ -167,7 +175,7 @@ export function exchangeExists(defs: RabbitDeclarations, vhost: string, name: st
   return (
     name === "" ||
     /^amq\.(direct|fanout|topic|headers|match|rabbitmq\.trace)$/.test(name) ||
-    defs.exchanges.some((e) => e.vhost === vhost && e.name === name)
+    declarationIndex(defs).exchange(vhost, name) !== undefined
   );
 }
 

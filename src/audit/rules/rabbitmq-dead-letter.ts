@@ -1,4 +1,5 @@
 /** RabbitMQ dead-lettering rules: where rejected, expired and overflowing messages go (or fail to go). */
+import { declarationIndex } from "./declaration-index.js";
 import { describe, numberSetting, stringSetting } from "../effective.js";
 import type { EffectiveQueue } from "../effective.js";
 import {
@@ -123,7 +124,7 @@ export const dlxRoutesNowhere: Rule = {
       const dlx = stringSetting(e, "dead-letter-exchange");
       if (
         dlx === undefined ||
-        (dlx !== "" && !defs.exchanges.some((x) => x.vhost === e.queue.vhost && x.name === dlx))
+        (dlx !== "" && declarationIndex(defs).exchange(e.queue.vhost, dlx) === undefined)
       )
         continue; // missing exchanges are rmq-dlx-missing-exchange
       const rk = stringSetting(e, "dead-letter-routing-key");

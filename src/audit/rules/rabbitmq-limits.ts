@@ -3,6 +3,7 @@ import { describe, numberSetting, stringSetting } from "../effective.js";
 import {
   defsOf,
   effectiveQueues,
+  isDeadLetterQueue,
   isDelayQueue,
   isWorkQueue,
   policyFix,
@@ -30,11 +31,18 @@ export const noLengthLimit: Rule = {
             numberSetting(e, "max-length") === undefined &&
             numberSetting(e, "max-length-bytes") === undefined,
         )
-        .map((e) => ({
-          ...queueRef(e.queue),
-          message: `queue ${e.queue.name} has neither max-length nor max-length-bytes`,
-          fix: policyFix(e, { "max-length": 1_000_000, overflow: "reject-publish" }),
-        }))
+        .map((e) => {
+          const dlq = isDeadLetterQueue(ctx, e.queue);
+          return {
+            ...queueRef(e.queue),
+            message: `${dlq ? "dead-letter queue" : "queue"} ${e.queue.name} has neither max-length nor max-length-bytes`,
+            // A full DLQ must not drop dead letters silently: reject-publish refuses them, and a quorum
+            // source that dead-letters at-least-once keeps each refused one until the DLQ has room.
+            fix: dlq
+              ? `${policyFix(e, { "max-length": 100_000, overflow: "reject-publish" })}\n# reject-publish, never drop-head: with x-dead-letter-strategy at-least-once on the source queues a full DLQ holds new dead letters back in their sources (nothing lost; alert on DLQ depth); with at-most-once dead-lettering they would be dropped`
+              : policyFix(e, { "max-length": 1_000_000, overflow: "reject-publish" }),
+          };
+        })
     );
   },
 };
@@ -51,6 +59,9 @@ export const vhostWithoutLimits: Rule = {
   check(ctx) {
     const defs = defsOf(ctx);
     if (!defs) return [];
+    // A topology spec cannot state vhost limits (they are set with rabbitmqctl, not declared), so their
+    // absence from a spec says nothing: the rule judges definitions exports and live brokers only.
+    if (ctx.model.source.kind === "spec-file") return [];
     const withLimits = new Set(
       defs.parameters.filter((p) => p.component === "vhost-limits").map((p) => p.vhost),
     );

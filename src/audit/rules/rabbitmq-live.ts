@@ -1,4 +1,6 @@
 /** Rules that need a running RabbitMQ: consumers, channels, nodes, alarms, partitions. */
+import { declarationIndex } from "./declaration-index.js";
+import { supportStatus } from "./release-support.js";
 import { isDeadLetterQueue, queueRef } from "./helpers.js";
 import type { Rule, RuleContext } from "./rule.js";
 import type { RabbitLive } from "../model.js";
@@ -102,7 +104,7 @@ export const backlogNoConsumers: Rule = {
     return (live(ctx)?.queues ?? [])
       .filter((x) => x.messages > 0 && x.consumers === 0)
       .map((x) => {
-        const q = defs?.queues.find((d) => d.vhost === x.vhost && d.name === x.name);
+        const q = defs && declarationIndex(defs).queue(x.vhost, x.name);
         const dlq = q !== undefined && isDeadLetterQueue(ctx, q);
         return {
           ...queueRef(x),
@@ -253,18 +255,21 @@ export const unsupportedRelease: Rule = {
   severity: "medium",
   category: "operations",
   broker: "rabbitmq",
-  liveOnly: true,
+  // A definitions export names its version too (rabbit_version), so this is not live only.
+  liveOnly: false,
   why: "Out-of-support series get no security or data-safety fixes; known message-loss bugs fixed since then stay in production.",
   fix: "upgrade to a supported series (blue-green, or rolling via every intermediate minor)",
   check(ctx) {
     const l = live(ctx);
-    const status = l?.releaseSeriesSupportStatus;
-    if (!l || status === undefined || status === "supported") return [];
+    // The version decides (a broker's "supported" is frozen at its release date); see release-support.ts.
+    const version = l?.rabbitmqVersion ?? ctx.model.rabbit?.definitions.rabbitVersion;
+    const judged = supportStatus(version, l?.releaseSeriesSupportStatus);
+    if (!judged || judged.status === "supported") return [];
     return [
       {
         resource: "cluster",
         location: { kind: "cluster", name: "cluster" },
-        message: `RabbitMQ ${l.rabbitmqVersion ?? "?"}: release series support status is "${status}"`,
+        message: `RabbitMQ ${version ?? "?"}: release series support status is "${judged.status}" (${judged.source === "broker" ? "reported by the broker" : `from mqa's release table${l?.releaseSeriesSupportStatus ? `; the broker says "${l.releaseSeriesSupportStatus}", as of its own release date` : ""}`})`,
       },
     ];
   },

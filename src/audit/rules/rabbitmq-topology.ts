@@ -1,5 +1,6 @@
 /** RabbitMQ topology rules: bindings and exchanges that cannot deliver, and everything piled into "/". */
 import { compilePattern } from "../effective.js";
+import { declarationIndex } from "./declaration-index.js";
 import { defsOf, exchangeExists, exchangeRef, queueRef, routesSomewhere } from "./helpers.js";
 import type { Rule, RuleHit } from "./rule.js";
 
@@ -21,7 +22,7 @@ export const bindingDangling: Rule = {
       if (!exchangeExists(defs, b.vhost, b.source)) missing.push(["exchange", b.source]);
       const destOk =
         b.destinationType === "queue"
-          ? defs.queues.some((x) => x.vhost === b.vhost && x.name === b.destination)
+          ? declarationIndex(defs).queue(b.vhost, b.destination) !== undefined
           : exchangeExists(defs, b.vhost, b.destination);
       if (!destOk) missing.push([b.destinationType, b.destination]);
       for (const [kind, name] of missing)

@@ -4,7 +4,7 @@ import { AuditInputError, DEFINITIONS_KEYS, parseDefinitions } from "./definitio
 import { emptyModel } from "./empty.js";
 import { loadRabbitLive } from "./rabbitmq-live.js";
 import type { RabbitLiveOptions } from "./rabbitmq-live.js";
-import { readDocumentWithText } from "./read-document.js";
+import { assertAuditSpecSize, readDocumentWithText } from "./read-document.js";
 import { loadRedisLive } from "./redis-live.js";
 import type { RedisLiveOptions } from "./redis-live.js";
 import { getSpecCompiler, modelFromSpec } from "./spec.js";
@@ -37,6 +37,7 @@ export function isDefinitionsDocument(doc: unknown): boolean {
 /** Load a definitions.json or spec file. */
 export async function loadFile(path: string, options: LoadOptions = {}): Promise<AuditModel> {
   const { document: doc, text } = await readDocumentWithText(path);
+  if (!isDefinitionsDocument(doc)) assertAuditSpecSize(path, text);
   const model = await modelFromDocument(doc, path, options);
   model.sourceLines = text.split("\n");
   return model;

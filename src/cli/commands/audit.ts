@@ -9,8 +9,9 @@ import type { Severity } from "../../audit/finding.js";
 import { FORMATS, render } from "../../audit/reporters/mod.js";
 import type { ReportFormat } from "../../audit/reporters/mod.js";
 import { ProgressLine } from "../progress.js";
+import { addConnectionOptions, resolveConnection, type ConnectionFlags } from "../connection.js";
 
-interface AuditCliOptions {
+interface AuditCliOptions extends ConnectionFlags {
   format: ReportFormat;
   json?: boolean;
   failOn?: Severity;
@@ -27,7 +28,7 @@ function nonNegativeInt(value: string): number {
 
 /** Register `mqa audit`. Exit code: 0 clean, 1 a finding at/above --fail-on, 2 the audit could not run. */
 export function registerAuditCommand(program: Command): void {
-  program
+  const command = program
     .command("audit")
     .description(
       "audit a RabbitMQ definitions.json, an mqa spec, a live RabbitMQ (http://…:15672) or a live Redis (redis://…)",
@@ -47,10 +48,11 @@ export function registerAuditCommand(program: Command): void {
       nonNegativeInt,
       1000,
     )
-    .action(async (target: string, opts: AuditCliOptions) => {
+    .action(async (given: string, opts: AuditCliOptions) => {
       const format: ReportFormat = opts.json ? "json" : opts.format;
       const progress = new ProgressLine();
       try {
+        const target = await auditUrl(given, opts);
         progress.update(`auditing ${maskUrl(target)} …`);
         const report = await auditTarget(target, { redis: { sampleMs: opts.sampleMs }, vhost: opts.vhost });
         progress.done();
@@ -65,4 +67,15 @@ export function registerAuditCommand(program: Command): void {
         process.exitCode = 2;
       }
     });
+  addConnectionOptions(command);
+}
+
+/** A URL target with credentials merged (connection.ts); an AMQP URL is refused: the audit reads the management API. */
+async function auditUrl(given: string, opts: ConnectionFlags): Promise<string> {
+  if (/^amqps?:\/\//i.test(given))
+    throw new MqaError(
+      "invalid-options",
+      `${maskUrl(given)} is an AMQP URL: give the management URL (http://…:15672) for a live RabbitMQ audit`,
+    );
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(given) ? (await resolveConnection(given, opts)).url : given;
 }

@@ -4,6 +4,8 @@ import { formatBenchText } from "../../bench/report.js";
 import { runBench } from "../../bench/run.js";
 import { positiveInt } from "../args.js";
 import { ProgressLine } from "../progress.js";
+import { explainedConnectError } from "../connect-failure.js";
+import { addConnectionOptions, resolveConnection, type ConnectionFlags } from "../connection.js";
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -18,8 +20,8 @@ function queueType(value: string): "quorum" | "classic" {
   return value;
 }
 
-interface BenchCliOptions {
-  broker: string;
+interface BenchCliOptions extends ConnectionFlags {
+  broker?: string;
   messages: number;
   size: number;
   rate?: number;
@@ -32,13 +34,13 @@ interface BenchCliOptions {
 
 /** `mqa bench`: mqa vs the raw client, side by side, alternating rounds. */
 export function registerBenchCommand(program: Command): void {
-  program
+  const command = program
     .command("bench")
     .description(
       "measure publish-with-confirm and consume-with-ack throughput and open-loop end-to-end latency, for mqa " +
         "and the raw client in alternating rounds with identical settings; prints medians, min–max and mqa/raw",
     )
-    .requiredOption("--broker <url>", "memory://, amqp://user:pass@host:5672 or redis://host:6379")
+    .option("--broker <url>", "memory://, amqp://user@host:5672 or redis://host:6379 (or MQA_BROKER_URL)")
     .option("--messages <n>", "messages per throughput round", positiveInt, 20_000)
     .option("--size <bytes>", "payload size (at least 8)", positiveInt, 256)
     .option(
@@ -52,12 +54,14 @@ export function registerBenchCommand(program: Command): void {
     .option("--queue-type <type>", "RabbitMQ queue type, quorum or classic (both sides)", queueType, "quorum")
     .option("--json", "print one JSON object (each figure has mqa, raw and ratio)")
     .action(async (opts: BenchCliOptions) => {
+      const connection = await resolveConnection(opts.broker, opts);
       const progress = new ProgressLine(process.stderr, opts.json ? false : undefined);
       let report;
       try {
         report = await runBench(
           {
-            broker: opts.broker,
+            broker: connection.url,
+            ...(connection.tls ? { tls: connection.tls } : {}),
             messages: opts.messages,
             size: opts.size,
             rounds: opts.rounds,
@@ -68,9 +72,12 @@ export function registerBenchCommand(program: Command): void {
           },
           (p) => progress.update(`${p.phase}: round ${p.round}/${p.rounds} · ${p.side}`),
         );
+      } catch (err) {
+        throw explainedConnectError(err, connection.url);
       } finally {
         progress.done();
       }
       process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatBenchText(report));
     });
+  addConnectionOptions(command);
 }

@@ -1,11 +1,14 @@
 import type { Command } from "commander";
-import { cliTransport } from "../transport.js";
+import { openCliTransport } from "../transport.js";
+import { addConnectionOptions, resolveConnection, withTls, type ConnectionFlags } from "../connection.js";
+import { assertGroupHasDeadLetters } from "../dead-letter-group.js";
 import type { Delivery, Subscription } from "../../core/transport.js";
 import { positiveInt } from "../args.js";
 import { messageLine } from "../message-json.js";
 import { resolveAddress, type AddressFlags } from "../address.js";
 
-interface ConsumeCliOptions extends AddressFlags {
+interface ConsumeCliOptions extends Omit<AddressFlags, "broker">, ConnectionFlags {
+  broker?: string;
   count?: number;
   ack: boolean;
   prefetch: number;
@@ -14,13 +17,13 @@ interface ConsumeCliOptions extends AddressFlags {
 
 /** `mqa consume`: take messages as a member of a group, one JSON line each. */
 export function registerConsumeCommand(program: Command): void {
-  program
+  const command = program
     .command("consume")
     .description(
       "consume from a topic as a member of a group, one JSON line per message; acks by default " +
         "(--no-ack holds them and hands them back on exit, without counting an attempt)",
     )
-    .requiredOption("--broker <url>", "memory://, amqp://user:pass@host:5672 or redis://host:6379")
+    .option("--broker <url>", "memory://, amqp://user@host:5672 or redis://host:6379 (or MQA_BROKER_URL)")
     .option("--topic <topic>", "topic to consume from (with --spec: a topic of the spec)")
     .option("--group <group>", "consumer group (declared if missing; with --spec: a group of the spec)")
     .option("--spec <file>", "topology spec: the group's queue, bindings and arguments are the spec's")
@@ -33,14 +36,17 @@ export function registerConsumeCommand(program: Command): void {
     .option("--prefetch <n>", "deliveries held at once", positiveInt, 10)
     .option("--dead-letters", "print the group's dead letters (read without removing them) and exit")
     .action(async (opts: ConsumeCliOptions) => {
-      const address = await resolveAddress(opts, true);
+      const connection = await resolveConnection(opts.broker, opts);
+      const address = await resolveAddress({ ...opts, broker: connection.url }, true);
       const topic = address.topic;
       const group = address.group!;
-      const transport = await cliTransport(opts.broker, address.connect);
-      await transport.connect();
+      const transport = await openCliTransport(connection.url, withTls(address.connect, connection.tls));
       if (opts.deadLetters) {
         try {
-          for (const d of await transport.readDeadLetters(topic, group, opts.count ?? 100)) {
+          const letters = await assertGroupHasDeadLetters(transport, connection, address, () =>
+            transport.readDeadLetters(topic, group, opts.count ?? 100),
+          );
+          for (const d of letters) {
             process.stdout.write(`${messageLine(d.message, group, { reason: d.reason })}\n`);
           }
         } finally {
@@ -94,4 +100,5 @@ export function registerConsumeCommand(program: Command): void {
       await sub.close({ timeoutMs: 5000 });
       await transport.close({ timeoutMs: 5000 });
     });
+  addConnectionOptions(command);
 }

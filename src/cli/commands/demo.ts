@@ -1,44 +1,98 @@
 import type { Command } from "commander";
 
-import { cliTransport } from "../transport.js";
+import { openCliTransport } from "../transport.js";
+import { addConnectionOptions, resolveConnection, withTls, type ConnectionFlags } from "../connection.js";
 import { maskUrl } from "../../core/redact.js";
-import { runDemo } from "../../demo/pipeline.js";
+import { removeDemoTopics } from "../../demo/cleanup.js";
+import { DEMO_NAMESPACE, runDemo } from "../../demo/pipeline.js";
 import type { DemoReport } from "../../demo/pipeline.js";
 import { bar, ProgressLine } from "../progress.js";
 import { positiveInt } from "../args.js";
 
 /** `mqa demo`: the order pipeline on any broker, with a reconciliation report. */
 export function registerDemoCommand(program: Command): void {
-  program
+  const command = program
     .command("demo")
     .description(
       "run an order pipeline (orders → payment → notification) with retries and dead letters, then reconcile",
     )
     .option("--broker <url>", "memory://, amqp://user:pass@host:5672 or redis://host:6379", "memory://")
     .option("--orders <n>", "how many orders to publish", positiveInt, 50)
+    .option(
+      "--namespace <name>",
+      "topics are <name>.orders and <name>.payments (give each concurrent run on a shared broker its own)",
+      DEMO_NAMESPACE,
+    )
+    .option("--keep", "keep the run's topics, queues and dead letters on the broker (removed by default)")
     .option("--json", "print one JSON object instead of the report")
-    .action(async (opts: { broker: string; orders: number; json?: boolean }) => {
-      const transport = await cliTransport(opts.broker);
-      const progress = new ProgressLine(process.stderr, opts.json ? false : undefined);
-      let report: DemoReport;
-      try {
-        report = await runDemo({
-          transport,
-          brokerLabel: maskUrl(opts.broker),
-          orders: opts.orders,
-          onProgress: (p) =>
-            progress.update(
-              `${bar(p.processed + p.deadLettered, p.total)} published ${p.published}/${p.total} · processed ${p.processed} · retried ${p.retried} · dead-lettered ${p.deadLettered}`,
+    .action(
+      async (
+        opts: {
+          broker: string;
+          orders: number;
+          namespace: string;
+          keep?: boolean;
+          json?: boolean;
+        } & ConnectionFlags,
+      ) => {
+        const connection = await resolveConnection(opts.broker, opts);
+        const transport = await openCliTransport(connection.url, withTls({}, connection.tls));
+        const progress = new ProgressLine(process.stderr, opts.json ? false : undefined);
+        // What the run declared is removed when it ends, and on Ctrl-C too, unless --keep.
+        const cleanUp = async (): Promise<void> => {
+          if (opts.keep) return;
+          await removeDemoTopics(connection.url, opts.namespace, connection.tls).catch((err: unknown) =>
+            process.stderr.write(
+              `could not remove the demo topics ${opts.namespace}.*: ${err instanceof Error ? err.message : String(err)}\n`,
             ),
+          );
+        };
+        let onSignal = (): void => undefined;
+        const interrupted = new Promise<"interrupted">((resolve) => {
+          onSignal = () => resolve("interrupted");
+          process.once("SIGINT", onSignal);
+          process.once("SIGTERM", onSignal);
         });
-      } finally {
-        progress.done();
+        let outcome: DemoReport | "interrupted";
+        try {
+          const run = runDemo({
+            transport,
+            brokerLabel: maskUrl(opts.broker),
+            orders: opts.orders,
+            namespace: opts.namespace,
+            onProgress: (p) =>
+              progress.update(
+                `${bar(p.processed + p.deadLettered, p.total)} published ${p.published}/${p.total} · processed ${p.processed} · retried ${p.retried} · dead-lettered ${p.deadLettered}`,
+              ),
+          });
+          run.catch(() => undefined); // after an interruption its failure (a closed transport) is expected
+          outcome = await Promise.race([run, interrupted]);
+        } finally {
+          process.off("SIGINT", onSignal);
+          process.off("SIGTERM", onSignal);
+          progress.done();
+        }
+        if (outcome === "interrupted") {
+          await transport.close({ timeoutMs: 1000 }).catch(() => transport.abort());
+          await cleanUp();
+          process.stderr.write(
+            `interrupted${opts.keep ? "" : `: removed ${opts.namespace}.orders and ${opts.namespace}.payments`}\n`,
+          );
+          process.exit(130); // the abandoned run's timers would keep the process alive
+        }
         await transport.close({ timeoutMs: 5000 });
-      }
-      if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-      else process.stdout.write(formatReport(report));
-      if (report.lost > 0) process.exitCode = 1;
-    });
+        await cleanUp();
+        if (!opts.keep && !connection.url.startsWith("memory:"))
+          process.stderr.write(
+            `removed ${opts.namespace}.orders and ${opts.namespace}.payments from the broker (--keep keeps them)\n`,
+          );
+        const report = outcome;
+        if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+        else process.stdout.write(formatReport(report));
+        if (report.lost > 0) process.exitCode = 1;
+      },
+    );
+  addConnectionOptions(command);
 }
 
 function formatReport(r: DemoReport): string {

@@ -89,7 +89,10 @@ export function registerDesignCommand(program: Command): void {
           throw new InvalidOptionsError(
             `${where}: with flows, write ${set.map(([k]) => k).join(", ")} in each flow instead of as flags`,
           );
-        const system = adviseSystem(parseOptions(systemRequirementsSchema, base, where).flows);
+        const system = adviseSystem(
+          parseOptions(systemRequirementsSchema, base, where).flows,
+          opts.specOut ? { specFile: opts.specOut } : {},
+        );
         if (opts.specOut) await writeFile(opts.specOut, topologyYaml(system));
         process.stdout.write(
           opts.json ? `${JSON.stringify(system, null, 2)}\n` : renderSystemDesign(system, opts.format),
@@ -98,7 +101,8 @@ export function registerDesignCommand(program: Command): void {
       }
       for (const [k, v] of set) base[k] = v;
       const requirements = parseOptions(requirementsSchema, base, where);
-      const design = advise(requirements);
+      // The report names the file the spec is written to (the test plan and rollback run against it).
+      const design = advise(requirements, opts.specOut ? { specFile: opts.specOut } : {});
       if (opts.specOut) await writeFile(opts.specOut, topologyYaml(design));
       process.stdout.write(
         opts.json ? `${JSON.stringify(design, null, 2)}\n` : renderDesign(design, opts.format),

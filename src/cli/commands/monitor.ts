@@ -7,8 +7,9 @@ import { createSampler, Monitor, type MonitorState } from "../../monitor/monitor
 import { alertRules, alertRulesYaml } from "../../monitor/rules.js";
 import { serveMonitor } from "../../monitor/server.js";
 import { positiveInt } from "../args.js";
+import { addConnectionOptions, resolveConnection, type ConnectionFlags } from "../connection.js";
 
-interface MonitorCliOptions {
+interface MonitorCliOptions extends ConnectionFlags {
   interval: number;
   once?: boolean;
   json?: boolean;
@@ -46,13 +47,16 @@ const RANK = { info: 1, warning: 2, critical: 3 } as const;
 
 /** `mqa monitor`: queue depth, lag, rates and dead-letter growth, with alerts, metrics and a live page. */
 export function registerMonitorCommand(program: Command): void {
-  program
+  const command = program
     .command("monitor")
     .description(
       "watch a live RabbitMQ (management URL) or Redis: backlog, in flight, consumers, rates, dead letters, " +
         "with alerts and their fixes; --port serves Prometheus /metrics and a live page",
     )
-    .argument("[target]", "http://user:pass@host:15672 (RabbitMQ management) or redis://host:6379")
+    .argument(
+      "[target]",
+      "http://user@host:15672 (RabbitMQ management) or redis://host:6379 (default: MQA_BROKER_URL)",
+    )
     .option("--interval <ms>", "time between samples", positiveInt, 5000)
     .option("--once", "take one sample, report it and exit")
     .option("--json", "JSON: one object with --once, else one line per sample")
@@ -81,7 +85,7 @@ export function registerMonitorCommand(program: Command): void {
         "with --once: exit 1 when an alert is at or above this severity",
       ).choices(["critical", "warning", "info"]),
     )
-    .action(async (target: string | undefined, opts: MonitorCliOptions) => {
+    .action(async (given: string | undefined, opts: MonitorCliOptions) => {
       if (opts.rules) {
         process.stdout.write(
           opts.json
@@ -90,10 +94,11 @@ export function registerMonitorCommand(program: Command): void {
         );
         return;
       }
-      if (target === undefined)
+      if (given === undefined && !process.env["MQA_BROKER_URL"])
         throw new InvalidOptionsError(
-          "mqa monitor needs a target: a management URL (http://…:15672) or redis://…",
+          "mqa monitor needs a target: a management URL (http://…:15672) or redis://…, or MQA_BROKER_URL",
         );
+      const target = (await resolveConnection(given, opts)).url;
       const sampler = createSampler(target, {
         ...(opts.vhost !== undefined ? { vhost: opts.vhost } : {}),
         ...(opts.match !== undefined ? { match: opts.match } : {}),
@@ -149,6 +154,7 @@ export function registerMonitorCommand(program: Command): void {
       await monitor.stop();
       await server?.close();
     });
+  addConnectionOptions(command);
 }
 
 function report(target: string, state: MonitorState): object {

@@ -5,8 +5,11 @@ import { openTail, type TailOptions } from "../../tail/tail.js";
 import { positiveInt } from "../args.js";
 import { messageLine } from "../message-json.js";
 import { resolveAddress, type Address, type AddressFlags } from "../address.js";
+import { explainedConnectError } from "../connect-failure.js";
+import { addConnectionOptions, resolveConnection, type ConnectionFlags } from "../connection.js";
 
-interface TailCliOptions extends AddressFlags {
+interface TailCliOptions extends Omit<AddressFlags, "broker">, ConnectionFlags {
+  broker?: string;
   count?: number;
   routingKey?: string[];
 }
@@ -41,10 +44,10 @@ function tailOptions(address: Address, opts: TailCliOptions): TailOptions {
 
 /** `mqa tail`: follow new messages on a topic without disturbing any group. */
 export function registerTailCommand(program: Command): void {
-  program
+  const command = program
     .command("tail")
     .description("follow new messages on a topic, one JSON line each, without taking them from any group")
-    .requiredOption("--broker <url>", "memory://, amqp://user:pass@host:5672 or redis://host:6379")
+    .option("--broker <url>", "memory://, amqp://user@host:5672 or redis://host:6379 (or MQA_BROKER_URL)")
     .option("--topic <topic>", "topic to follow (with --spec: a topic of the spec)")
     .option("--spec <file>", "topology spec: follow the exchange or stream key it names for the topic")
     .option("--exchange <name>", "RabbitMQ: follow this exchange as it is (topic, fanout or headers)")
@@ -57,12 +60,13 @@ export function registerTailCommand(program: Command): void {
     .option("--payload-field <field>", "with --stream: the field holding other producers' payload")
     .option("--count <n>", "stop after this many messages", positiveInt)
     .action(async (opts: TailCliOptions) => {
-      const address = await resolveAddress(opts, false);
+      const connection = await resolveConnection(opts.broker, opts);
+      const address = await resolveAddress({ ...opts, broker: connection.url }, false);
       let seen = 0;
       let finish: () => void = () => undefined;
       const finished = new Promise<void>((resolve) => (finish = resolve));
       const tail = await openTail(
-        opts.broker,
+        connection.url,
         address.topic,
         (m) => {
           if (opts.count !== undefined && seen >= opts.count) return;
@@ -70,10 +74,12 @@ export function registerTailCommand(program: Command): void {
           process.stdout.write(`${messageLine(m)}\n`);
           if (opts.count !== undefined && seen >= opts.count) finish();
         },
-        tailOptions(address, opts),
-      );
+        { ...tailOptions(address, opts), ...(connection.tls ? { tls: connection.tls } : {}) },
+      ).catch((err: unknown) => {
+        throw explainedConnectError(err, connection.url);
+      });
       process.stderr.write(
-        `mqa tail: following ${address.describe} on ${maskUrl(opts.broker)} via ${tail.method}\n`,
+        `mqa tail: following ${address.describe} on ${maskUrl(connection.url)} via ${tail.method}\n`,
       );
       process.once("SIGINT", finish);
       process.once("SIGTERM", finish);
@@ -82,4 +88,5 @@ export function registerTailCommand(program: Command): void {
       process.off("SIGTERM", finish);
       await tail.close();
     });
+  addConnectionOptions(command);
 }

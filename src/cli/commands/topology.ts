@@ -4,10 +4,11 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import { stringify } from "yaml";
 import { maskUrl } from "../../core/redact.js";
 import { bar, ProgressLine } from "../progress.js";
+import { addConnectionOptions, resolveConnections, type ConnectionFlags } from "../connection.js";
 import {
   InvalidSpecError,
   RabbitManagementApi,
@@ -97,12 +98,9 @@ function formatApply(r: ApplyResult): string {
   return `${lines.join("\n")}\n`;
 }
 
-function brokers(opts: { broker?: string[] }): string[] {
-  if (!opts.broker || opts.broker.length === 0)
-    throw new InvalidArgumentError(
-      "--broker is required: http://user:pass@host:15672 (RabbitMQ management) or redis://host:6379",
-    );
-  return opts.broker;
+/** The `--broker` URLs (else MQA_BROKER_URL) with credentials merged and TLS flags applied (connection.ts). */
+async function brokers(opts: { broker?: string[] } & ConnectionFlags): Promise<string[]> {
+  return (await resolveConnections(opts.broker ?? [], opts)).urls;
 }
 
 async function loadDefinitionsSource(source: string): Promise<RabbitDefinitions> {
@@ -188,7 +186,7 @@ export function registerTopologyCommand(program: Command): void {
       .action(async (file: string, opts: { broker?: string[]; json?: boolean }) => {
         const spec = await loadSpecFile(file);
         const plans: Plan[] = [];
-        for (const url of brokers(opts)) plans.push(await planTopology(spec, url));
+        for (const url of await brokers(opts)) plans.push(await planTopology(spec, url));
         const drift = plans.some((p) => p.changes.length > 0);
         if (opts.json)
           json(name === "diff" ? { drift, plans: plans.map(publicPlan) } : { plans: plans.map(publicPlan) });
@@ -220,7 +218,7 @@ export function registerTopologyCommand(program: Command): void {
       ) => {
         const spec = await loadSpecFile(file);
         const results: ApplyResult[] = [];
-        for (const url of brokers(opts)) {
+        for (const url of await brokers(opts)) {
           const kind = url.startsWith("redis") ? "redis" : "rabbitmq";
           const rollbackFile =
             opts.rollbackFile && opts.broker?.length === 1
@@ -330,4 +328,7 @@ export function registerTopologyCommand(program: Command): void {
       if (opts.json) return json(graph);
       out(opts.format === "mermaid" ? toMermaid(graph) : toAscii(graph));
     });
+  // --password-file and --tls-* for the subcommands that connect (read by brokers()).
+  for (const sub of topology.commands.filter((c) => ["plan", "diff", "apply"].includes(c.name())))
+    addConnectionOptions(sub);
 }

@@ -7,6 +7,8 @@ import { formatVerifyMarkdown, formatVerifyText } from "../../verify/report.js";
 import { runVerify } from "../../verify/run.js";
 import { positiveInt } from "../args.js";
 import { bar, ProgressLine } from "../progress.js";
+import { connectFailureError, explainedConnectError, probeAmqp } from "../connect-failure.js";
+import { addConnectionOptions, resolveConnection, type ConnectionFlags } from "../connection.js";
 
 /** `--faults consumer-kill,poison` or `all` / `none`. */
 function faultList(value: string): FaultKind[] {
@@ -27,8 +29,8 @@ function seedArg(value: string): number {
   return n;
 }
 
-interface VerifyCliOptions {
-  broker: string;
+interface VerifyCliOptions extends ConnectionFlags {
+  broker?: string;
   messages: number;
   consumers: number;
   faults: FaultKind[];
@@ -45,13 +47,13 @@ interface VerifyCliOptions {
 
 /** `mqa verify`: prove delivery guarantees under faults, reconcile every message. */
 export function registerVerifyCommand(program: Command): void {
-  program
+  const command = program
     .command("verify")
     .description(
       "publish sequence-numbered messages with confirms while consumers are killed, connections cut and poison " +
         "injected; then account for every message (exit 1 if any confirmed message was lost)",
     )
-    .requiredOption("--broker <url>", "memory://, amqp://user:pass@host:5672 or redis://host:6379")
+    .option("--broker <url>", "memory://, amqp://user@host:5672 or redis://host:6379 (or MQA_BROKER_URL)")
     .option("--messages <n>", "messages to publish", positiveInt, 2000)
     .option("--consumers <k>", "consumers (child processes where the broker allows)", positiveInt, 3)
     .option("--faults <list>", `comma-separated: ${FAULT_KINDS.join(", ")}; or all / none`, faultList, [
@@ -79,12 +81,19 @@ export function registerVerifyCommand(program: Command): void {
         .hideHelp(),
     )
     .action(async (opts: VerifyCliOptions) => {
+      const connection = await resolveConnection(opts.broker, opts);
+      if (/^amqps?:/i.test(connection.url) && !opts.spawnBroker) {
+        // The run's connections retry for 30 s without saying why; a cause no retry can fix is known at once.
+        const failure = await probeAmqp(connection.url, connection.tls);
+        if (failure?.fatal) throw connectFailureError(failure);
+      }
       const progress = new ProgressLine(process.stderr, opts.json ? false : undefined);
       let report;
       try {
         report = await runVerify(
           {
-            broker: opts.broker,
+            broker: connection.url,
+            ...(connection.tls ? { tls: connection.tls } : {}),
             messages: opts.messages,
             consumers: opts.consumers,
             faults: opts.faults,
@@ -101,6 +110,8 @@ export function registerVerifyCommand(program: Command): void {
               `${bar(p.consumed + p.deadLettering, p.total)} confirmed ${p.confirmed}/${p.total} · consumed ${p.consumed} · dup ${p.duplicates} · dlq ${p.deadLettering} · faults ${p.faultsInjected}`,
             ),
         );
+      } catch (err) {
+        throw explainedConnectError(err, connection.url);
       } finally {
         progress.done();
       }
@@ -108,4 +119,5 @@ export function registerVerifyCommand(program: Command): void {
       process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatVerifyText(report));
       if (report.lost > 0) process.exitCode = 1;
     });
+  addConnectionOptions(command);
 }

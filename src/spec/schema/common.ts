@@ -2,8 +2,19 @@
 import { z } from "zod";
 import { DURATION_PATTERN } from "../duration.js";
 
-/** A resource name: non-empty, at most 255 characters (RabbitMQ's limit for short strings). */
-export const name = z.string().min(1).max(255);
+const utf8 = new TextEncoder();
+
+/**
+ * A resource name: non-empty, at most 255 bytes of UTF-8 (RabbitMQ's limit for short strings: 255 characters
+ * of `é` are 510 bytes, which the broker refuses mid-declaration).
+ */
+export const name = z
+  .string()
+  .min(1)
+  .max(255) // kept for the JSON Schema (characters); the bytes are checked below
+  .refine((s) => utf8.encode(s).length <= 255, {
+    error: "must be at most 255 bytes of UTF-8 (RabbitMQ's limit)",
+  });
 
 /** `500ms`, `1s`, `5m`, `2h`, `7d`, or milliseconds. */
 export const duration = z.union([
