@@ -16,7 +16,7 @@ import {
   type AmqpSubscription,
   type AmqpTransport,
 } from "../src/transports/amqp/mod.js";
-import { waitFor } from "../src/testing/wait.js";
+import { waitFor } from "../src/testing/mod.js";
 import { AMQP_URL } from "./support/amqp.js";
 
 const unique = (what: string): string => `ext.${what}.${randomUUID().slice(0, 8)}`;

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { freePort } from "../src/testing/ports.js";
+import { freePort } from "../src/testing/mod.js";
 import { mqa, mqaWithEnv } from "./support/cli.js";
 
 const bin = new URL("../bin/mqa.js", import.meta.url).pathname;

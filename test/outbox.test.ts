@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Message } from "../src/core/message.js";
 import { enqueue, ensureOutboxTable, OutboxRelay, type Queryable } from "../src/outbox/outbox.js";
 import { createAmqpTransport } from "../src/transports/amqp/mod.js";
-import { waitFor } from "../src/testing/wait.js";
+import { waitFor } from "../src/testing/mod.js";
 import { AMQP_URL, testTopics } from "./support/amqp.js";
 import { bytes, text, transportFactory } from "./redis-helpers.js";
 

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { MqaError } from "../src/core/errors.js";
-import { freePort, RedisServerProcess } from "../src/testing/redis-launcher.js";
+import { freePort, RedisServerProcess } from "../src/testing/mod.js";
 import { createRedisTransport, type RedisTransport } from "../src/transports/redis/mod.js";
 import { bytes, REDIS_URL, until, uniquePrefix, deleteKeys } from "./redis-helpers.js";
 

@@ -1,7 +1,7 @@
 /** Publisher limits through the fault proxy in front of the shared Redis (the proxy, not Redis, is faulty). */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
-import { FaultProxy } from "../src/testing/fault-proxy.js";
+import { FaultProxy } from "../src/testing/mod.js";
 import { bytes, REDIS_URL, transportFactory, until } from "./redis-helpers.js";
 
 let proxy: FaultProxy;

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Router, DEFAULT_HANDLER_TIMEOUT_MS, RETRY_REASON_HEADER, TIMEOUT_RETRY_ATTEMPTS } from "./router.js";
 import { Headers } from "./message.js";
-import { waitFor } from "../testing/wait.js";
+import { waitFor } from "../testing/mod.js";
 import { retry } from "../middleware/retry.js";
 import { asJson, json, memoryTransport, topicName } from "../../test/support/memory.js";
 

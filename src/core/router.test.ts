@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { Router } from "./router.js";
 import { InvalidOptionsError } from "./errors.js";
-import { waitFor } from "../testing/wait.js";
+import { waitFor } from "../testing/mod.js";
 import { asJson, json, memoryTransport, topicName } from "../../test/support/memory.js";
 
 describe("Router", () => {

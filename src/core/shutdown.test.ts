@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Router } from "./router.js";
 import { shutdownOnSignals } from "./shutdown.js";
-import { waitFor } from "../testing/wait.js";
+import { waitFor } from "../testing/mod.js";
 import { asJson, json, memoryTransport, topicName } from "../../test/support/memory.js";
 
 describe("shutdownOnSignals", () => {
