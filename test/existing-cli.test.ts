@@ -65,9 +65,15 @@ describe("design → apply → consume, through the spec", () => {
     // Its own vhost, so the diff below speaks of this spec only (the shared "/" holds other tests' queues).
     const vhost = `mqa-existing-${id()}`;
     vhosts.push(vhost);
-    const rabbit = spec["rabbitmq"] as { vhosts: unknown[]; topics: Array<Record<string, unknown>> };
+    const rabbit = spec["rabbitmq"] as {
+      vhosts: unknown[];
+      topics: Array<Record<string, unknown>>;
+      policies?: Array<Record<string, unknown>>;
+    };
     rabbit.vhosts = [{ name: vhost }];
     for (const t of rabbit.topics) t["vhost"] = vhost;
+    for (const p of rabbit.policies ?? []) p["vhost"] = vhost; // the DLQs' length-limit policy
+    expect(rabbit.policies?.length).toBe(1);
     expect(JSON.stringify(rabbit.topics)).toContain("x-max-length");
     const file = join(dir, "topology.yaml");
     await writeFile(file, stringify(spec));
