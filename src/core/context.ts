@@ -11,7 +11,10 @@ import { HandlerTimeoutError } from "./errors.js";
 export class MessageContext<T = unknown> {
   /** The decoded, validated payload; set by the router before the handler runs. */
   payload: T | undefined = undefined;
-  /** Aborted when a timeout middleware gives up on this handler, so it can stop its work. */
+  /**
+   * Aborted when the handler should stop its work: its timeout passed (`handler-timeout`), or the router
+   * stopped and ran out of time waiting for it (`closed`; the message goes back to the broker).
+   */
   readonly signal: AbortSignal;
   /** Free-form state for middleware (e.g. `retriesExhausted`). */
   readonly state: Record<string, unknown> = {};

@@ -13,7 +13,7 @@ import { backoffDelay } from "./backoff.js";
 import { codecFor } from "./codec.js";
 import { MessageContext, runWithTimeout } from "./context.js";
 import type { Handler, Middleware } from "./context.js";
-import { InvalidPayloadError, MqaError, summarizeError } from "./errors.js";
+import { ClosedError, InvalidPayloadError, MqaError, summarizeError } from "./errors.js";
 import { Headers } from "./message.js";
 import { formatIssues, parseOptions } from "./options.js";
 import type { Subscription, Transport } from "./transport.js";
@@ -112,6 +112,8 @@ const routeShape = z.strictObject({
 export class Router<Names extends RouteNames = RouteNames> {
   private readonly routes: Array<Route<unknown>> = [];
   private readonly subscriptions: Subscription[] = [];
+  /** Contexts whose handler is running, so a stop that runs out of time can tell them to give up. */
+  private readonly running = new Set<MessageContext<unknown>>();
   private readonly logger: Logger;
   private started = false;
 
@@ -149,10 +151,27 @@ export class Router<Names extends RouteNames = RouteNames> {
     }
   }
 
-  /** Graceful stop: every subscription stops taking work and waits for in-flight handlers. */
+  /**
+   * Graceful stop: every subscription stops taking work and waits for in-flight handlers. A handler still
+   * running when `timeoutMs` passes (or when the transport's own close gives up on it) has its `ctx.signal`
+   * aborted with a `closed` error: its message goes back to the broker unacknowledged, so a cooperative
+   * handler should stop its work rather than finish it for nobody.
+   */
   async stop(options: { timeoutMs?: number } = {}): Promise<void> {
     const subs = this.subscriptions.splice(0);
-    await Promise.all(subs.map((s) => s.close(options)));
+    const cancel = (): void => {
+      for (const ctx of this.running)
+        ctx.abort(
+          new ClosedError("the router stopped while this handler ran; its message goes back to the broker"),
+        );
+    };
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(cancel, options.timeoutMs);
+    try {
+      await Promise.all(subs.map((s) => s.close(options)));
+    } finally {
+      clearTimeout(timer);
+      cancel();
+    }
   }
 
   private async subscribeRoute(route: Route<unknown>): Promise<Subscription> {
@@ -168,10 +187,20 @@ export class Router<Names extends RouteNames = RouteNames> {
       route.group,
       async (delivery) => {
         const ctx = new MessageContext<unknown>(delivery, handle, this.transport, log);
+        this.running.add(ctx);
         try {
           await chain(ctx);
           if (!delivery.settled) await delivery.ack();
         } catch (err) {
+          // Stopped while it ran: the transport has given the message back (or will); settling it now would
+          // dead-letter a message that never really failed.
+          if (!delivery.settled && ctx.signal.aborted && MqaError.is(ctx.signal.reason, "closed")) {
+            log.info(
+              { messageId: delivery.message.id },
+              "handler cancelled by stop; message left to the broker",
+            );
+            return;
+          }
           // A handler that timed out is retried (with backoff, a few times): it may well succeed next time.
           if (!delivery.settled && MqaError.is(err, "handler-timeout")) {
             await retryAfterTimeout(ctx, err);
@@ -190,6 +219,8 @@ export class Router<Names extends RouteNames = RouteNames> {
               details: isPayload ? (err as MqaError).details : undefined,
             });
           }
+        } finally {
+          this.running.delete(ctx);
         }
       },
       { prefetch: route.prefetch ?? 10 },
