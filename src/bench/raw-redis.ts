@@ -4,35 +4,16 @@
  * out in one write, as on mqa's command connection); a consumer group read with XREADGROUP COUNT
  * <prefetch> on a connection of its own and one XACK per entry.
  */
-import { Redis, type RedisOptions } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
+import { connectRedisClient } from "../brokers/redis-client.js";
 import type { BrokerTlsOptions } from "../connect.js";
-import { MqaError } from "../core/errors.js";
-import { maskSecretsInText, maskUrl } from "../core/redact.js";
 import type { BenchQueue, BenchTarget } from "./target.js";
 
 type Entries = Array<[Buffer, Buffer[]]>;
 
-/**
- * A connected client: the first connect fails fast with the server's reason as `cause` (WRONGPASS,
- * ECONNREFUSED), and `error` events are consumed, so ioredis never prints "Unhandled error event".
- */
-async function connectClient(url: string, options: RedisOptions): Promise<Redis> {
-  let reason: Error | undefined;
-  const client = new Redis(url, { ...options, lazyConnect: true, retryStrategy: () => null });
-  client.on("error", (err: Error) => void (reason ??= err));
-  try {
-    await client.connect();
-  } catch (err) {
-    client.disconnect();
-    const cause = reason ?? (err as Error);
-    throw new MqaError(
-      "connection-closed",
-      `cannot connect to Redis at ${maskUrl(url)}: ${maskSecretsInText(cause.message)}`,
-      { cause },
-    );
-  }
-  return client;
-}
+/** A connected client that fails fast with the server's reason (see connectRedisClient). */
+const connectClient = (url: string, options: RedisOptions): Promise<Redis> =>
+  connectRedisClient(url, options);
 
 /** Raw ioredis target for `url`. */
 export async function rawRedisTarget(url: string, tls?: BrokerTlsOptions): Promise<BenchTarget> {

@@ -3,10 +3,11 @@
  * and a way to leave. The one file here that knows the client library (ioredis, the transport's choice:
  * docs/decisions/0020-redis-client.md), so swapping it touches nothing else.
  */
-import { Redis, type RedisOptions } from "ioredis";
-import { maskSecretsInText, maskUrl } from "../core/redact.js";
+import type { RedisOptions } from "ioredis";
+import { maskUrl } from "../core/redact.js";
 import { BrokerApiError } from "./errors.js";
 import { adminTls } from "./admin-tls.js";
+import { connectRedisClient } from "./redis-client.js";
 import type { AdminTlsOptions } from "./http.js";
 
 /** What features need from Redis: one command at a time, and `close`. */
@@ -44,31 +45,13 @@ export async function connectRedisAdmin(url: string, options: RedisAdminOptions 
     });
   }
   const clientOptions: RedisOptions = {
-    lazyConnect: true,
     connectTimeout: options.timeoutMs ?? 5000,
     maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
     enableOfflineQueue: false,
   };
   const tls = adminTls(options.tls);
   if (secure && tls) clientOptions.tls = { ...tls, ca: tls.ca as string | Buffer[] };
-  const client = new Redis(url, clientOptions);
-  // ioredis rejects connect() with a bare "Connection is closed." and reports the reason (WRONGPASS,
-  // ECONNREFUSED, a certificate error) only as an `error` event: keep the first one to name the cause.
-  let reason: Error | undefined;
-  client.on("error", (err: Error) => void (reason ??= err));
-  try {
-    await client.connect();
-  } catch (cause) {
-    client.disconnect();
-    const why = reason ?? (cause as Error);
-    const refused = /WRONGPASS|NOAUTH|NOPERM|invalid (username|password)/i.test(why.message);
-    throw new BrokerApiError(
-      `cannot connect to Redis at ${masked}: ${maskSecretsInText(why.message)}` +
-        (refused ? " (the server refused the user or password)" : ""),
-      { cause: why, ...(refused ? { code: "invalid-options" as const } : {}) },
-    );
-  }
+  const client = await connectRedisClient(url, clientOptions);
   return {
     call: (command, ...args) => client.call(command, ...args),
     close: async () => {

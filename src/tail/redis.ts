@@ -3,12 +3,11 @@
  * XREAD belongs to no consumer group, so it creates no pending entries and moves no group's position:
  * nothing to clean up.
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { z } from "zod";
+import { connectRedisClient } from "../brokers/redis-client.js";
 import type { BrokerTlsOptions } from "../connect.js";
-import { MqaError } from "../core/errors.js";
 import type { Message } from "../core/message.js";
-import { maskSecretsInText, maskUrl } from "../core/redact.js";
 import { parseOptions } from "../core/options.js";
 import {
   DEFAULT_KEY_PREFIX,
@@ -62,34 +61,13 @@ async function topicStreams(client: Redis, names: RedisKeyNames, topic: string):
   return found.size > 0 ? [...found].sort() : [single];
 }
 
-/**
- * One client for the tail: the first connect fails fast with the server's reason (WRONGPASS, ECONNREFUSED,
- * a certificate error) as the `cause`; once connected it reconnects on its own. Its `error` events are
- * consumed, so ioredis never prints "Unhandled error event" with a stack.
- */
-async function connectTailClient(url: string, tls: BrokerTlsOptions | undefined): Promise<Redis> {
-  let connected = false;
-  let reason: Error | undefined;
-  const client = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: null,
-    retryStrategy: (times) => (connected ? Math.min(times * 200, 2000) : null),
-    ...(/^rediss:/i.test(url) && tls ? { tls } : {}),
-  });
-  client.on("error", (err: Error) => void (reason ??= err));
-  try {
-    await client.connect();
-  } catch (err) {
-    client.disconnect();
-    const cause = reason ?? (err as Error);
-    throw new MqaError(
-      "connection-closed",
-      `cannot connect to Redis at ${maskUrl(url)}: ${maskSecretsInText(cause.message)}`,
-      { cause },
-    );
-  }
-  connected = true;
-  return client;
+/** One client for the tail: fails fast with the server's reason at first, then reconnects on its own. */
+function connectTailClient(url: string, tls: BrokerTlsOptions | undefined): Promise<Redis> {
+  return connectRedisClient(
+    url,
+    { maxRetriesPerRequest: null, ...(/^rediss:/i.test(url) && tls ? { tls } : {}) },
+    { reconnect: true },
+  );
 }
 
 function escapeRegex(s: string): string {
