@@ -25,3 +25,4 @@ export {
   type TopologySpec,
   type TopologySpecInput,
 } from "./spec/mod.js";
+export * as dlq from "./dlq/mod.js";

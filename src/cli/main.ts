@@ -16,6 +16,7 @@ import { registerTailCommand } from "./commands/tail.js";
 import { registerBenchCommand } from "./commands/bench.js";
 import { registerMonitorCommand } from "./commands/monitor.js";
 import { registerDesignCommand } from "./commands/design.js";
+import { registerDlqCommand } from "./commands/dlq.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerBenchCommand(program);
   registerMonitorCommand(program);
   registerDesignCommand(program);
+  registerDlqCommand(program);
   return program;
 }
 

@@ -2,6 +2,7 @@
 export * from "./errors.js";
 export * from "./message.js";
 export * from "./transport.js";
+export * from "./dead-letter-queues.js";
 export * from "./codec.js";
 export * from "./options.js";
 export * from "./redact.js";

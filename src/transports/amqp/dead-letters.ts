@@ -11,7 +11,7 @@ import type { DeadLetter } from "../../core/transport.js";
 import { fromDelivery } from "./message-mapping.js";
 
 /** RabbitMQ's own dead-letter reasons (queue arguments, not mqa) in mqa's words. */
-const BROKER_REASONS: Readonly<Record<string, string>> = {
+export const BROKER_REASONS: Readonly<Record<string, string>> = {
   delivery_limit: "delivery-limit",
   rejected: "rejected",
   expired: "expired",
@@ -55,7 +55,7 @@ export async function readDeadLetters(
 }
 
 /** Why RabbitMQ dead-lettered the message most recently: `x-death[0]` (newest first), else the summary headers. */
-function latestDeathReason(headers: Record<string, unknown> | undefined): string | undefined {
+export function latestDeathReason(headers: Record<string, unknown> | undefined): string | undefined {
   const deaths = headers?.["x-death"];
   if (Array.isArray(deaths)) {
     const reason = (deaths[0] as { reason?: unknown } | undefined)?.reason;

@@ -32,6 +32,19 @@ import { declarePlan } from "./declare.js";
 import { FirstConnectionGate } from "./first-connection.js";
 import { assertPlanNames } from "./name-limits.js";
 import { readDeadLetters } from "./dead-letters.js";
+import {
+  appendAmqpDeadLetter,
+  countAmqpDeadLetters,
+  walkAmqpDeadLetters,
+  type AmqpDeadLetterContext,
+} from "./dead-letter-queues.js";
+import type {
+  DeadLetterCount,
+  DeadLetterQueues,
+  DeadLetterVisitor,
+  DeadLetterWalkOptions,
+  DeadLetterWalkResult,
+} from "../../core/dead-letter-queues.js";
 import { toPublishProperties } from "./message-mapping.js";
 import { type AmqpTransportOptions, type ResolvedAmqpOptions, resolveAmqpOptions } from "./options.js";
 import { AmqpSubscription } from "./subscription.js";
@@ -49,7 +62,7 @@ const FEATURES: TransportFeatures = {
 };
 
 /** RabbitMQ transport implementing the core {@link Transport} contract. */
-export class AmqpTransport implements Transport {
+export class AmqpTransport implements Transport, DeadLetterQueues {
   readonly name = "amqp";
   readonly features = FEATURES;
   private readonly options: ResolvedAmqpOptions;
@@ -338,6 +351,36 @@ export class AmqpTransport implements Transport {
     const live = await this.consumeConnection.waitReady(this.options.initialConnectTimeoutMs);
     const layout = this.groupLayout(topic, group);
     return readDeadLetters(live.model, topic, group, layout.deadLetterQueue ?? `${layout.queue}.dlq`, limit);
+  }
+
+  async walkDeadLetters(
+    topic: string,
+    group: string,
+    visit: DeadLetterVisitor,
+    options?: DeadLetterWalkOptions,
+  ): Promise<DeadLetterWalkResult> {
+    return walkAmqpDeadLetters(await this.deadLetterContext(), topic, group, visit, options);
+  }
+
+  async countDeadLetters(topic: string, group: string): Promise<DeadLetterCount> {
+    return countAmqpDeadLetters(await this.deadLetterContext(), topic, group);
+  }
+
+  async appendDeadLetter(topic: string, group: string, message: OutgoingMessage): Promise<void> {
+    await appendAmqpDeadLetter(await this.deadLetterContext(), topic, group, message);
+  }
+
+  private async deadLetterContext(): Promise<AmqpDeadLetterContext> {
+    await this.connect();
+    const live = await this.consumeConnection.waitReady(this.options.initialConnectTimeoutMs);
+    return {
+      model: live.model,
+      publish: (request) => this.publisher.publish(request),
+      queuesOf: (topic, group) => {
+        const layout = this.groupLayout(topic, group);
+        return { queue: layout.queue, deadLetterQueue: layout.deadLetterQueue ?? `${layout.queue}.dlq` };
+      },
+    };
   }
 
   /**

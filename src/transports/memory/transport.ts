@@ -23,6 +23,18 @@ import type {
 import { ConnectionStateCell } from "../connection-state.js";
 import { drainWithin } from "../drain.js";
 import { MemoryBroker } from "./broker.js";
+import {
+  appendMemoryDeadLetter,
+  countMemoryDeadLetters,
+  walkMemoryDeadLetters,
+} from "./dead-letter-queues.js";
+import type {
+  DeadLetterCount,
+  DeadLetterQueues,
+  DeadLetterVisitor,
+  DeadLetterWalkOptions,
+  DeadLetterWalkResult,
+} from "../../core/dead-letter-queues.js";
 import type { BrokerConsumer, GroupQueue, StoredMessage } from "./broker.js";
 
 export interface MemoryTransportOptions {
@@ -179,7 +191,7 @@ class MemoryDelivery implements Delivery {
 }
 
 /** In-memory transport. Not a production broker: nothing survives the process. */
-export class MemoryTransport implements Transport {
+export class MemoryTransport implements Transport, DeadLetterQueues {
   readonly name = "memory";
   readonly features = memoryFeatures;
   readonly broker: MemoryBroker;
@@ -263,6 +275,23 @@ export class MemoryTransport implements Transport {
       reason: m.headers[Headers.deadLetterReason] ?? "unknown",
       headers: m.headers,
     }));
+  }
+
+  walkDeadLetters(
+    topic: string,
+    group: string,
+    visit: DeadLetterVisitor,
+    options?: DeadLetterWalkOptions,
+  ): Promise<DeadLetterWalkResult> {
+    return walkMemoryDeadLetters(this.broker, topic, group, visit, options);
+  }
+
+  async countDeadLetters(topic: string, group: string): Promise<DeadLetterCount> {
+    return countMemoryDeadLetters(this.broker, topic, group);
+  }
+
+  async appendDeadLetter(topic: string, group: string, message: OutgoingMessage): Promise<void> {
+    appendMemoryDeadLetter(this.broker, topic, group, message);
   }
 
   /** Graceful shutdown. A second call returns the first one's promise (it too waits until closed). */

@@ -22,6 +22,19 @@ import { createClient, firstReady, followClient } from "./connection.js";
 import { declareGroup } from "./declare.js";
 import { detectServerDurability, DurabilityWaiter, type ServerDurability } from "./durability.js";
 import { decodeEntry, type RawEntry } from "./fields.js";
+import {
+  appendRedisDeadLetter,
+  countRedisDeadLetters,
+  walkRedisDeadLetters,
+  type RedisDeadLetterContext,
+} from "./dead-letter-queues.js";
+import type {
+  DeadLetterCount,
+  DeadLetterQueues,
+  DeadLetterVisitor,
+  DeadLetterWalkOptions,
+  DeadLetterWalkResult,
+} from "../../core/dead-letter-queues.js";
 import { inspectPartition, type PartitionHealth } from "./inspect.js";
 import { RedisKeyNames } from "./naming.js";
 import {
@@ -40,7 +53,7 @@ import { StreamTrimmer, trimStream } from "./trimmer.js";
 const QUIT_TIMEOUT_MS = 2_000;
 
 /** Redis Streams transport. Construct with {@link createRedisTransport} or `new RedisTransport(options)`. */
-export class RedisTransport implements Transport {
+export class RedisTransport implements Transport, DeadLetterQueues {
   readonly name = "redis";
   /** Resolved options; private because they may hold a password. */
   private readonly options: ResolvedRedisOptions;
@@ -284,6 +297,32 @@ export class RedisTransport implements Transport {
     }
     all.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
     return all.slice(0, limit).map((x) => x.letter);
+  }
+
+  async walkDeadLetters(
+    topic: string,
+    group: string,
+    visit: DeadLetterVisitor,
+    options?: DeadLetterWalkOptions,
+  ): Promise<DeadLetterWalkResult> {
+    return walkRedisDeadLetters(await this.deadLetterContext(), topic, group, visit, options);
+  }
+
+  async countDeadLetters(topic: string, group: string): Promise<DeadLetterCount> {
+    return countRedisDeadLetters(await this.deadLetterContext(), topic, group);
+  }
+
+  async appendDeadLetter(topic: string, group: string, message: OutgoingMessage): Promise<void> {
+    await appendRedisDeadLetter(await this.deadLetterContext(), topic, group, message);
+  }
+
+  private async deadLetterContext(): Promise<RedisDeadLetterContext> {
+    await this.connect();
+    return {
+      client: this.command,
+      names: this.names,
+      partitionsOf: (topic) => this.topicSettings(topic)?.partitions ?? 1,
+    };
   }
 
   /** Lag, pending entries (and their age), retries and dead letters of a group, per partition. */
