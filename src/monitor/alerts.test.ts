@@ -63,7 +63,7 @@ describe("monitor alerts", () => {
       "DLQ.orders",
     ])
       expect(looksLikeDeadLetters(name), name).toBe(true);
-    for (const name of ["orders", "dlqueue", "handle-deadlines"])
+    for (const name of ["orders", "dlqueue", "handle-deadlines", "mqa:{audit.dlq-2}", "mqa:{x-dlq}:retry:g"])
       expect(looksLikeDeadLetters(name), name).toBe(false);
   });
 });

@@ -2,7 +2,7 @@
  * What the monitor warns about, judged from the latest snapshot and the one before: the blind spots
  * that let messages pile up or die unnoticed. Each alert says what is wrong and what to do.
  */
-import { queueKey, type QueueStatus, type Snapshot } from "./snapshot.js";
+import { queueKey, type DeadLetterDetail, type QueueStatus, type Snapshot } from "./snapshot.js";
 
 export type AlertKind =
   | "backlog-without-consumers"
@@ -35,6 +35,23 @@ export function resourceOf(q: QueueStatus): string {
   return q.name === "-" ? q.scope : `${q.scope}#${q.name}`;
 }
 
+/** ` (by reason, newest 5: max-attempts 3, invalid-payload 2)`, or nothing when reasons are not known. */
+export function reasonsText(d: DeadLetterDetail | undefined): string {
+  if (d?.byReason === undefined || d.byReason.length === 0) return "";
+  const list = d.byReason.map((r) => `${r.reason} ${r.count}`).join(", ");
+  return ` (by reason, newest ${d.sampled ?? 0}: ${list})`;
+}
+
+/** What to do about dead letters: the exact `mqa dlq` commands when the monitor could name them. */
+function deadLetterFix(d: DeadLetterDetail | undefined): string {
+  if (d === undefined)
+    return "see why with mqa dlq stats --broker <url> --topic <topic> --group <group> (docs/dead-letters.md); fix the cause, then mqa dlq redrive … or mqa dlq purge …";
+  return (
+    `see why with ${d.commands.stats}; fix the cause, then ${d.commands.redrive} (--dry-run counts first)` +
+    (d.commands.note !== undefined ? `; ${d.commands.note}` : "")
+  );
+}
+
 /** Alerts for `current`, comparing with `previous` (the sample before) where growth matters. */
 export function evaluate(
   current: Snapshot,
@@ -52,16 +69,16 @@ export function evaluate(
           kind: "dead-letters-growing",
           severity: "warning",
           resource,
-          message: `${resource}: ${q.backlog - prev.backlog} new dead letters since the last sample (${q.backlog} in all)`,
-          fix: "read them (mqa tail, or transport.readDeadLetters) and look at their x-mqa-dead-letter-reason headers; fix the cause, then replay or drop them",
+          message: `${resource}: ${q.backlog - prev.backlog} new dead letters since the last sample (${q.backlog} in all)${reasonsText(q.deadLetters)}`,
+          fix: deadLetterFix(q.deadLetters),
         });
       } else if (q.backlog > 0) {
         alerts.push({
           kind: "dead-letters-present",
           severity: "info",
           resource,
-          message: `${resource} holds ${q.backlog} dead letters`,
-          fix: "someone has to decide about each: replay after a fix, or drop; a DLQ nobody reads is a silent loss",
+          message: `${resource} holds ${q.backlog} dead letters${reasonsText(q.deadLetters)}`,
+          fix: `a DLQ nobody reads is a silent loss: ${deadLetterFix(q.deadLetters)}`,
         });
       }
       continue;

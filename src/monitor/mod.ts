@@ -12,4 +12,11 @@ export { alertRules, alertRulesYaml } from "./rules.js";
 export type { AlertRule } from "./rules.js";
 export { serveMonitor } from "./server.js";
 export type { MonitorServer } from "./server.js";
-export type { QueueRole, QueueStatus, Snapshot } from "./snapshot.js";
+export type {
+  DeadLetterCommands,
+  DeadLetterDetail,
+  QueueRole,
+  QueueStatus,
+  ReasonCount,
+  Snapshot,
+} from "./snapshot.js";

@@ -1,6 +1,7 @@
 /**
  * The live page: one static HTML document whose script polls `/snapshot.json` and redraws. Every value is
- * written with textContent, never as HTML, so a queue named `<script>` stays a name.
+ * written with textContent, never as HTML, so a queue named `<script>` stays a name. Non-empty dead-letter
+ * queues get a section of their own: count, reasons where the monitor read them, and the `mqa dlq` commands.
  */
 export function livePage(refreshMs: number): string {
   return `<!doctype html>
@@ -19,6 +20,9 @@ export function livePage(refreshMs: number): string {
   tr.critical td { background: #ffebe9; } tr.warning td { background: #fff8c5; }
   #alerts li.critical { color: #a40e26; } #alerts li.warning { color: #7d4e00; }
   #error { color: #a40e26; font-weight: 600; }
+  h2 { font-size: 1rem; margin: 1rem 0 .25rem; }
+  #dlq li { margin-bottom: .5rem; } #dlq code { display: block; font-size: 12px; color: #0a3069; }
+  #dlq .note { color: #57606a; }
 </style>
 </head>
 <body>
@@ -26,6 +30,8 @@ export function livePage(refreshMs: number): string {
 <div id="meta">waiting for the first sample…</div>
 <div id="error"></div>
 <ul id="alerts"></ul>
+<h2 id="dlq-title" hidden>dead letters</h2>
+<ul id="dlq"></ul>
 <table>
   <thead><tr><th>queue / group</th><th>role</th><th>backlog</th><th>in flight</th><th>consumers</th><th>publish/s</th><th>ack/s</th></tr></thead>
   <tbody id="rows"></tbody>
@@ -33,6 +39,25 @@ export function livePage(refreshMs: number): string {
 <script>
 const REFRESH_MS = ${Math.max(250, Math.round(refreshMs))};
 const cell = (tr, text, numeric) => { const td = document.createElement("td"); td.textContent = text; if (numeric) td.className = "n"; tr.appendChild(td); };
+const line = (parent, tag, text, className) => { const el = document.createElement(tag); el.textContent = text; if (className) el.className = className; parent.appendChild(el); };
+function deadLetters(queues) {
+  const list = document.getElementById("dlq");
+  list.replaceChildren();
+  for (const q of queues) {
+    const d = q.deadLetters;
+    if (q.role !== "dead-letter" || !d || q.backlog === 0) continue;
+    const li = document.createElement("li");
+    const reasons = d.byReason && d.byReason.length
+      ? "by reason (newest " + d.sampled + "): " + d.byReason.map((r) => r.reason + " " + r.count).join(", ")
+      : "reasons " + (d.reasonsNote || "not known");
+    line(li, "div", q.resource + ": " + q.backlog + " dead letters · " + reasons);
+    line(li, "code", d.commands.stats);
+    line(li, "code", d.commands.redrive);
+    if (d.commands.note) line(li, "div", d.commands.note, "note");
+    list.appendChild(li);
+  }
+  document.getElementById("dlq-title").hidden = list.childElementCount === 0;
+}
 const rate = (r) => (r === undefined || r === null ? "–" : r.toFixed(1));
 async function refresh() {
   try {
@@ -51,6 +76,7 @@ async function refresh() {
       list.appendChild(li);
       if (a.severity !== "info" && worst.get(a.resource) !== "critical") worst.set(a.resource, a.severity);
     }
+    deadLetters(s.snapshot ? s.snapshot.queues : []);
     const rows = document.getElementById("rows");
     rows.replaceChildren();
     for (const q of (s.snapshot ? s.snapshot.queues : [])) {

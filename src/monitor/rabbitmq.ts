@@ -1,7 +1,13 @@
 /** Samples a live RabbitMQ through the management API: one GET of the queue list with the columns needed. */
 import { BrokerApiError } from "../brokers/errors.js";
 import { RabbitManagementApi } from "../brokers/management-api.js";
+import { amqpUrlFor, dlqCommands } from "./dlq-commands.js";
+import { rabbitDlqAddress, type RabbitBinding } from "./rabbit-dlq.js";
 import { looksLikeDeadLetters, type QueueRole, type QueueStatus, type Snapshot } from "./snapshot.js";
+
+/** Why the monitor shows no reasons on RabbitMQ (docs/monitor.md). */
+export const RABBIT_REASONS_NOTE =
+  "not read: reading a RabbitMQ queue's messages takes them off the queue, so the monitor only counts them; run the stats command";
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
@@ -21,9 +27,11 @@ const COLUMNS = [
 /** Reads queue statuses from one management URL (`http://user:pass@host:15672`). */
 export class RabbitSampler {
   private readonly api: RabbitManagementApi;
+  /** The broker's AMQP port, asked once (undefined: not known yet, or not reported). */
+  private amqpPort: Promise<number | undefined> | undefined;
 
   constructor(
-    url: string,
+    private readonly url: string,
     private readonly vhost?: string,
   ) {
     this.api = new RabbitManagementApi(url, { timeoutMs: 10_000 });
@@ -49,7 +57,58 @@ export class RabbitSampler {
       );
     }
     const queues = (Array.isArray(res.body) ? res.body : []).map(obj).map(toStatus);
-    return { at: new Date().toISOString(), target: this.api.maskedUrl, queues, gaps: [] };
+    const gaps: string[] = [];
+    await this.addDeadLetterCommands(queues, gaps);
+    return { at: new Date().toISOString(), target: this.api.maskedUrl, queues, gaps };
+  }
+
+  /**
+   * Each DLQ's `mqa dlq` commands, from the bindings (one GET for all queues). Its messages are never read:
+   * on RabbitMQ that would take them off the queue (decision 0090), so no reasons are shown here.
+   */
+  private async addDeadLetterCommands(queues: QueueStatus[], gaps: string[]): Promise<void> {
+    const dlqs = queues.filter((q) => q.role === "dead-letter");
+    if (dlqs.length === 0) return;
+    const path = this.vhost === undefined ? "/bindings" : `/bindings/${encodeURIComponent(this.vhost)}`;
+    const [res, port] = await Promise.all([
+      this.api.get(`${path}?columns=source,vhost,destination,destination_type,routing_key`),
+      (this.amqpPort ??= this.readAmqpPort()),
+    ]);
+    if (port === undefined) this.amqpPort = undefined; // ask again next time; meanwhile assume the default
+    if (!res.ok)
+      gaps.push(`bindings not readable (HTTP ${res.status}): dead-letter commands have placeholders`);
+    const bindings: RabbitBinding[] = (res.ok && Array.isArray(res.body) ? res.body : []).map((b) => {
+      const o = obj(b);
+      const text = (k: string): string => (typeof o[k] === "string" ? o[k] : "");
+      return {
+        source: text("source"),
+        vhost: text("vhost"),
+        destination: text("destination"),
+        destinationType: text("destination_type"),
+        routingKey: text("routing_key"),
+      };
+    });
+    for (const q of dlqs) {
+      const named = rabbitDlqAddress(q.name, q.scope, bindings);
+      const broker = amqpUrlFor(this.url, q.scope, port);
+      q.deadLetters = {
+        commands:
+          "address" in named
+            ? dlqCommands(broker, named.address)
+            : dlqCommands(broker, undefined, named.reason),
+        reasonsNote: RABBIT_REASONS_NOTE,
+      };
+    }
+  }
+
+  /** The port of the broker's plain (or TLS, behind https) AMQP listener, from `/api/overview`. */
+  private async readAmqpPort(): Promise<number | undefined> {
+    const res = await this.api.get("/overview?columns=listeners").catch(() => undefined);
+    if (!res?.ok) return undefined;
+    const want = this.url.startsWith("https:") ? "amqp/ssl" : "amqp";
+    const listeners = obj(res.body)["listeners"];
+    const found = (Array.isArray(listeners) ? listeners : []).map(obj).find((l) => l["protocol"] === want);
+    return num(found?.["port"]);
   }
 }
 

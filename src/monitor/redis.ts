@@ -3,9 +3,11 @@
  * read-only commands the auditor uses. One connection is kept for the whole monitoring session.
  */
 import { connectRedisAdmin, type RedisAdmin } from "../brokers/redis-admin.js";
-import { readStream, scanStreams } from "../brokers/redis-streams.js";
+import { readStream, scanStreams, type RedisStream } from "../brokers/redis-streams.js";
 import { maskUrl } from "../core/redact.js";
-import { looksLikeDeadLetters, type QueueStatus, type Snapshot } from "./snapshot.js";
+import { dlqCommands, redisDlqAddress, withoutPassword } from "./dlq-commands.js";
+import { DeadLetterReasons } from "./redis-dlq-reasons.js";
+import { looksLikeDeadLetters, type DeadLetterDetail, type QueueStatus, type Snapshot } from "./snapshot.js";
 
 /** A consumer that has not read for this long is not counted as consuming. */
 const ACTIVE_CONSUMER_MS = 60_000;
@@ -21,6 +23,9 @@ export class RedisSampler {
   private runner: RedisAdmin | undefined;
   /** Entries ever added per stream at the previous sample, for publish rates. */
   private previous = new Map<string, { at: number; added: number }>();
+  private readonly reasons = new DeadLetterReasons();
+  /** The URL `mqa dlq` commands name: the monitor's own, without its password. */
+  private readonly commandUrl: string | undefined;
   readonly target: string;
 
   constructor(
@@ -28,6 +33,23 @@ export class RedisSampler {
     private readonly options: RedisSamplerOptions = {},
   ) {
     this.target = maskUrl(url);
+    this.commandUrl = withoutPassword(url);
+  }
+
+  /** The commands for a dead-letter stream and its newest entries' reasons (read-only). */
+  private async deadLetterDetail(r: RedisAdmin, s: RedisStream, gaps: string[]): Promise<DeadLetterDetail> {
+    const named = redisDlqAddress(s.key);
+    const commands =
+      "address" in named
+        ? dlqCommands(this.commandUrl, named.address)
+        : dlqCommands(this.commandUrl, undefined, named.reason);
+    try {
+      const { byReason, sampled } = await this.reasons.of(r, s);
+      return { commands, byReason, sampled };
+    } catch (err) {
+      gaps.push(`stream ${s.key}: reasons not read: ${String(err)}`);
+      return { commands, reasonsNote: "could not be read (see the notes)" };
+    }
   }
 
   async sample(): Promise<Snapshot> {
@@ -53,6 +75,7 @@ export class RedisSampler {
         if (before && now > before.at)
           publishRate = ((s.entriesAdded - before.added) * 1000) / (now - before.at);
       }
+      const deadLetters = looksLikeDeadLetters(key) ? await this.deadLetterDetail(r, s, gaps) : undefined;
       if (s.groups.length === 0) {
         // A stream nobody reads through a group is a log, not a queue, unless it holds dead letters.
         if (looksLikeDeadLetters(key))
@@ -66,6 +89,7 @@ export class RedisSampler {
             consumers: 0,
             publishRate,
             ackRate: undefined,
+            deadLetters,
           });
         continue;
       }
@@ -84,10 +108,12 @@ export class RedisSampler {
           publishRate,
           ackRate: undefined,
           oldestPendingMs: Number.isFinite(oldestMs) ? Math.max(0, now - oldestMs) : undefined,
+          ...(deadLetters !== undefined ? { deadLetters } : {}),
         });
       }
     }
     this.previous = seen;
+    this.reasons.endSample();
     return { at: new Date(now).toISOString(), target: this.target, queues, gaps };
   }
 

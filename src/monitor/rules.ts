@@ -47,7 +47,7 @@ export function alertRules(): AlertRule[] {
       annotations: {
         summary: `${q}: new dead letters in the last 10 minutes`,
         description:
-          "Messages failed for good. Read their x-mqa-dead-letter-reason headers, fix the cause, then replay or drop them.",
+          "Messages failed for good. See why with `mqa dlq stats --topic <topic> --group <group>`, fix the cause, then `mqa dlq redrive` them (or purge).",
       },
     },
     {

@@ -24,6 +24,38 @@ export interface QueueStatus {
   ackRate: number | undefined;
   /** Redis: age of the oldest entry still pending (its id is its creation time), when there is one. */
   oldestPendingMs?: number | undefined;
+  /** Dead-letter queues only: the `mqa dlq` commands for it and, where reading is harmless, its reasons. */
+  deadLetters?: DeadLetterDetail | undefined;
+}
+
+/** The `mqa dlq` commands that act on one dead-letter queue; never with a password in them. */
+export interface DeadLetterCommands {
+  /** `mqa dlq stats …`: the dead letters by reason and by error. */
+  stats: string;
+  /** `mqa dlq redrive …`: back to their group, once the cause is fixed. */
+  redrive: string;
+  /** Why the commands hold placeholders (`<…>`) to fill in, when they do. */
+  note?: string | undefined;
+}
+
+/** How many dead letters died of one reason. */
+export interface ReasonCount {
+  reason: string;
+  count: number;
+}
+
+/** What the monitor knows about a dead-letter queue beyond its size. */
+export interface DeadLetterDetail {
+  commands: DeadLetterCommands;
+  /**
+   * Redis: dead letters by their `x-mqa-dead-letter-reason` header, largest first, among the newest
+   * {@link DeadLetterDetail.sampled} entries. Absent where reading would alter them (RabbitMQ).
+   */
+  byReason?: ReasonCount[] | undefined;
+  /** How many entries `byReason` counts: the newest, at most 1,000. */
+  sampled?: number | undefined;
+  /** Why `byReason` is absent. */
+  reasonsNote?: string | undefined;
 }
 
 export interface Snapshot {
@@ -36,9 +68,12 @@ export interface Snapshot {
   gaps: string[];
 }
 
-/** `orders.billing.dlq`, `mqa:{orders}:dlq:billing`, `orders-dead-letter`…: names that hold dead letters. */
+/**
+ * `orders.billing.dlq`, `mqa:{orders}:dlq:billing`, `orders-dead-letter`…: names that hold dead letters. A
+ * Redis hash tag (`{…}`) holds a topic's name, not the key's role, so `mqa:{audit.dlq-2}` is no DLQ.
+ */
 export function looksLikeDeadLetters(name: string): boolean {
-  return /(^|[.:_-])(dlq|dead[-_.]?letters?)($|[.:_-])/i.test(name);
+  return /(^|[.:_-])(dlq|dead[-_.]?letters?)($|[.:_-])/i.test(name.replace(/\{[^{}]*\}/g, "{}"));
 }
 
 /** Identity of a queue across samples. */
