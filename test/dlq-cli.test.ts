@@ -7,6 +7,10 @@ import { Redis } from "ioredis";
 import { createRedisTransport, type RedisTransport } from "../src/transports/redis/mod.js";
 import { waitFor } from "../src/testing/mod.js";
 import { REDIS_URL } from "./redis-helpers.js";
+import { AMQP_URL } from "./support/amqp.js";
+import { cleanupRabbit, RABBIT_MANAGEMENT_URL, uniqueName } from "./support/topology.js";
+import { RabbitManagementApi } from "../src/brokers/management-api.js";
+import { createAmqpTransport } from "../src/transports/amqp/mod.js";
 import { mqa } from "./support/cli.js";
 
 const topics: string[] = [];
@@ -137,5 +141,93 @@ describe("mqa dlq on Redis", () => {
     await waitFor(() => got.length >= 3, 10_000);
     await sub.close();
     expect(got.sort()).toEqual(["m-0", "m-1", "m-2"]);
+  });
+
+  it("a group or topic that does not exist is not-found (exit 2), on Redis and RabbitMQ alike", async () => {
+    const { topic, at } = await fill();
+    const absent = `dlqcli-absent-${Math.random().toString(36).slice(2, 10)}`;
+    const runs = await Promise.all([
+      mqa("dlq", "list", ...at, "--group", "nobody"),
+      mqa("dlq", "show", "--broker", REDIS_URL, "--topic", absent, "--group", "g"),
+      mqa("dlq", "list", "--broker", AMQP_URL, "--topic", absent, "--group", "g"),
+    ]);
+    const expected = [
+      `group 'nobody' of topic '${topic}' does not exist`,
+      `group 'g' of topic '${absent}' does not exist`,
+      `group 'g' of topic '${absent}' does not exist`,
+    ];
+    runs.forEach((r, i) => {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(expected[i]);
+      expect(r.stderr).toContain("[not-found]");
+      expect(r.stderr).not.toContain("guest:guest");
+      expect(r.stdout).toBe("");
+    });
+  });
+
+  it("list without --topic/--group lists every group's DLQ with count and ages (Redis: SCAN)", async () => {
+    const { topic } = await fill();
+    const all = await mqa("dlq", "list", "--broker", REDIS_URL, "--json");
+    expect(all.code, all.stderr).toBe(0);
+    const list = (JSON.parse(all.stdout) as { deadLetterQueues: Record<string, unknown>[] }).deadLetterQueues;
+    const mine = list.filter((q) => q["topic"] === topic);
+    // Group `copy` has no DLQ stream yet (nothing was dead-lettered there): not listed.
+    expect(mine).toEqual([
+      {
+        topic,
+        group: "g",
+        queues: [`mqa:{${topic}}:dlq:g`],
+        count: 5,
+        oldestAt: expect.any(Number) as number,
+        newestAt: expect.any(Number) as number,
+      },
+    ]);
+    const text = await mqa("dlq", "list", "--broker", REDIS_URL);
+    expect(text.stdout).toMatch(
+      new RegExp(`^${topic}/g: 5 dead letter\\(s\\), oldest \\d+s ago, newest \\d+s ago$`, "m"),
+    );
+  });
+});
+
+describe("mqa dlq list on RabbitMQ", () => {
+  it("without --topic/--group lists the .dlq queues of the URL's vhost through the management API", async () => {
+    // A vhost of its own: listing walks every mqa DLQ it finds, and other tests' DLQs are not this test's.
+    const vhost = uniqueName("dlqlist");
+    const api = new RabbitManagementApi(RABBIT_MANAGEMENT_URL);
+    await api.putVhost({ name: vhost });
+    try {
+      await api.putPermission({ vhost, user: "guest", configure: ".*", write: ".*", read: ".*" });
+      const url = `${AMQP_URL}/${encodeURIComponent(vhost)}`;
+      const t = createAmqpTransport({ url });
+      try {
+        await t.declare({ topic: "orders.eu", group: "billing" });
+        await t.declare({ topic: "orders.eu", group: "audit" });
+        for (const id of ["a", "b"])
+          await t.appendDeadLetter("orders.eu", "billing", {
+            id,
+            payload: new Uint8Array([1]),
+            headers: { "x-mqa-dead-letter-reason": "max-attempts" },
+          });
+      } finally {
+        await t.close({ timeoutMs: 2000 });
+      }
+      const r = await mqa("dlq", "list", "--broker", url, "--json");
+      expect(r.code, r.stderr).toBe(0);
+      const list = (JSON.parse(r.stdout) as { deadLetterQueues: unknown[] }).deadLetterQueues;
+      expect(list).toEqual([
+        { topic: "orders.eu", group: "audit", queues: ["orders.eu.audit.dlq"], count: 0 },
+        {
+          topic: "orders.eu",
+          group: "billing",
+          queues: ["orders.eu.billing.dlq"],
+          count: 2,
+          oldestAt: expect.any(Number) as number,
+          newestAt: expect.any(Number) as number,
+        },
+      ]);
+      expect(r.stderr).not.toContain("guest:guest");
+    } finally {
+      await cleanupRabbit([vhost]);
+    }
   });
 });

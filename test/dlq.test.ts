@@ -9,7 +9,7 @@ import {
   type DeadLetterQueues,
 } from "../src/core/dead-letter-queues.js";
 import { Headers } from "../src/core/message.js";
-import type { Delivery, Transport } from "../src/core/transport.js";
+import type { DeadLetter, Delivery, Transport } from "../src/core/transport.js";
 import {
   browseDeadLetters,
   deadLetterStats,
@@ -175,6 +175,51 @@ describe.each(setups)("dead-letter tooling on $name", (setup) => {
     );
   });
 
+  it("readDeadLetters 20 times changes nothing: same order, attempts, headers, no broker delivery count", async () => {
+    const { t, topic } = start();
+    await fill(t, topic);
+    const shape = (letters: DeadLetter[]) =>
+      letters.map((l) => ({
+        id: l.message.id,
+        attempt: l.message.attempt,
+        reason: l.reason,
+        headers: l.headers,
+        payload: [...l.message.payload],
+      }));
+    const first = await t.readDeadLetters(topic, "g");
+    expect(first.map((l) => l.message.id)).toEqual(CAUSES.map((c) => c.id));
+    for (let i = 0; i < 19; i++) await t.readDeadLetters(topic, "g");
+    expect(shape(await t.readDeadLetters(topic, "g"))).toEqual(shape(first));
+    // A limit returns the oldest ones and still keeps every dead letter, in order.
+    expect((await t.readDeadLetters(topic, "g", 2)).map((l) => l.message.id)).toEqual(["inv-1", "inv-2"]);
+    const after = await browseDeadLetters(t, topic, "g");
+    expect(after.map((e) => e.message.id)).toEqual(CAUSES.map((c) => c.id));
+    // The broker's own count as the walk fetched them (RabbitMQ: x-delivery-count before it is stripped).
+    expect(after.map((e) => e.brokerRedeliveries)).toEqual(CAUSES.map(() => 0));
+  });
+
+  it("a group that does not exist is not-found, never an empty DLQ; a declared empty one counts 0", async () => {
+    const { t, topic } = start();
+    await t.declare({ topic, group: "g" });
+    expect(await t.countDeadLetters(topic, "g")).toEqual({ count: 0 });
+    expect(await browseDeadLetters(t, topic, "g")).toEqual([]);
+    const missingTopic = `${topic}-missing`;
+    for (const [tp, g] of [
+      [topic, "nobody"],
+      [missingTopic, "g"],
+    ] as const) {
+      const notFound = {
+        code: "not-found",
+        message: expect.stringContaining(`group '${g}' of topic '${tp}' does not exist`),
+      };
+      await expect(t.countDeadLetters(tp, g)).rejects.toMatchObject(notFound);
+      await expect(t.walkDeadLetters(tp, g, () => ({ action: "keep" }))).rejects.toMatchObject(notFound);
+      await expect(t.appendDeadLetter(tp, g, { payload: new Uint8Array([1]) })).rejects.toMatchObject(
+        notFound,
+      );
+    }
+  });
+
   it("redrives one cause: exactly those reach the fixed handler, with the same id and a fresh attempt", async () => {
     const { t, topic } = start();
     await fill(t, topic);
@@ -287,5 +332,19 @@ describe.each(setups)("dead-letter tooling on $name", (setup) => {
       attempt: e.message.attempt,
     });
     expect(imported.map(shape)).toEqual(original.map(shape));
+  });
+});
+
+describe("dead-letter tooling on a partitioned Redis topic", () => {
+  it("opened without its partitions: says how many it has instead of not-found", async () => {
+    const topic = `parts-${Math.random().toString(36).slice(2, 8)}`;
+    const partitioned = redis.create({ topics: { [topic]: { partitions: 3 } } });
+    await partitioned.declare({ topic, group: "g" });
+    expect(await partitioned.countDeadLetters(topic, "g")).toEqual({ count: 0 });
+    const unaware = redis.create();
+    await expect(unaware.countDeadLetters(topic, "g")).rejects.toMatchObject({
+      code: "invalid-options",
+      message: expect.stringContaining(`topic '${topic}' has 3 partitions`) as string,
+    });
   });
 });

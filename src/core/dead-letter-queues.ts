@@ -88,6 +88,9 @@ export type DeadLetterVisitor = (entry: DeadLetterEntry) => DeadLetterDecision |
  *   only then is the dead letter removed. A crash in between leaves a duplicate, never a loss.
  * - `remove` deletes the dead letter for good.
  * - A visitor that throws stops the walk; the entry it was deciding about is kept.
+ * - A group that does not exist on the broker (never declared, or a misspelt topic or group) rejects every
+ *   method with `not-found` (`ResourceNotFoundError`), never reads as an empty queue; a group that exists
+ *   but has no dead-letter queue (RabbitMQ `deadLetter: false`, a stream queue) rejects with `unsupported`.
  */
 export interface DeadLetterQueues {
   walkDeadLetters(

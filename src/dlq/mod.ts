@@ -7,4 +7,7 @@ export * from "./redrive-copy.js";
 export * from "./redrive.js";
 export * from "./purge.js";
 export * from "./ndjson.js";
+export * from "./list-all.js";
+export * from "./list-redis.js";
+export * from "./list-amqp.js";
 export type { DeadLetterQueues } from "../core/dead-letter-queues.js";

@@ -6,7 +6,13 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
-import { hasDeadLetterQueues, type DeadLetterQueues } from "../../core/dead-letter-queues.js";
+import {
+  hasDeadLetterQueues,
+  type DeadLetterCount,
+  type DeadLetterQueues,
+} from "../../core/dead-letter-queues.js";
+import { RabbitManagementApi } from "../../brokers/management-api.js";
+import { connectRedisAdmin } from "../../brokers/redis-admin.js";
 import { InvalidOptionsError } from "../../core/errors.js";
 import type { Transport } from "../../core/transport.js";
 import {
@@ -19,6 +25,9 @@ import {
   viewDeadLetter,
   type DeadLetterFilter,
 } from "../../dlq/mod.js";
+import type { DeadLetterQueueSummary } from "../../dlq/list-all.js";
+import { listAmqpDeadLetterQueues, managementUrlOf } from "../../dlq/list-amqp.js";
+import { listRedisDeadLetterQueues } from "../../dlq/list-redis.js";
 import { resolveAddress, type AddressFlags } from "../address.js";
 import { positiveInt } from "../args.js";
 import { addConnectionOptions, resolveConnection, withTls, type ConnectionFlags } from "../connection.js";
@@ -41,6 +50,7 @@ interface DlqFlags extends Omit<AddressFlags, "broker">, ConnectionFlags {
   yes?: boolean;
   out?: string;
   in?: string;
+  management?: string;
 }
 
 /** `30s`, `5m`, `2h`, `1d` or plain milliseconds → ms. */
@@ -161,6 +171,52 @@ async function confirm(question: string): Promise<boolean> {
   return /^y(es)?$/i.test(answer.trim());
 }
 
+const countLine = (name: string, c: DeadLetterCount): string =>
+  `${name}: ${c.count} dead letter(s)${c.count > 0 && c.oldestAt !== undefined ? `, oldest ${ago(c.oldestAt)} ago, newest ${ago(c.newestAt)} ago` : ""}`;
+
+/**
+ * `mqa dlq list` without a topic and group: every group's DLQ on the broker (Redis: SCAN of mqa's dlq
+ * streams; RabbitMQ: the `.dlq` queues of the URL's vhost through the management API).
+ */
+async function listEveryGroup(flags: DlqFlags): Promise<void> {
+  const connection = await resolveConnection(flags.broker, flags);
+  const scheme = /^([a-z]+):/i.exec(connection.url)?.[1]?.toLowerCase();
+  let list: DeadLetterQueueSummary[];
+  if (scheme === "redis" || scheme === "rediss") {
+    const admin = await connectRedisAdmin(connection.url);
+    try {
+      list = await listRedisDeadLetterQueues(admin);
+    } finally {
+      await admin.close();
+    }
+  } else if (scheme === "amqp" || scheme === "amqps") {
+    const derived = managementUrlOf(connection.url);
+    const api = new RabbitManagementApi(flags.management ?? derived.url);
+    const transport = await openCliTransport(connection.url, withTls({}, connection.tls));
+    try {
+      if (!hasDeadLetterQueues(transport))
+        throw new InvalidOptionsError(`the ${transport.name} transport has no dead-letter queue tooling`);
+      list = await listAmqpDeadLetterQueues(api, derived.vhost, (topic, group) =>
+        transport.countDeadLetters(topic, group),
+      );
+    } finally {
+      await transport.close({ timeoutMs: 5000 });
+    }
+  } else
+    throw new InvalidOptionsError(
+      "mqa dlq list without --topic and --group lists a Redis (redis://) or RabbitMQ (amqp://) broker; for another broker give --topic and --group",
+    );
+  print(flags, { deadLetterQueues: list }, () =>
+    list.length === 0
+      ? "no dead-letter queues found"
+      : list
+          .map((s) =>
+            countLine(s.topic !== undefined ? `${s.topic}/${s.group ?? ""}` : s.queues.join(", "), s),
+          )
+          .join("\n"),
+  );
+}
+
 /** `mqa dlq …`. */
 export function registerDlqCommand(program: Command): void {
   const dlq = program
@@ -170,19 +226,25 @@ export function registerDlqCommand(program: Command): void {
     );
 
   common(
-    dlq.command("list").description("count and oldest/newest age of a group's dead letters"),
+    dlq
+      .command("list")
+      .description(
+        "count and oldest/newest age of a group's dead letters; without --topic/--group, of every group's",
+      ),
     false,
-  ).action((flags: DlqFlags) =>
-    withDlq(flags, async ({ transport, topic, group }) => {
-      const c = await transport.countDeadLetters(topic, group);
-      print(
-        flags,
-        { topic, group, ...c },
-        () =>
-          `${topic}/${group}: ${c.count} dead letter(s), oldest ${ago(c.oldestAt)} ago, newest ${ago(c.newestAt)} ago`,
-      );
-    }),
-  );
+  )
+    .option(
+      "--management <url>",
+      "RabbitMQ, listing every group: the management API (default: http://<same user and host>:15672)",
+    )
+    .action((flags: DlqFlags) => {
+      if (flags.topic === undefined && flags.group === undefined && flags.spec === undefined)
+        return listEveryGroup(flags);
+      return withDlq(flags, async ({ transport, topic, group }) => {
+        const c = await transport.countDeadLetters(topic, group);
+        print(flags, { topic, group, ...c }, () => countLine(`${topic}/${group}`, c));
+      });
+    });
 
   common(
     dlq.command("stats").description("dead letters grouped by reason and by error, with first/last seen"),

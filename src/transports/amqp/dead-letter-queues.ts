@@ -6,7 +6,7 @@
  * fetched one: nothing is counted, nothing can be dropped by a delivery limit, and a crash between the
  * publish and the ack leaves a duplicate, never a loss. See docs/decisions/0090-dead-letter-tooling.md.
  */
-import type { ChannelModel, GetMessage, Options } from "amqplib";
+import type { Channel, ChannelModel, GetMessage, Options } from "amqplib";
 import {
   deadLetteredAtOf,
   type DeadLetterCount,
@@ -20,7 +20,6 @@ import { attemptFromHeaders, Headers, type OutgoingMessage } from "../../core/me
 import { newMessageId } from "../../core/ids.js";
 import { closeQuietly } from "./close-quietly.js";
 import type { PublishRequest } from "./confirm-publisher.js";
-import { BROKER_REASONS, latestDeathReason } from "./dead-letters.js";
 import { AmqpHeaders, fromDelivery, redeliveriesOf, toPublishProperties } from "./message-mapping.js";
 import { NOT_FOUND, replyCodeOf } from "./reply-code.js";
 
@@ -32,6 +31,14 @@ export interface AmqpDeadLetterContext {
   /** The group's queue and its dead-letter queue. */
   queuesOf(topic: string, group: string): { readonly queue: string; readonly deadLetterQueue: string };
 }
+
+/** RabbitMQ's own dead-letter reasons (queue arguments, not mqa) in mqa's words. */
+export const BROKER_REASONS: Readonly<Record<string, string>> = {
+  delivery_limit: "delivery-limit",
+  rejected: "rejected",
+  expired: "expired",
+  maxlen: "queue-full",
+};
 
 /** Broker bookkeeping of a delivery, not part of the message: never copied. */
 const DELIVERY_HEADERS = new Set<string>([AmqpHeaders.deliveryCount, "x-acquired-count"]);
@@ -50,7 +57,7 @@ export async function walkAmqpDeadLetters(
   channel.on("error", () => undefined);
   try {
     // Only the messages there now: kept copies go to the tail, after every one of them.
-    const present = (await checkQueue(channel, dlq, topic, group)).messageCount;
+    const present = (await checkQueue(ctx, channel, topic, group)).messageCount;
     const limit = Math.min(present, options.limit ?? Number.POSITIVE_INFINITY);
     while (counts.visited < limit) {
       if (options.signal?.aborted) return { ...counts, aborted: true };
@@ -112,7 +119,7 @@ export async function appendAmqpDeadLetter(
   const channel = await ctx.model.createChannel();
   channel.on("error", () => undefined);
   try {
-    await checkQueue(channel, deadLetterQueue, topic, group);
+    await checkQueue(ctx, channel, topic, group);
   } finally {
     await closeQuietly(channel);
   }
@@ -176,21 +183,62 @@ function entryOf(msg: GetMessage, topic: string, ordinal: number): DeadLetterEnt
   };
 }
 
+/**
+ * The DLQ's message count. A missing DLQ is `not-found` when the group's own queue is missing too (the group
+ * does not exist), else `unsupported` (the group has no DLQ: `deadLetter: false` or a stream queue).
+ */
 async function checkQueue(
-  channel: Awaited<ReturnType<ChannelModel["createChannel"]>>,
-  dlq: string,
+  ctx: AmqpDeadLetterContext,
+  channel: Channel,
   topic: string,
   group: string,
 ): Promise<{ messageCount: number }> {
+  const { queue, deadLetterQueue: dlq } = ctx.queuesOf(topic, group);
   try {
     return await channel.checkQueue(dlq);
   } catch (err) {
-    if (replyCodeOf(err) === NOT_FOUND)
+    if (replyCodeOf(err) !== NOT_FOUND) throw err;
+    if (!(await queueExists(ctx.model, queue)))
       throw new MqaError(
-        "unsupported",
-        `group '${group}' of topic '${topic}' has no dead-letter queue '${dlq}' (declared with deadLetter: false, a stream, or never declared)`,
+        "not-found",
+        `group '${group}' of topic '${topic}' does not exist on this RabbitMQ (no queue '${queue}'): check the topic and group names, or declare the group`,
         { cause: err },
       );
-    throw err;
+    throw new MqaError(
+      "unsupported",
+      `group '${group}' of topic '${topic}' has no dead-letter queue '${dlq}' (declared with deadLetter: false, or a stream)`,
+      { cause: err },
+    );
   }
+}
+
+/** Whether a queue exists, asked on a channel of its own (a failed check closes the channel it ran on). */
+async function queueExists(model: ChannelModel, queue: string): Promise<boolean> {
+  const channel = await model.createChannel();
+  channel.on("error", () => undefined);
+  try {
+    await channel.checkQueue(queue);
+    return true;
+  } catch (err) {
+    if (replyCodeOf(err) === NOT_FOUND) return false;
+    throw err;
+  } finally {
+    await closeQuietly(channel);
+  }
+}
+
+/** Why RabbitMQ dead-lettered the message most recently: `x-death[0]` (newest first), else the summary headers. */
+export function latestDeathReason(headers: Record<string, unknown> | undefined): string | undefined {
+  const deaths = headers?.["x-death"];
+  if (Array.isArray(deaths)) {
+    const reason = (deaths[0] as { reason?: unknown } | undefined)?.reason;
+    if (typeof reason === "string") return reason;
+    if (Buffer.isBuffer(reason)) return reason.toString("utf8");
+  }
+  for (const key of ["x-last-death-reason", "x-first-death-reason"]) {
+    const v = headers?.[key];
+    if (typeof v === "string") return v;
+    if (Buffer.isBuffer(v)) return v.toString("utf8");
+  }
+  return undefined;
 }

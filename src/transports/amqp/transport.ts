@@ -347,10 +347,7 @@ export class AmqpTransport implements Transport, DeadLetterQueues {
   }
 
   async readDeadLetters(topic: string, group: string, limit = 100): Promise<DeadLetter[]> {
-    await this.connect();
-    const live = await this.consumeConnection.waitReady(this.options.initialConnectTimeoutMs);
-    const layout = this.groupLayout(topic, group);
-    return readDeadLetters(live.model, topic, group, layout.deadLetterQueue ?? `${layout.queue}.dlq`, limit);
+    return readDeadLetters(await this.deadLetterContext(), topic, group, limit);
   }
 
   async walkDeadLetters(

@@ -8,7 +8,7 @@ import {
 } from "../../core/dead-letter-queues.js";
 import { attemptFromHeaders, Headers, type OutgoingMessage } from "../../core/message.js";
 import { newMessageId } from "../../core/ids.js";
-import { MqaError } from "../../core/errors.js";
+import { MqaError, ResourceNotFoundError } from "../../core/errors.js";
 import type { MemoryBroker, StoredDeadLetter } from "./broker.js";
 
 /** A sequence number per stored dead letter: its stable ref for as long as it stays. */
@@ -20,6 +20,20 @@ function refOf(letter: StoredDeadLetter): string {
   return String(r);
 }
 
+/** The group's queue; `not-found` when it was never declared on this broker. */
+function requireGroup(
+  broker: MemoryBroker,
+  topic: string,
+  group: string,
+): NonNullable<ReturnType<MemoryBroker["group"]>> {
+  const queue = broker.group(topic, group);
+  if (!queue)
+    throw new ResourceNotFoundError(
+      `group '${group}' of topic '${topic}' does not exist on this memory broker: declare it first`,
+    );
+  return queue;
+}
+
 /** Walk a group's dead letters oldest first (see {@link DeadLetterQueues.walkDeadLetters}). */
 export async function walkMemoryDeadLetters(
   broker: MemoryBroker,
@@ -28,9 +42,8 @@ export async function walkMemoryDeadLetters(
   visit: DeadLetterVisitor,
   options: DeadLetterWalkOptions = {},
 ): Promise<DeadLetterWalkResult> {
-  const queue = broker.group(topic, group);
+  const queue = requireGroup(broker, topic, group);
   const counts = { visited: 0, kept: 0, removed: 0, redriven: 0, aborted: false };
-  if (!queue) return counts;
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   for (const letter of [...queue.deadLetters]) {
     if (counts.visited >= limit) break;
@@ -81,7 +94,7 @@ export async function walkMemoryDeadLetters(
 
 /** Count and age of a group's dead letters. */
 export function countMemoryDeadLetters(broker: MemoryBroker, topic: string, group: string): DeadLetterCount {
-  const letters = broker.group(topic, group)?.deadLetters ?? [];
+  const letters = requireGroup(broker, topic, group).deadLetters;
   if (letters.length === 0) return { count: 0 };
   const times = letters.map((l) => deadLetteredAtOf(l.headers, l.timestamp));
   return { count: letters.length, oldestAt: Math.min(...times), newestAt: Math.max(...times) };
@@ -95,7 +108,7 @@ export function appendMemoryDeadLetter(
   message: OutgoingMessage,
 ): void {
   const headers = { ...message.headers };
-  broker.declare(topic, group).addDeadLetter({
+  requireGroup(broker, topic, group).addDeadLetter({
     id: message.id ?? newMessageId(),
     topic,
     key: message.key,
