@@ -22,7 +22,10 @@ export interface RedriveOptions {
   readonly limit?: number;
   /** Stops the run cleanly after the message in hand. */
   readonly signal?: AbortSignal;
-  /** Called after each redriven message. */
+  /**
+   * Called for each message taken for redrive, before its copy is confirmed (the copy is confirmed, then the
+   * dead letter removed); `redriven` counts those taken so far. The summary counts only confirmed ones.
+   */
   readonly onProgress?: (progress: { readonly redriven: number; readonly id: string }) => void;
 }
 

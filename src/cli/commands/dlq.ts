@@ -336,7 +336,7 @@ export function registerDlqCommand(program: Command): void {
             ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
             signal: stop.signal,
             onProgress: ({ redriven }) => {
-              if (redriven % 100 === 0) process.stderr.write(`mqa dlq redrive: ${redriven} redriven\n`);
+              if (redriven % 100 === 0) process.stderr.write(`mqa dlq redrive: ${redriven} taken so far\n`);
             },
           });
           print(
