@@ -18,21 +18,24 @@ import { RABBIT_MANAGEMENT_URL, REDIS_URL, cleanupRabbit, cleanupRedis } from ".
 const id = (): string => randomBytes(4).toString("hex");
 const vhosts: string[] = [];
 const prefixes: string[] = [];
+const streamKeys: string[] = [];
 const queues: string[] = [];
 const exchanges: string[] = [];
 const keys: string[] = [];
 
 afterAll(async () => {
+  // Redis first: a broker-side failure below must not leave keys behind. A foreign stream's companion keys
+  // (`mqa:{<key>}:…`) are found by pattern, so keys mqa made after the test looked are removed too.
+  const redis = new Redis(REDIS_URL);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+  for (const p of [...prefixes, ...streamKeys.map((k) => `mqa:{${k}}`)]) await cleanupRedis(p);
   await cleanupRabbit(vhosts);
-  for (const p of prefixes) await cleanupRedis(p);
   const model = await amqplib.connect(AMQP_URL);
   const ch = await model.createChannel();
   for (const q of queues) await ch.deleteQueue(q);
   for (const e of exchanges) await ch.deleteExchange(e);
   await model.close();
-  const redis = new Redis(REDIS_URL);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
 });
 
 /** `mqa design` a requirements file; returns the spec it wrote, as data. */
@@ -301,6 +304,7 @@ describe("resources other services own, by name", () => {
   it("Redis: consume another producer's stream in its own field layout", async () => {
     const key = `orders-${id()}`;
     keys.push(key);
+    streamKeys.push(key);
     const redis = new Redis(REDIS_URL);
     await redis.xadd(key, "*", "data", '{"orderId":"o-1"}', "type", "order.created");
     const got = await mqa(
