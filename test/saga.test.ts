@@ -121,8 +121,17 @@ describe("sagas (PostgreSQL)", () => {
     hang = false;
     const second = await runner({ leaseMs: 1000 });
     expect(await second.resume(saga)).toEqual([]); // lease still valid: not taken
-    await new Promise((r) => setTimeout(r, 1200)); // the first lease runs out
-    const [resumed] = await second.resume(saga);
+    // Once the first lease runs out (1 s; later on a loaded machine) the second coordinator takes over.
+    let resumed: unknown;
+    await expect
+      .poll(
+        async () => {
+          [resumed] = await second.resume(saga);
+          return resumed !== undefined;
+        },
+        { timeout: 10_000, interval: 200 },
+      )
+      .toBe(true);
     expect(resumed).toMatchObject({ id, status: "completed", step: 3 });
     expect(runs).toEqual(["one", "two by 1", "two by 1", "three"]); // step two ran again: steps must be idempotent
     release();

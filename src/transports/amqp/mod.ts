@@ -3,7 +3,6 @@ export { AmqpTransport, createAmqpTransport } from "./transport.js";
 export type { AmqpTransportOptions, ResolvedAmqpOptions, QueueChoice } from "./options.js";
 export type { GroupLayout } from "./addressing.js";
 export { resolveAmqpOptions } from "./options.js";
-export * from "./topology-plan.js";
 export { parseVersion, compareVersions, type Version } from "./server-version.js";
 export { parseInequivalentArgument, type InequivalentArgument } from "./precondition.js";
 export type { AmqpSubscription, SubscriptionStats } from "./subscription.js";
