@@ -11,11 +11,19 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString("hex")}`;
 }
 
-/** Remove what a test created: its vhosts (with everything in them) and users. Missing ones are fine. */
+/**
+ * Remove what a test created: its vhosts (with everything in them) and users. Missing ones are fine. Every
+ * deletion is tried even when one fails (a slow vhost delete must not leave the users behind); the first
+ * failure is thrown at the end.
+ */
 export async function cleanupRabbit(vhosts: string[], users: string[] = []): Promise<void> {
   const api = new RabbitManagementApi(RABBIT_MANAGEMENT_URL);
-  for (const v of vhosts) await api.deleteVhost(v);
-  for (const u of users) await api.deleteUser(u);
+  const results = await Promise.allSettled([
+    ...vhosts.map((v) => api.deleteVhost(v)),
+    ...users.map((u) => api.deleteUser(u)),
+  ]);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 /** Delete every key under `prefix` (tests use a unique prefix, so this touches nothing else). */
