@@ -101,6 +101,22 @@ describe("NDJSON lines", () => {
     );
   });
 
+  it("keep a header named __proto__ as an own header through export, import and redrive", () => {
+    const headers = Object.fromEntries([
+      ["__proto__", "x"],
+      ["tenant", "eu"],
+    ]);
+    const e = entry({ headers });
+    const back = messageOfLine(parseLine(toLine(e, "orders", "billing"), 1));
+    expect(Object.entries(back.headers ?? {})).toEqual([
+      ["__proto__", "x"],
+      ["tenant", "eu"],
+    ]);
+    const copy = redriveCopy(entry({ headers: back.headers ?? {} }), "all");
+    expect(Object.hasOwn(copy.headers ?? {}, "__proto__")).toBe(true);
+    expect(Object.getPrototypeOf(copy.headers)).toBe(Object.prototype);
+  });
+
   it("name the line and field at fault", () => {
     expect(() => parseLine("{", 3)).toThrow(/line 3: not JSON/);
     expect(() => parseLine('{"v":1}', 7)).toThrow(/line 7: .*topic/);

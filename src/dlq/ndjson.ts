@@ -43,7 +43,7 @@ export function toLine(entry: DeadLetterEntry, topic: string, group: string): st
     timestamp: entry.message.timestamp,
     ...(m.correlationId !== undefined ? { correlationId: m.correlationId } : {}),
     ...(m.causationId !== undefined ? { causationId: m.causationId } : {}),
-    headers: { ...entry.headers },
+    headers: ownCopy(entry.headers),
     payload: Buffer.from(entry.message.payload).toString("base64"),
   };
   return JSON.stringify(line);
@@ -62,7 +62,14 @@ export function parseLine(text: string, lineNumber: number): DeadLetterLine {
     throw new InvalidPayloadError(
       `line ${lineNumber}: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(line)"}: ${i.message}`).join("; ")}`,
     );
-  return parsed.data;
+  // zod builds the record by assignment, which drops a header named `__proto__`; the validated raw object keeps
+  // every header as an own property.
+  return { ...parsed.data, headers: ownCopy((raw as { headers: Record<string, string> }).headers) };
+}
+
+/** A copy holding every key as an own property, `__proto__` included. */
+function ownCopy(headers: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers));
 }
 
 /** The dead letter a line describes, ready for {@link DeadLetterQueues.appendDeadLetter}. */
@@ -70,7 +77,7 @@ export function messageOfLine(line: DeadLetterLine): OutgoingMessage {
   return {
     id: line.id,
     payload: new Uint8Array(Buffer.from(line.payload, "base64")),
-    headers: { ...line.headers },
+    headers: ownCopy(line.headers),
     timestamp: line.timestamp,
     ...(line.key !== undefined ? { key: line.key } : {}),
     ...(line.contentType !== undefined ? { contentType: line.contentType } : {}),

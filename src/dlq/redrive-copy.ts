@@ -81,9 +81,10 @@ export function redriveCopy(entry: DeadLetterEntry, filter: string, now = new Da
     ...(error ? { error } : {}),
     redrivenAt: now.toISOString(),
   };
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(base.headers ?? {}))
-    if (!DEATH_HEADERS.includes(k) && !isBrokerDeathHeader(k)) headers[k] = v;
+  // Built from entries, so a user header named `__proto__` stays an own property and is redriven too.
+  const headers: Record<string, string> = Object.fromEntries(
+    Object.entries(base.headers ?? {}).filter(([k]) => !DEATH_HEADERS.includes(k) && !isBrokerDeathHeader(k)),
+  );
   const previous = Number.parseInt(h[RedriveHeaders.count] ?? "0", 10);
   headers[RedriveHeaders.count] = String(Number.isFinite(previous) && previous > 0 ? previous + 1 : 1);
   headers[RedriveHeaders.at] = now.toISOString();
