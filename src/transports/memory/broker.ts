@@ -6,6 +6,7 @@
  * Topics fan out to groups; each group is a FIFO queue with competing consumers, prefetch, delivery
  * counts, delayed redelivery, a dead-letter queue and a delivery limit that dead-letters crash loops.
  */
+import Denque from "denque";
 import { UnroutableError } from "../../core/errors.js";
 import { attemptFromHeaders, Headers } from "../../core/message.js";
 import type { Message } from "../../core/message.js";
@@ -38,7 +39,8 @@ export type StoredDeadLetter = Omit<Message, "attempt"> & { attempt: number };
 
 /** One group's queue. */
 export class GroupQueue {
-  readonly ready: StoredMessage[] = [];
+  /** Waiting messages, oldest first. A ring buffer: taking from the head of an array costs its length. */
+  readonly ready = new Denque<StoredMessage>();
   /** Oldest first, at most `deadLetterLimit` of them (the embedded broker has no disk to spill to). */
   readonly deadLetters: StoredDeadLetter[] = [];
   /** Dead letters dropped (oldest first) because the group already kept `deadLetterLimit` of them. */
@@ -93,7 +95,8 @@ export class GroupQueue {
 
   /** Put held messages back at the head of the queue (consumer lost or closed before settling). */
   returnToQueue(messages: Iterable<StoredMessage>): void {
-    this.ready.unshift(...messages);
+    // Back at the head in the order they were held.
+    for (const m of [...messages].reverse()) this.ready.unshift(m);
     this.schedule();
   }
 
@@ -225,7 +228,10 @@ export class MemoryBroker {
     return this.topics.get(topic)?.get(group);
   }
 
-  /** Fan a message out to every group of its topic; unroutable when there is none. */
+  /**
+   * Fan a message out to every group of its topic; unroutable when there is none. The broker keeps `message`
+   * as given (the transport hands it a copy): change neither it nor its headers afterwards.
+   */
   publish(message: Omit<Message, "attempt">): void {
     const groups = this.topics.get(message.topic);
     if (!groups || groups.size === 0) {
@@ -234,9 +240,8 @@ export class MemoryBroker {
           `declare a group first (transport.declare({ topic, group }) or start a Router)`,
       );
     }
-    for (const queue of groups.values()) {
-      queue.enqueue({ message: { ...message, headers: { ...message.headers } }, deliveries: 0 });
-    }
+    // Stored messages are never changed in place (a retry stores a new copy), so the groups share one.
+    for (const queue of groups.values()) queue.enqueue({ message, deliveries: 0 });
   }
 
   /** Every queue, for monitoring and tests. */

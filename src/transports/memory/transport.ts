@@ -22,6 +22,7 @@ import type {
 } from "../../core/transport.js";
 import { ConnectionStateCell } from "../connection-state.js";
 import { drainWithin } from "../drain.js";
+import { InFlight } from "../in-flight.js";
 import { MemoryBroker } from "./broker.js";
 import {
   appendMemoryDeadLetter,
@@ -42,6 +43,9 @@ export interface MemoryTransportOptions {
   broker?: MemoryBroker | string;
 }
 
+/** The headers of every message published without any: one frozen object instead of one per message. */
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 /** What the in-memory transport guarantees. */
 export const memoryFeatures: TransportFeatures = {
   consumerGroups: true,
@@ -56,7 +60,7 @@ export const memoryFeatures: TransportFeatures = {
 class MemorySubscription implements Subscription, BrokerConsumer {
   paused = false;
   readonly held = new Map<number, StoredMessage>();
-  private readonly running = new Set<Promise<void>>();
+  private readonly running = new InFlight();
   private closed = false;
   /** Settlements attempted after this consumer was lost; dropped like an ack on a dead channel. */
   staleSettlements = 0;
@@ -71,19 +75,43 @@ class MemorySubscription implements Subscription, BrokerConsumer {
   ) {}
 
   deliver(tag: number, stored: StoredMessage, attempt: number): void {
-    const delivery = new MemoryDelivery(this, tag, stored, { ...stored.message, attempt });
-    const run = (async () => {
-      try {
-        await this.handler(delivery);
-      } catch {
-        // A handler must settle; one that throws instead is retried rather than lost.
-      }
-      // Unsettled after the handler: hand it back to the broker as a redelivery (delivery count kept,
-      // so the delivery limit still stops a handler that never settles).
-      if (!delivery.settled && this.held.has(tag)) this.release(tag);
-    })();
-    this.running.add(run);
-    void run.finally(() => this.running.delete(run));
+    const m = stored.message;
+    const delivery = new MemoryDelivery(this, tag, stored, {
+      id: m.id,
+      topic: m.topic,
+      key: m.key,
+      payload: m.payload,
+      contentType: m.contentType,
+      headers: m.headers,
+      timestamp: m.timestamp,
+      correlationId: m.correlationId,
+      causationId: m.causationId,
+      attempt,
+    });
+    this.running.begin();
+    // One continuation per delivery and a counter, not an async wrapper and a set of promises: this is the
+    // embedded broker's hot path, and each promise kept per delivery costs garbage-collection time.
+    let result: Promise<void> | undefined;
+    try {
+      result = this.handler(delivery);
+    } catch {
+      result = undefined;
+    }
+    if (result === undefined) this.finish(delivery);
+    else
+      result.then(
+        () => this.finish(delivery),
+        () => this.finish(delivery), // a handler must settle; one that throws instead is retried rather than lost
+      );
+  }
+
+  /**
+   * After the handler: an unsettled delivery goes back to the broker as a redelivery (delivery count kept, so
+   * the delivery limit still stops a handler that never settles).
+   */
+  private finish(delivery: MemoryDelivery): void {
+    if (!delivery.settled && this.held.has(delivery.tag)) this.release(delivery.tag);
+    this.running.end();
   }
 
   /** Remove `tag` from this consumer if it still holds it; false when the delivery is stale. */
@@ -153,7 +181,7 @@ class MemoryDelivery implements Delivery {
 
   constructor(
     private readonly consumer: MemorySubscription,
-    private readonly tag: number,
+    readonly tag: number,
     private readonly stored: StoredMessage,
     readonly message: Message,
   ) {}
@@ -243,7 +271,7 @@ export class MemoryTransport implements Transport, DeadLetterQueues {
       key: message.key,
       payload: message.payload,
       contentType: message.contentType,
-      headers: { ...message.headers },
+      headers: message.headers === undefined ? NO_HEADERS : { ...message.headers },
       timestamp: message.timestamp ?? Date.now(),
       correlationId: message.correlationId,
       causationId: message.causationId,
