@@ -26,6 +26,8 @@ import type { DurabilityWaiter } from "./durability.js";
 import { encodeMapped, encodeMessage, type EntryFields, type FieldMapping } from "./fields.js";
 import { partitionForKey, type RedisKeyNames } from "./naming.js";
 import type { ResolvedRedisOptions } from "./options.js";
+import { scriptReplyError } from "./reply-error.js";
+import { scripts } from "./scripts.js";
 import { isRefusal, notSent, outcomeUnknown, overflow, refused, timedOut } from "./publish-outcome.js";
 import type { RedisTransportStats } from "./stats.js";
 import type { StreamTrimmer } from "./trimmer.js";
@@ -37,6 +39,13 @@ const CHECKED_TOPICS = 10_000;
  * so this is only reached when the connection keeps dropping; the publish then rejects as "maybe stored".
  */
 const MAX_RESENDS = 5;
+/** Entries per publish-batch call: bounds the time one call holds Redis (which runs one command at a time). */
+const BATCH_MAX_ENTRIES = 256;
+/** Bytes of field values per publish-batch call, so one call stays far below Redis's query-buffer limits. */
+const BATCH_MAX_BYTES = 1024 * 1024;
+/** An entry larger than this goes as a plain XADD of its own. */
+const BATCH_ENTRY_MAX_BYTES = 64 * 1024;
+
 /** One publish, from the caller's call to its settlement. */
 interface PublishOp extends Deadlined {
   readonly topic: string;
@@ -86,6 +95,9 @@ export class StreamPublisher {
   /** Topics written in another program's field layout (`topics.<topic>.fields`). */
   private readonly mappings: ReadonlyMap<string, FieldMapping>;
   private closed = false;
+  /** XADDs of this tick not yet handed to the connection, per stream (see {@link xadd}). */
+  private batches = new Map<string, { ops: PublishOp[]; bytes: number }>();
+  private flushQueued = false;
 
   constructor(
     private readonly client: Redis,
@@ -228,6 +240,11 @@ export class StreamPublisher {
     );
   }
 
+  /**
+   * Hand the XADD to the connection: publishes issued in the same tick to the same stream go out together,
+   * as one publish-batch script call (one command instead of N for Redis to parse, run and answer; one for
+   * the client to encode). A publish alone in its tick, or too big to share a call, goes as a plain XADD.
+   */
   private xadd(op: PublishOp): void {
     if (op.done) {
       // Expired while its partition check ran: the caller was told "timeout"; never send it late.
@@ -236,21 +253,89 @@ export class StreamPublisher {
     }
     op.sent = true;
     op.epoch = this.connectionLosses;
-    this.client.xadd(op.stream, "*", ...op.fields).then(
-      (entryId) => {
-        this.release();
-        if (op.epoch !== this.connectionLosses) this.countResent(op); // answered after a connection loss
-        this.trimmer.touch(op.stream, this.options.topics[op.topic]?.trim);
-        const receipt = { id: op.id ?? (entryId as string), position: entryId as string };
-        if (!this.durability) this.settle(op, receipt);
-        else
-          this.durability.confirm().then(
-            () => this.settle(op, receipt),
-            (err: unknown) => this.settle(op, err instanceof MqaError ? err : unconfirmed(op, err)),
-          );
+    const bytes = fieldBytes(op.fields);
+    let batch = this.batches.get(op.stream);
+    if (bytes > BATCH_ENTRY_MAX_BYTES) {
+      // Alone, after the publishes to this stream issued before it (one connection keeps their order).
+      if (batch !== undefined) {
+        this.batches.delete(op.stream);
+        this.sendBatch(op.stream, batch.ops);
+      }
+      this.sendOne(op);
+      return;
+    }
+    if (batch !== undefined && batch.bytes + bytes > BATCH_MAX_BYTES) {
+      this.batches.delete(op.stream);
+      this.sendBatch(op.stream, batch.ops);
+      batch = undefined;
+    }
+    if (batch === undefined) {
+      batch = { ops: [], bytes: 0 };
+      this.batches.set(op.stream, batch);
+    }
+    batch.ops.push(op);
+    batch.bytes += bytes;
+    if (batch.ops.length >= BATCH_MAX_ENTRIES) {
+      this.batches.delete(op.stream);
+      this.sendBatch(op.stream, batch.ops);
+      return;
+    }
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      // After the microtasks of this turn: every publish its callers issue now joins the same call.
+      process.nextTick(this.flushBatches);
+    }
+  }
+
+  private readonly flushBatches = (): void => {
+    this.flushQueued = false;
+    const batches = this.batches;
+    if (batches.size === 0) return;
+    this.batches = new Map();
+    for (const [stream, batch] of batches) this.sendBatch(stream, batch.ops);
+  };
+
+  private sendBatch(stream: string, ops: PublishOp[]): void {
+    if (ops.length === 1) {
+      this.sendOne(ops[0] as PublishOp);
+      return;
+    }
+    const args: (string | number | Buffer)[] = [];
+    for (const op of ops) args.push(op.fields.length, ...op.fields);
+    scripts.publishBatch.run(this.client, [stream], args).then(
+      (reply) => {
+        const [ids, error] = reply as [string[], string];
+        ops.forEach((op, i) => {
+          const id = ids[i];
+          if (id !== undefined) this.stored(op, id);
+          else this.failed(op, scriptReplyError(error));
+        });
       },
+      (cause: unknown) => {
+        for (const op of ops) this.failed(op, cause);
+      },
+    );
+  }
+
+  private sendOne(op: PublishOp): void {
+    this.client.xadd(op.stream, "*", ...op.fields).then(
+      (entryId) => this.stored(op, entryId as string),
       (cause: unknown) => this.failed(op, cause),
     );
+  }
+
+  /** Redis stored the entry: settle the publish (after the durability check, when one is asked for). */
+  private stored(op: PublishOp, entryId: string): void {
+    this.release();
+    if (op.epoch !== this.connectionLosses) this.countResent(op); // answered after a connection loss
+    this.trimmer.touch(op.stream, this.options.topics[op.topic]?.trim);
+    const receipt = { id: op.id ?? entryId, position: entryId };
+    if (!this.durability) this.settle(op, receipt);
+    else
+      this.durability.confirm().then(
+        () => this.settle(op, receipt),
+        (err: unknown) => this.settle(op, err instanceof MqaError ? err : unconfirmed(op, err)),
+      );
   }
 
   /**
@@ -360,4 +445,11 @@ function unconfirmed(op: PublishOp, cause: unknown): MqaError {
       "disk or on a replica (check the connection, or publish again: consumers deduplicate by message id)",
     { cause, details: { topic: op.topic, stream: op.stream, id: op.id, sent: true } },
   );
+}
+
+/** Bytes of an entry's fields (names and values). */
+function fieldBytes(fields: EntryFields): number {
+  let n = 0;
+  for (const f of fields) n += typeof f === "string" ? f.length * 3 : f.length; // a string's worst-case UTF-8
+  return n;
 }

@@ -20,6 +20,16 @@ export function replyErrorOf(err: unknown): RedisReply | undefined {
     : { code: err.message.slice(0, space), detail: err.message.slice(space + 1) };
 }
 
+/**
+ * An error reply Redis gave inside a script (`redis.pcall`'s error, returned as text), as the same kind of
+ * error ioredis gives for a command's own error reply, so {@link replyErrorOf} classifies both alike.
+ */
+export function scriptReplyError(text: string): Error {
+  const err = new Error(text);
+  err.name = "ReplyError";
+  return err;
+}
+
 /** True when `err` is a Redis error reply with this code (`NOGROUP`, `NOSCRIPT`, …). */
 export function isReplyError(err: unknown, code: string): boolean {
   return replyErrorOf(err)?.code === code;

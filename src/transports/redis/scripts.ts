@@ -10,6 +10,7 @@ import { acquireLeaseLua } from "./lua/acquire-lease.js";
 import { deadLetterEntryLua } from "./lua/dead-letter-entry.js";
 import { declareGroupLua } from "./lua/declare-group.js";
 import { promoteDueLua } from "./lua/promote-due.js";
+import { publishBatchLua } from "./lua/publish-batch.js";
 import { releaseLeaseLua } from "./lua/release-lease.js";
 import { removeIdleConsumerLua } from "./lua/remove-idle-consumer.js";
 import { retryEntryLua } from "./lua/retry-entry.js";
@@ -74,4 +75,5 @@ export const scripts = {
   releaseLease: new RedisScript("release-lease", releaseLeaseLua),
   removeIdleConsumer: new RedisScript("remove-idle-consumer", removeIdleConsumerLua),
   touchHeld: new RedisScript("touch-held", touchHeldLua),
+  publishBatch: new RedisScript("publish-batch", publishBatchLua),
 } as const;
