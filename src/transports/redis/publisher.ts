@@ -91,6 +91,8 @@ export class StreamPublisher {
    */
   private readonly partitionsOk = new BoundedMap<string, true>(CHECKED_TOPICS);
   private readonly partitionChecks = new Map<string, Promise<void>>();
+  /** Stream keys of single-stream topics (at most CHECKED_TOPICS, the oldest forgotten first). */
+  private readonly singleStreams = new BoundedMap<string, string>(CHECKED_TOPICS);
   private readonly deadlines = new DeadlineSweep<PublishOp>((op) => this.expire(op));
   /** Topics written in another program's field layout (`topics.<topic>.fields`). */
   private readonly mappings: ReadonlyMap<string, FieldMapping>;
@@ -140,6 +142,15 @@ export class StreamPublisher {
   /** The stream a message goes to: by key hash, round robin when it has no key. */
   streamFor(topic: string, key: string | undefined): { stream: string; partition: number } {
     const n = this.partitions(topic);
+    if (n === 1) {
+      // A topic's one stream: named once (escaping the name costs more than the rest of a publish's routing).
+      let stream = this.singleStreams.get(topic);
+      if (stream === undefined) {
+        stream = this.names.stream(topic, 0, 1);
+        this.singleStreams.set(topic, stream);
+      }
+      return { stream, partition: 0 };
+    }
     const partition = partitionForKey(key, n, this.roundRobin++);
     return { stream: this.names.stream(topic, partition, n), partition };
   }

@@ -51,6 +51,8 @@ export class RedisSubscription implements Subscription {
   private readonly housekeeping: Housekeeping;
   private paused = false;
   private closing = false;
+  /** See {@link sourceOf}; at most two per owned partition (its stream and its retry stream). */
+  private readonly sources = new Map<string, DeliverySource>();
   private readonly logger: Logger;
 
   constructor(
@@ -170,17 +172,28 @@ export class RedisSubscription implements Subscription {
     }
   }
 
+  /** Where deliveries read from `stream` come from: one object per stream, shared by its deliveries. */
+  private sourceOf(stream: string, keys: PartitionKeys): DeliverySource {
+    let source = this.sources.get(stream);
+    // A stream's keys never change (its topic, group and partition name them), so the first ones hold.
+    if (source === undefined) {
+      source = {
+        client: this.ctx.command,
+        acks: this.acks,
+        group: this.group,
+        consumer: this.consumer,
+        keys,
+        stream,
+        deadLetterMaxLen: this.ctx.options.deadLetterMaxLen,
+        logger: this.logger,
+      };
+      this.sources.set(stream, source);
+    }
+    return source;
+  }
+
   private async handle(item: HeldItem, slot: HandlerSlot): Promise<void> {
-    const source: DeliverySource = {
-      client: this.ctx.command,
-      acks: this.acks,
-      group: this.group,
-      consumer: this.consumer,
-      keys: item.keys,
-      stream: item.stream,
-      deadLetterMaxLen: this.ctx.options.deadLetterMaxLen,
-      logger: this.logger,
-    };
+    const source = this.sourceOf(item.stream, item.keys);
     const id = item.raw[0].toString();
     const decoded = decodeEntry(item.raw, this.mapping);
     try {
