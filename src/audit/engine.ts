@@ -1,7 +1,7 @@
 /** Run the rule catalogue over a model and produce sorted, secret-free findings. */
 import { maskSecretsInText } from "../core/redact.js";
 import { CATEGORIES, severityRank } from "./finding.js";
-import type { Finding } from "./finding.js";
+import type { Finding, FindingLocation } from "./finding.js";
 import type { AuditModel } from "./model.js";
 import { ALL_RULES } from "./rules/mod.js";
 import type { Rule } from "./rules/rule.js";
@@ -28,7 +28,7 @@ export function scrub(text: string, secrets: ReadonlySet<string>): string {
 }
 
 function relevant(rule: Rule, model: AuditModel): boolean {
-  if (rule.broker === "rabbitmq" && !model.rabbit) return false;
+  if (rule.broker === "rabbitmq" && !model.rabbit && !model.rabbitConfig) return false;
   if (rule.broker === "redis" && !model.redis) return false;
   return true;
 }
@@ -53,11 +53,33 @@ const SECTION: Record<string, string> = {
 function lineOf(index: SourceLineIndex | undefined, kind: string, name: string): { line?: number } {
   const leaf = kind === "binding" ? name.split("/").pop()?.split("->")[0] : name.split("/").pop();
   if (!index || !leaf) return {};
+  if (kind === "cluster") {
+    // The release is the export's version field.
+    const i = Math.max(index.firstNaming("rabbitmq_version"), index.firstNaming("rabbit_version"));
+    return i >= 0 ? { line: i + 1 } : {};
+  }
   const section = SECTION[kind];
   const from = section ? index.sectionStart(section) : -1;
   let i = from >= 0 ? index.firstNaming(leaf, from) : -1;
   if (i < 0) i = index.firstNaming(leaf);
   return i >= 0 ? { line: i + 1 } : {};
+}
+
+/**
+ * File and line of a hit: the rule's own when it gave them; for a setting of a configuration file, where
+ * that setting was written; otherwise the source file and the line that names the resource.
+ */
+function placeOf(
+  model: AuditModel,
+  index: SourceLineIndex | undefined,
+  at: FindingLocation,
+): { file?: string; line?: number } {
+  if (at.file !== undefined) return { file: at.file, ...(at.line !== undefined ? { line: at.line } : {}) };
+  const setting = at.kind === "setting" ? model.settingLines?.get(at.name) : undefined;
+  if (setting) return setting;
+  const file = model.source.kind.endsWith("-file") ? { file: model.source.target } : {};
+  if (at.line !== undefined) return { ...file, line: at.line };
+  return { ...file, ...lineOf(index, at.kind, at.name) };
 }
 
 /** Apply every rule to the model. Findings are sorted by severity, category, rule and resource. */
@@ -82,17 +104,25 @@ export function runAudit(model: AuditModel, options: AuditOptions = {}): Finding
         location: {
           kind: hit.location.kind,
           name: s(hit.location.name),
-          ...(model.source.kind.endsWith("-file") ? { file: model.source.target } : {}),
-          ...lineOf(index, hit.location.kind, hit.location.name),
+          ...placeOf(model, index, hit.location),
         },
+        ...(hit.category ? { category: hit.category } : {}),
+        ...(hit.confidence ? { confidence: hit.confidence } : {}),
       });
     }
   }
+  return sortFindings(findings);
+}
+
+/** Sort findings by severity, category, rule, resource, then file and line (several targets in one report). */
+export function sortFindings(findings: Finding[]): Finding[] {
   return findings.sort(
     (a, b) =>
       severityRank(a.severity) - severityRank(b.severity) ||
       CATEGORIES.indexOf(a.category) - CATEGORIES.indexOf(b.category) ||
       a.ruleId.localeCompare(b.ruleId) ||
-      a.resource.localeCompare(b.resource),
+      a.resource.localeCompare(b.resource) ||
+      (a.location.file ?? "").localeCompare(b.location.file ?? "") ||
+      (a.location.line ?? 0) - (b.location.line ?? 0),
   );
 }

@@ -3,6 +3,13 @@
 export const SEVERITIES = ["critical", "high", "medium", "low", "info"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/**
+ * How sure a rule is of a finding that infers intent (a permission regex `''` almost certainly meant
+ * "nothing"); absent for findings that state a fact.
+ */
+export const CONFIDENCES = ["high", "medium", "low"] as const;
+export type Confidence = (typeof CONFIDENCES)[number];
+
 export const CATEGORIES = ["message-loss", "performance", "security", "operations"] as const;
 export type Category = (typeof CATEGORIES)[number];
 
@@ -30,6 +37,8 @@ export interface Finding {
   /** A concrete snippet that fixes it (policy command, spec change, config line). */
   fix: string;
   location: FindingLocation;
+  /** Set when the rule inferred intent; see {@link Confidence}. */
+  confidence?: Confidence;
 }
 
 /** Rank of a severity: 0 = critical (worst). */

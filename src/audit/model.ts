@@ -17,6 +17,13 @@ export interface RabbitUser {
   name: string;
   passwordHash: string;
   hashingAlgorithm: string;
+  /**
+   * Whether the export named the algorithm; when it did not, RabbitMQ's import picks one by the export's
+   * version (MD5 before 3.6), and {@link RabbitUser.hashingAlgorithm} holds that choice.
+   */
+  hashingAlgorithmImplied?: boolean;
+  /** A cleartext `password` field was in the file (its value is only kept in the secrets to scrub). */
+  plaintextPassword?: "absent" | "same-as-name" | "present";
   tags: string[];
 }
 
@@ -189,9 +196,50 @@ export interface RedisModel {
   streams: RedisStream[];
   /** True for a model built from a spec: server facts are unknown, not bad. */
   fromSpec: boolean;
+  /** Facts only a redis.conf tells (set when the model was read from one). */
+  file?: RedisConfigFileFacts;
 }
 
-export type SourceKind = "definitions-file" | "rabbitmq-live" | "redis-live" | "spec-file";
+/** One setting of a configuration file, in rabbitmq.conf or redis.conf terms, with where it was written. */
+export interface ConfigSetting {
+  key: string;
+  value: string;
+  file: string;
+  line: number;
+}
+
+export type ConfigFileKind = "rabbitmq-conf" | "advanced-config" | "redis-conf";
+
+/**
+ * RabbitMQ node configuration read offline from rabbitmq.conf and/or advanced.config. advanced.config
+ * settings are translated to their rabbitmq.conf keys (`{vm_memory_high_watermark, 0.95}` becomes
+ * `vm_memory_high_watermark.relative`) and win over rabbitmq.conf, as on a node.
+ */
+export interface RabbitConfig {
+  files: { file: string; kind: ConfigFileKind }[];
+  settings: Map<string, ConfigSetting>;
+}
+
+/** What a redis.conf says beyond CONFIG GET values. */
+export interface RedisConfigFileFacts {
+  file: string;
+  /** `bind` addresses, undefined when the file has no bind line (Redis then listens on every interface). */
+  bind: string[] | undefined;
+  /** `rename-command NAME new-name` lines; `disabled` when renamed to "" (the new name is never reported). */
+  renamedCommands: { command: string; disabled: boolean; line: number }[];
+  /** Directives that hold a secret (requirepass, masterauth, user ... >password), with their line. */
+  secretDirectives: { name: string; line: number }[];
+}
+
+export type SourceKind =
+  | "definitions-file"
+  | "rabbitmq-live"
+  | "redis-live"
+  | "spec-file"
+  | "config-file"
+  | "directory"
+  | "compose-file"
+  | "helm-values";
 
 /** What the audit looked at. */
 export interface AuditSource {
@@ -210,4 +258,8 @@ export interface AuditModel {
   secrets: Set<string>;
   /** Lines of the audited file (file sources only), to point findings at a line. */
   sourceLines?: readonly string[];
+  /** RabbitMQ configuration files (rabbitmq.conf, advanced.config), when the source is one. */
+  rabbitConfig?: RabbitConfig;
+  /** Where each `setting` location was written (config files), to point findings at file and line. */
+  settingLines?: Map<string, { file: string; line: number }>;
 }

@@ -7,6 +7,7 @@ import type { AuditModel, RabbitLive, RedisModel, RedisStream } from "../../src/
 import { ALL_RULES } from "../../src/audit/rules/mod.js";
 import { parseDefinitions } from "../../src/audit/sources/definitions.js";
 import { emptyModel } from "../../src/audit/sources/empty.js";
+import { parseConfigText, rabbitConfigModel, redisConfigModel } from "../../src/audit/sources/config-file.js";
 import type { AuditThresholdsInput } from "../../src/audit/thresholds.js";
 
 export const fixture = (name: string): string =>
@@ -108,7 +109,7 @@ export function cleanLive(): RabbitLive {
     url: "https://ops-admin:****@rabbit.internal:15671/",
     loggedInAs: "ops-admin",
     loopbackHost: false,
-    rabbitmqVersion: "4.1.4",
+    rabbitmqVersion: "4.2.3",
     releaseSeriesSupportStatus: "supported",
     nodes: [node("rabbit@a"), node("rabbit@b"), node("rabbit@c")],
     queues: [
@@ -218,4 +219,21 @@ export function findingsOf(model: AuditModel, ruleId: string, thresholds?: Audit
   const rule = ALL_RULES.find((r) => r.id === ruleId);
   if (!rule) throw new Error(`no rule ${ruleId}`);
   return runAudit(model, { rules: [rule], thresholds });
+}
+
+/** A model from rabbitmq.conf (or advanced.config) text, as the offline config audit builds it. */
+export function rabbitConfModel(
+  text: string,
+  kind: "rabbitmq-conf" | "advanced-config" = "rabbitmq-conf",
+): AuditModel {
+  const file = kind === "rabbitmq-conf" ? "rabbitmq.conf" : "advanced.config";
+  return rabbitConfigModel({ kind: "config-file", target: file }, [parseConfigText(kind, text, file)]);
+}
+
+/** A model from redis.conf text. */
+export function redisConfModel(text: string): AuditModel {
+  return redisConfigModel(
+    { kind: "config-file", target: "redis.conf" },
+    parseConfigText("redis-conf", text, "redis.conf"),
+  );
 }

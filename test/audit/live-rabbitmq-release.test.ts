@@ -37,7 +37,9 @@ describe("rmq-unsupported-release", () => {
       await writeFile(join(dir, "new.json"), defs("4.2.1"));
       const old = runAudit(await loadFile(join(dir, "old.json")), { rules: [unsupportedRelease] });
       expect(old.map((f) => f.message)).toEqual([
-        expect.stringContaining('RabbitMQ 3.10.8: release series support status is "unsupported"'),
+        expect.stringContaining(
+          'RabbitMQ 3.10.8 (release line 3.10, out of community support since 2023-07): release series support status is "unsupported"',
+        ),
       ]);
       const fresh = runAudit(await loadFile(join(dir, "new.json")), { rules: [unsupportedRelease] });
       expect(fresh).toEqual([]);

@@ -17,7 +17,9 @@ import {
   cleanStream,
   findingsOf,
   queueJ,
+  rabbitConfModel,
   rabbitModel,
+  redisConfModel,
   redisModel,
 } from "./helpers.js";
 import type { DefsJson } from "./helpers.js";
@@ -103,7 +105,7 @@ const CASES: Record<string, Case> = {
     ),
     expect: "delivery-limit=-1",
     passes: defs((d) => {
-      d.rabbitmq_version = "4.0.5";
+      d.rabbitmq_version = "4.2.1";
       delete d.policies[0]!.definition["delivery-limit"]; // 4.x default is 20
     }),
   },
@@ -146,6 +148,32 @@ const CASES: Record<string, Case> = {
     passes: defs((d) =>
       addQueue(d, "orders.ttl", { "x-message-ttl": 60000, "x-dead-letter-exchange": "orders.dlx" }),
     ),
+  },
+  "rmq-dead-letter-cycle": {
+    fires: defs((d) => {
+      addQueue(d, "orders.cycle.dlq", {
+        "x-queue-type": "quorum",
+        "x-dead-letter-exchange": "orders.cycle.dlx",
+      });
+      d.exchanges.push({
+        name: "orders.cycle.dlx",
+        vhost: "orders",
+        type: "fanout",
+        durable: true,
+        auto_delete: false,
+        internal: false,
+        arguments: {},
+      });
+      d.bindings.push({
+        source: "orders.cycle.dlx",
+        vhost: "orders",
+        destination: "orders.cycle.dlq",
+        destination_type: "queue",
+        routing_key: "",
+        arguments: {},
+      });
+    }),
+    expect: "routes back to orders.cycle.dlq",
   },
   // --- replication and streams
   "rmq-ha-policy-keys": {
@@ -324,6 +352,25 @@ const CASES: Record<string, Case> = {
     fires: defs((d) => (d.users[1]!.hashing_algorithm = "rabbit_password_hashing_md5")),
     expect: "user orders",
   },
+  "rmq-plaintext-password": {
+    fires: defs((d) => Object.assign(d.users[1]!, { password: "S3cret-Orders" })),
+    expect: "cleartext",
+  },
+  "rmq-permission-unknown-user": {
+    fires: defs((d) =>
+      d.permissions.push({ user: "root", vhost: "orders", configure: ".*", write: ".*", read: ".*" }),
+    ),
+    expect: "user root",
+    passes: defs((d) => {
+      d.users = [];
+      d.permissions.push({ user: "root", vhost: "orders", configure: "", write: "", read: "" });
+    }),
+  },
+  "rmq-permission-literal-quotes": {
+    fires: defs((d) => Object.assign(d.permissions[1]!, { configure: "''" })),
+    expect: "literal regex ''",
+    passes: defs((d) => Object.assign(d.permissions[1]!, { configure: "^$" })),
+  },
   "rmq-shovel-plaintext-uri": {
     fires: defs((d) => (d.parameters[1]!.value["dest-uri"] = "amqp://rabbit-dr.internal")),
     expect: "amqp://rabbit-dr.internal",
@@ -403,6 +450,39 @@ const CASES: Record<string, Case> = {
     expect: "unsupported",
     passes: live((l) => (l.rabbitmqVersion = "4.2.0")),
   },
+  // --- configuration files
+  "rmq-memory-watermark-high": {
+    fires: () => rabbitConfModel("vm_memory_high_watermark.relative = 0.95\n"),
+    expect: "0.95",
+    passes: () => rabbitConfModel("vm_memory_high_watermark.relative = 0.6\n"),
+  },
+  "rmq-consumer-timeout-disabled": {
+    fires: () => rabbitConfModel("[{rabbit, [{consumer_timeout, false}]}].\n", "advanced-config"),
+    expect: "disabled",
+    passes: () => rabbitConfModel("consumer_timeout = 1800000\n"),
+  },
+  "rmq-tls-no-peer-verification": {
+    fires: () => rabbitConfModel("listeners.ssl.default = 5671\nssl_options.verify = verify_peer\n"),
+    expect: "fail_if_no_peer_cert is not set",
+    passes: () =>
+      rabbitConfModel(
+        "listeners.ssl.default = 5671\nssl_options.verify = verify_peer\nssl_options.fail_if_no_peer_cert = true\n",
+      ),
+  },
+  "rmq-config-password-in-file": {
+    fires: () => rabbitConfModel("default_user = ops\ndefault_pass = Not-In-Git-Please\n"),
+    expect: "default_pass",
+    passes: () => rabbitConfModel("default_user = ops\ndefault_pass = {{ .Values.auth.password }}\n"),
+  },
+  "redis-password-in-file": {
+    fires: () => redisConfModel("requirepass Hunter2-Redis\n"),
+    expect: "requirepass",
+  },
+  "redis-dangerous-command-renamed": {
+    fires: () => redisConfModel("rename-command CONFIG cfg-7f2a\n"),
+    expect: "command CONFIG",
+    passes: () => redisConfModel('rename-command CONFIG ""\n'),
+  },
   "audit-incomplete": {
     fires: () => {
       const m = rabbitModel(cleanDefs(), cleanLive());
@@ -458,6 +538,8 @@ const CASES: Record<string, Case> = {
   "redis-protected-mode-off": {
     fires: redis((r) => (r.config!["protected-mode"] = "no")),
     expect: "protected-mode is no",
+    // Bound to loopback only, protected mode has nothing to protect.
+    passes: redis((r) => Object.assign(r.config!, { "protected-mode": "no", bind: "127.0.0.1 -::1" })),
   },
   "redis-no-tls": {
     fires: redis((r) => {

@@ -27,7 +27,7 @@ describe("audit file size limits", () => {
   it("reads a definitions export up to 8 times the limit, and no further", async () => {
     const defs = (queues: number): string =>
       JSON.stringify({
-        rabbit_version: "4.1.4",
+        rabbit_version: "4.2.3",
         vhosts: [{ name: "/" }],
         queues: Array.from({ length: queues }, (_, i) => ({
           name: `q${i}`,

@@ -16,7 +16,9 @@ export function renderJson(report: AuditReport): string {
       fix: f.fix,
       title: f.title,
       location: f.location,
+      ...(f.confidence ? { confidence: f.confidence } : {}),
     })),
+    ...(report.notes && report.notes.length > 0 ? { notes: report.notes } : {}),
     summary: summarize(report.findings),
   };
   return JSON.stringify(doc, null, 2) + "\n";

@@ -15,6 +15,7 @@ export function renderMarkdown(report: AuditReport): string {
     `| ${SEVERITIES.map((sev) => s[sev]).join(" | ")} | ${s.total} |`,
     "",
   ];
+  for (const n of report.notes ?? []) out.push(`> note: ${n}`, "");
   if (report.findings.length === 0) out.push("No findings.", "");
   else {
     out.push("| severity | category | rule | resource | message |", "|---|---|---|---|---|");
@@ -27,7 +28,7 @@ export function renderMarkdown(report: AuditReport): string {
       out.push(
         `## ${f.severity}: ${f.title}`,
         "",
-        `**${f.resource}** (\`${f.ruleId}\`, ${f.category})`,
+        `**${f.resource}** (\`${f.ruleId}\`, ${f.category}${f.confidence ? `, confidence ${f.confidence}` : ""}${f.location.file && f.location.line ? `, ${f.location.file}:${f.location.line}` : ""})`,
         "",
         f.message,
         "",

@@ -8,6 +8,8 @@ export interface AuditReport {
   findings: Finding[];
   /** Rules that ran (for SARIF's tool.driver.rules). */
   rules: readonly Rule[];
+  /** What a multi-target run skipped, and why. */
+  notes?: readonly string[];
 }
 
 export const FORMATS = ["text", "json", "sarif", "markdown"] as const;

@@ -58,7 +58,11 @@ export function renderSarif(report: AuditReport, toolVersion = "0.1.0"): string 
       },
     ],
     partialFingerprints: { "mqaResource/v1": `${f.ruleId}:${f.location.kind}:${f.location.name}` },
-    properties: { severity: f.severity, category: f.category },
+    properties: {
+      severity: f.severity,
+      category: f.category,
+      ...(f.confidence ? { confidence: f.confidence } : {}),
+    },
   }));
   const log = {
     $schema: "https://json.schemastore.org/sarif-2.1.0.json",
@@ -66,6 +70,20 @@ export function renderSarif(report: AuditReport, toolVersion = "0.1.0"): string 
     runs: [
       {
         tool: { driver: { name: "mqa audit", version: toolVersion, rules } },
+        // Skipped files of a multi-target run, so a clean report does not hide what was not read.
+        ...(report.notes && report.notes.length > 0
+          ? {
+              invocations: [
+                {
+                  executionSuccessful: true,
+                  toolExecutionNotifications: report.notes.map((n) => ({
+                    level: "note",
+                    message: { text: n },
+                  })),
+                },
+              ],
+            }
+          : {}),
         results,
       },
     ],

@@ -18,6 +18,15 @@ function byRule(findings: Finding[]): Map<string, Finding[]> {
   return out;
 }
 
+/** ` (rabbitmq.conf:12)` for findings from configuration files, where the line is the point. */
+function where(f: Finding): string {
+  return f.location.file !== undefined && f.location.kind === "setting"
+    ? ` (${f.location.file}${f.location.line ? `:${f.location.line}` : ""})`
+    : f.location.file !== undefined && f.location.kind === "command"
+      ? ` (${f.location.file}:${f.location.line ?? 1})`
+      : "";
+}
+
 /** Resources listed per rule before the text report summarises the rest; other formats list all. */
 export const MAX_PER_RULE = 10;
 
@@ -25,6 +34,8 @@ export const MAX_PER_RULE = 10;
 export function renderText(report: AuditReport): string {
   const { findings, source } = report;
   const lines: string[] = [`mqa audit: ${source.target} (${source.kind})`, ""];
+  for (const n of report.notes ?? []) lines.push(`note: ${n}`);
+  if ((report.notes ?? []).length > 0) lines.push("");
   if (findings.length === 0) lines.push("No findings.", "");
   for (const severity of SEVERITIES) {
     const ofSeverity = findings.filter((f) => f.severity === severity);
@@ -40,7 +51,9 @@ export function renderText(report: AuditReport): string {
         lines.push(indent(`why: ${first.why}`, "      "));
         const sameFix = list.every((f) => f.fix === first.fix);
         for (const f of list.slice(0, MAX_PER_RULE)) {
-          lines.push(`      - ${f.resource}: ${f.message}`);
+          lines.push(
+            `      - ${f.resource}${where(f)}: ${f.message}${f.confidence ? ` [confidence: ${f.confidence}]` : ""}`,
+          );
           if (!sameFix) lines.push(indent(`fix: ${f.fix}`, "          "));
         }
         if (list.length > MAX_PER_RULE)

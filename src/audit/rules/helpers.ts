@@ -9,6 +9,7 @@ import type { EffectiveExchange, EffectiveQueue } from "../effective.js";
 import type { FindingLocation } from "../finding.js";
 import type { RabbitDeclarations, RabbitExchange, RabbitQueue } from "../model.js";
 import { declarationIndex } from "./declaration-index.js";
+import { releaseSeries } from "./release-support.js";
 import type { RuleContext, RuleHit } from "./rule.js";
 
 const queueCache = new WeakMap<RabbitDeclarations, EffectiveQueue[]>();
@@ -17,6 +18,16 @@ const exchangeCache = new WeakMap<RabbitDeclarations, EffectiveExchange[]>();
 /** Definitions of the model, or undefined for a Redis-only audit. */
 export function defsOf(ctx: RuleContext): RabbitDeclarations | undefined {
   return ctx.model.rabbit?.definitions;
+}
+
+/**
+ * True when the audited release is known and older than `major.minor`: a rule about a feature that release
+ * does not have (vhost limits before 3.7, length limits before 3.1) has nothing to say about it.
+ */
+export function releaseBefore(ctx: RuleContext, major: number, minor: number): boolean {
+  const v = ctx.model.rabbit?.live?.rabbitmqVersion ?? defsOf(ctx)?.rabbitVersion;
+  const s = v === undefined ? undefined : releaseSeries(v);
+  return s !== undefined && (s.major < major || (s.major === major && s.minor < minor));
 }
 
 /** Every queue with its effective settings (computed once per model). */

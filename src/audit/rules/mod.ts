@@ -1,5 +1,6 @@
 /** The rule catalogue: every rule, in documentation order. */
 import { auditMetaRules } from "./audit-meta.js";
+import { rabbitmqConfigRules } from "./rabbitmq-config.js";
 import { rabbitmqDeadLetterRules } from "./rabbitmq-dead-letter.js";
 import { rabbitmqDurabilityRules } from "./rabbitmq-durability.js";
 import { rabbitmqLimitsRules } from "./rabbitmq-limits.js";
@@ -23,6 +24,7 @@ export const RULE_FAMILIES: readonly { name: string; rules: readonly Rule[] }[] 
   { name: "RabbitMQ topology", rules: rabbitmqTopologyRules },
   { name: "RabbitMQ security", rules: rabbitmqSecurityRules },
   { name: "RabbitMQ live broker", rules: rabbitmqLiveRules },
+  { name: "RabbitMQ configuration files", rules: rabbitmqConfigRules },
   { name: "Redis persistence and memory", rules: redisConfigRules },
   { name: "Redis security", rules: redisSecurityRules },
   { name: "Redis Streams", rules: redisStreamRules },

@@ -228,11 +228,65 @@ export const ttlWithoutDlx: Rule = {
   },
 };
 
+/** Queues a dead-lettered message from `queue` can reach through exchange `dlx` (following exchange bindings). */
+function reachedThrough(
+  ctx: RuleContext,
+  vhost: string,
+  dlx: string,
+  rk: string | undefined,
+  seen = new Set<string>(),
+): Set<string> {
+  const out = new Set<string>();
+  const defs = defsOf(ctx);
+  if (!defs || seen.has(dlx) || seen.size > 16) return out;
+  seen.add(dlx);
+  const index = declarationIndex(defs);
+  const type = index.exchange(vhost, dlx)?.type ?? "direct";
+  for (const b of index.bindingsFrom(vhost, dlx)) {
+    // A fixed dead-letter routing key only follows bindings it can match; without one the message keeps
+    // the key it arrived with, which matched a binding into this very queue.
+    const keyed = rk !== undefined && (type === "direct" || type === "topic");
+    if (keyed && b.routingKey !== rk && !/[#*]/.test(b.routingKey)) continue;
+    if (b.destinationType === "queue") out.add(b.destination);
+    else for (const q of reachedThrough(ctx, vhost, b.destination, rk, seen)) out.add(q);
+  }
+  return out;
+}
+
+export const deadLetterCycle: Rule = {
+  id: "rmq-dead-letter-cycle",
+  title: "Dead-letter queue dead-letters into itself",
+  severity: "high",
+  category: "message-loss",
+  broker: "rabbitmq",
+  liveOnly: false,
+  why: "The queue's own dead-letter exchange routes back to it (typically a DLX policy whose pattern also matches the dead-letter queue). RabbitMQ drops a message that completes such a cycle without a rejection, so messages expiring or overflowing in the DLQ vanish; rejected ones loop back forever. The place meant to keep failed messages loses them.",
+  fix: "policies never merge: give the DLQ a higher-priority policy without dead-letter-exchange, or exclude it from the pattern",
+  check(ctx) {
+    const out: RuleHit[] = [];
+    for (const e of effectiveQueues(ctx)) {
+      const dlx = stringSetting(e, "dead-letter-exchange");
+      if (dlx === undefined) continue;
+      const rk = stringSetting(e, "dead-letter-routing-key");
+      const cycle =
+        dlx === "" ? rk === e.queue.name : reachedThrough(ctx, e.queue.vhost, dlx, rk).has(e.queue.name);
+      if (!cycle) continue;
+      out.push({
+        ...queueRef(e.queue),
+        message: `queue ${e.queue.name}: ${describe(e, "dead-letter-exchange")} routes back to ${e.queue.name} itself`,
+        fix: policyFix(e, {}, ["dead-letter-exchange", "dead-letter-routing-key", "dead-letter-strategy"]),
+      });
+    }
+    return out;
+  },
+};
+
 export const rabbitmqDeadLetterRules: Rule[] = [
   quorumWithoutDlx,
   deliveryLimitDisabled,
   dlxMissingExchange,
   dlxRoutesNowhere,
+  deadLetterCycle,
   atLeastOnceDropHead,
   atLeastOnceOnClassic,
   dropHeadWithoutDlx,

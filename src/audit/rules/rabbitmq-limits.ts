@@ -8,6 +8,7 @@ import {
   isWorkQueue,
   policyFix,
   queueRef,
+  releaseBefore,
   removalFix,
 } from "./helpers.js";
 import type { Rule } from "./rule.js";
@@ -22,6 +23,7 @@ export const noLengthLimit: Rule = {
   why: "A stalled consumer lets the queue grow until the node hits its memory or disk alarm, which blocks EVERY publisher on the broker, not just this queue's.",
   fix: 'rabbitmqctl set_policy ... \'{"max-length": 1000000, "overflow": "reject-publish"}\'',
   check(ctx) {
+    if (releaseBefore(ctx, 3, 1)) return []; // max-length arrived in 3.1
     return (
       effectiveQueues(ctx)
         // Delay queues (mqa's levels) empty themselves by expiry; a length limit there would refuse retries.
@@ -62,6 +64,7 @@ export const vhostWithoutLimits: Rule = {
     // A topology spec cannot state vhost limits (they are set with rabbitmqctl, not declared), so their
     // absence from a spec says nothing: the rule judges definitions exports and live brokers only.
     if (ctx.model.source.kind === "spec-file") return [];
+    if (releaseBefore(ctx, 3, 7)) return []; // vhost limits arrived in 3.7
     const withLimits = new Set(
       defs.parameters.filter((p) => p.component === "vhost-limits").map((p) => p.vhost),
     );

@@ -1,8 +1,10 @@
 /** Rules that need a running RabbitMQ: consumers, channels, nodes, alarms, partitions. */
 import { declarationIndex } from "./declaration-index.js";
-import { supportStatus } from "./release-support.js";
+import { describeReleaseLine, releaseSeries, supportStatus } from "./release-support.js";
 import { isDeadLetterQueue, queueRef } from "./helpers.js";
-import type { Rule, RuleContext } from "./rule.js";
+import type { Rule, RuleContext, RuleHit } from "./rule.js";
+import { hasMainConf, parseBytes, settingOf } from "./rabbitmq-config.js";
+import { settingRef } from "./redis-helpers.js";
 import type { RabbitLive } from "../model.js";
 
 const live = (ctx: RuleContext): RabbitLive | undefined => ctx.model.rabbit?.live;
@@ -181,9 +183,11 @@ export const diskFreeLimitLow: Rule = {
   category: "operations",
   broker: "rabbitmq",
   liveOnly: true,
+  files: ["rabbitmq-conf", "advanced-config"],
   why: "When memory pressure pages messages to disk, a low disk limit lets the disk fill completely before the alarm fires; the node can crash and corrupt its message store instead of blocking publishers.",
   fix: "rabbitmq.conf: disk_free_limit.relative = 1.0   # at least the memory high-watermark",
   check(ctx) {
+    if (ctx.model.rabbitConfig) return diskFreeLimitInConfig(ctx);
     return (live(ctx)?.nodes ?? [])
       .filter(
         (n) => n.diskFreeLimit !== undefined && n.memLimit !== undefined && n.diskFreeLimit < n.memLimit,
@@ -194,6 +198,45 @@ export const diskFreeLimitLow: Rule = {
       }));
   },
 };
+
+/**
+ * The same judgement on configuration files: no limit at all (the 50 MB default), zero, an absolute limit
+ * under 1 GiB (below the memory limit of any production host), or a relative one under 1.0.
+ */
+function diskFreeLimitInConfig(ctx: RuleContext): RuleHit[] {
+  const abs = settingOf(ctx, "disk_free_limit.absolute");
+  const rel = settingOf(ctx, "disk_free_limit.relative");
+  if (rel) {
+    const r = Number(rel.value);
+    if (!Number.isFinite(r) || r >= 1) return [];
+    return [
+      { ...settingRef(rel.key), message: `disk_free_limit.relative = ${rel.value} (below the memory limit)` },
+    ];
+  }
+  if (abs) {
+    const bytes = parseBytes(abs.value);
+    if (bytes === undefined || bytes >= 2 ** 30) return [];
+    return [
+      {
+        ...settingRef(abs.key),
+        ...(bytes === 0 ? { severity: "high" as const } : {}),
+        message:
+          bytes === 0
+            ? "disk_free_limit.absolute = 0: the disk alarm never fires, the disk fills completely"
+            : `disk_free_limit.absolute = ${abs.value} (under 1 GiB, below any production memory limit)`,
+      },
+    ];
+  }
+  if (!hasMainConf(ctx)) return [];
+  const conf = ctx.model.rabbitConfig!.files.find((f) => f.kind === "rabbitmq-conf")!;
+  return [
+    {
+      resource: "setting disk_free_limit",
+      location: { kind: "setting", name: "disk_free_limit", file: conf.file, line: 1 },
+      message: "disk_free_limit is not set: the default 50 MB lets the disk fill before the alarm fires",
+    },
+  ];
+}
 
 export const nearResourceLimit: Rule = {
   id: "rmq-node-near-limit",
@@ -265,11 +308,16 @@ export const unsupportedRelease: Rule = {
     const version = l?.rabbitmqVersion ?? ctx.model.rabbit?.definitions.rabbitVersion;
     const judged = supportStatus(version, l?.releaseSeriesSupportStatus);
     if (!judged || judged.status === "supported") return [];
+    const series = version === undefined ? undefined : releaseSeries(version);
+    const line = version === undefined ? undefined : describeReleaseLine(version);
+    // Before 3.8 there are no quorum queues and years of data-safety fixes are missing.
+    const ancient = series !== undefined && series.major === 3 && series.minor < 8;
     return [
       {
         resource: "cluster",
         location: { kind: "cluster", name: "cluster" },
-        message: `RabbitMQ ${version ?? "?"}: release series support status is "${judged.status}" (${judged.source === "broker" ? "reported by the broker" : `from mqa's release table${l?.releaseSeriesSupportStatus ? `; the broker says "${l.releaseSeriesSupportStatus}", as of its own release date` : ""}`})`,
+        ...(ancient ? { severity: "high" as const } : {}),
+        message: `RabbitMQ ${version ?? "?"}${line ? ` (${line})` : ""}: release series support status is "${judged.status}" (${judged.source === "broker" ? "reported by the broker" : `from mqa's release table${l?.releaseSeriesSupportStatus ? `; the broker says "${l.releaseSeriesSupportStatus}", as of its own release date` : ""}`})`,
       },
     ];
   },

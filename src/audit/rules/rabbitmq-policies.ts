@@ -66,12 +66,21 @@ export const policyPriorityTie: Rule = {
     const out: RuleHit[] = [];
     for (const e of effectiveQueues(ctx)) {
       const [a, b] = e.matchingPolicies;
-      if (a && b && a.priority === b.priority)
-        out.push({
-          ...queueRef(e.queue),
-          message: `queue ${e.queue.name} matches policies ${a.name} and ${b.name}, both priority ${a.priority}`,
-          params: { vhost: q(e.queue.vhost), policy: q(a.name) },
-        });
+      if (!a || !b || a.priority !== b.priority) continue;
+      // When the tie decides whether the queue has a DLX, it decides whether rejected, expired and
+      // overflowing messages are dead-lettered or dropped: a message-loss finding, not housekeeping.
+      const dlx = (p: typeof a): unknown => p.definition["dead-letter-exchange"];
+      const decidesDlx = dlx(a) !== dlx(b);
+      out.push({
+        ...queueRef(e.queue),
+        ...(decidesDlx ? { severity: "high" as const, category: "message-loss" as const } : {}),
+        message: `queue ${e.queue.name} matches policies ${a.name} and ${b.name}, both priority ${a.priority}${
+          decidesDlx
+            ? `; only ${dlx(a) !== undefined ? a.name : b.name} sets a dead-letter-exchange, so whether its rejected and expired messages are dead-lettered or dropped depends on which one wins`
+            : ""
+        }`,
+        params: { vhost: q(e.queue.vhost), policy: q(dlx(a) !== undefined || !decidesDlx ? a.name : b.name) },
+      });
     }
     return out;
   },
@@ -92,6 +101,7 @@ export const policyShadowed: Rule = {
       const [winner, ...losers] = e.matchingPolicies;
       if (!winner) continue;
       for (const l of losers) {
+        if (l.priority === winner.priority) continue; // a tie: rmq-policy-priority-tie reports it
         const lost = Object.keys(l.definition).filter((k) => !(k in winner.definition));
         if (lost.length === 0) continue;
         out.push({

@@ -1,6 +1,7 @@
 /** RabbitMQ replication rules: classic mirroring leftovers, quorum group sizes, stream retention. */
 import { describe, numberSetting } from "../effective.js";
 import { defsOf, effectiveQueues, isWorkQueue, policyFix, policyRef, q, queueRef } from "./helpers.js";
+import { releaseSeries } from "./release-support.js";
 import type { Rule } from "./rule.js";
 
 export const haPolicyKeys: Rule = {
@@ -13,13 +14,26 @@ export const haPolicyKeys: Rule = {
   why: "Classic queue mirroring is deprecated and removed in RabbitMQ 4.0: after the upgrade these queues have a single copy (or the upgrade is blocked), and mirrors never gave safe failover anyway (unsynchronised mirrors lose messages on promotion).",
   fix: "migrate to quorum queues: declare new queues with x-queue-type=quorum, move consumers and publishers, then\nrabbitmqctl clear_policy -p {vhost} {policy}",
   check(ctx) {
+    const version = ctx.model.rabbit?.live?.rabbitmqVersion ?? defsOf(ctx)?.rabbitVersion;
+    const s = version === undefined ? undefined : releaseSeries(version);
+    // Judged by release: gone in 4.0 (the queues have one copy), the only replication before 3.8.
+    const removed = s !== undefined && s.major >= 4;
+    const onlyOption = s !== undefined && s.major === 3 && s.minor < 8;
     return (defsOf(ctx)?.policies ?? [])
       .filter((p) => Object.keys(p.definition).some((k) => k.startsWith("ha-")))
       .map((p) => ({
         ...policyRef(p),
+        ...(removed ? { severity: "high" as const, category: "message-loss" as const } : {}),
+        ...(onlyOption ? { severity: "medium" as const } : {}),
         message: `${p.operator ? "operator policy" : "policy"} ${p.name} sets ${Object.keys(p.definition)
           .filter((k) => k.startsWith("ha-"))
-          .join(", ")}`,
+          .join(", ")}${
+          removed
+            ? ` on RabbitMQ ${version}, which has no classic mirroring: the matching queues have a single copy`
+            : onlyOption
+              ? ` (on ${version} mirroring is the only replication; quorum queues need 3.8+, so upgrade first)`
+              : ""
+        }`,
         params: { vhost: q(p.vhost), policy: q(p.name) },
       }));
   },

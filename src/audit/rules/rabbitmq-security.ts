@@ -2,7 +2,35 @@
 import { createHash } from "node:crypto";
 import type { RabbitParameter } from "../model.js";
 import { defsOf, policyRef, q, userRef } from "./helpers.js";
-import type { Rule, RuleHit } from "./rule.js";
+import { settingOf } from "./rabbitmq-config.js";
+import { settingRef } from "./redis-helpers.js";
+import { releaseSeries } from "./release-support.js";
+import type { Rule, RuleContext, RuleHit } from "./rule.js";
+
+/** Release series of the audited definitions or broker, when known. */
+function seriesOf(ctx: RuleContext): { major: number; minor: number } | undefined {
+  const v = ctx.model.rabbit?.live?.rabbitmqVersion ?? defsOf(ctx)?.rabbitVersion;
+  return v === undefined ? undefined : releaseSeries(v);
+}
+
+/** RabbitMQ before 3.3 let guest log in from any host (loopback_users arrived in 3.3.0). */
+function guestRemoteByDefault(ctx: RuleContext): boolean {
+  const s = seriesOf(ctx);
+  return s !== undefined && s.major === 3 && s.minor < 3;
+}
+
+/**
+ * On a node configured by these files, can guest log in from another host? Only when guest is the
+ * default user (no default_user, or default_user = guest) and loopback_users no longer lists it.
+ */
+function guestOpenByConfig(ctx: RuleContext): { key: string } | undefined {
+  const user = settingOf(ctx, "default_user")?.value ?? "guest";
+  if (user !== "guest") return undefined;
+  const none = settingOf(ctx, "loopback_users");
+  if (none?.value === "none") return { key: none.key };
+  const g = settingOf(ctx, "loopback_users.guest");
+  return g?.value === "false" ? { key: g.key } : undefined;
+}
 
 const HASH_BY_ALGORITHM: Record<string, string> = {
   rabbit_password_hashing_sha256: "sha256",
@@ -36,11 +64,18 @@ export const guestUserPresent: Rule = {
   fix: "rabbitmqctl delete_user guest   # after creating a named administrator",
   check(ctx) {
     const defs = defsOf(ctx);
+    const open = guestRemoteByDefault(ctx);
     return (defs?.users ?? [])
       .filter((u) => u.name === "guest")
       .map((u) => ({
         ...userRef(u.name),
-        message: `user guest exists (tags: ${u.tags.join(",") || "none"})`,
+        ...(open
+          ? {
+              severity: "critical" as const,
+              why: "Before RabbitMQ 3.3 there is no loopback_users restriction: guest can log in from any host, so anyone who reaches the port and tries guest/guest (or the password in this export) administers the broker.",
+            }
+          : {}),
+        message: `user guest exists (tags: ${u.tags.join(",") || "none"})${open ? ` and RabbitMQ ${defs?.rabbitVersion ?? ""} lets it log in remotely (loopback_users arrived in 3.3)` : ""}`,
       }));
   },
 };
@@ -52,9 +87,19 @@ export const guestRemoteLogin: Rule = {
   category: "security",
   broker: "rabbitmq",
   liveOnly: true,
-  why: "The audit logged in as guest through a non-loopback address, so loopback_users does not protect guest: anyone on the network can administer the broker with the well-known password.",
+  files: ["rabbitmq-conf", "advanced-config"],
+  why: "loopback_users does not protect guest (the audit logged in as guest through a non-loopback address, or the configuration lifts the restriction): anyone on the network can administer the broker with the well-known password.",
   fix: "rabbitmqctl delete_user guest   # or in rabbitmq.conf: loopback_users.guest = true",
   check(ctx) {
+    const open = guestOpenByConfig(ctx);
+    if (open)
+      return [
+        {
+          ...settingRef(open.key),
+          message: `${open.key} = ${settingOf(ctx, open.key)?.value ?? ""} and guest is the default user (${settingOf(ctx, "default_user") ? "default_user = guest" : "no default_user"}): guest/guest can log in from any host`,
+          fix: "rabbitmq.conf: loopback_users.guest = true\ndefault_user = <a named administrator>   # and provide default_pass from a secret at deploy time",
+        },
+      ];
     const live = ctx.model.rabbit?.live;
     if (!live || live.loggedInAs !== "guest" || live.loopbackHost) return [];
     return [{ ...userRef("guest"), message: `logged in as guest via ${live.url}` }];
@@ -70,14 +115,29 @@ export const passwordEqualsUsername: Rule = {
   liveOnly: false,
   why: "The first thing an attacker tries. Whoever can reach the AMQP or management port gets this user's permissions.",
   fix: 'rabbitmqctl change_password {user} "$(openssl rand -base64 24)"',
+  files: ["rabbitmq-conf", "advanced-config"],
   check(ctx) {
-    return (defsOf(ctx)?.users ?? [])
-      .filter((u) => passwordMatchesHash(u.name, u.passwordHash, u.hashingAlgorithm))
+    const out: RuleHit[] = (defsOf(ctx)?.users ?? [])
+      .filter(
+        (u) =>
+          u.plaintextPassword === "same-as-name" ||
+          passwordMatchesHash(u.name, u.passwordHash, u.hashingAlgorithm),
+      )
       .map((u) => ({
         ...userRef(u.name),
-        message: `user ${u.name} has the password "${u.name}" (checked against its hash)`,
+        message: `user ${u.name} has the password "${u.name}" (${u.plaintextPassword === "same-as-name" ? "its cleartext password field" : "checked against its hash"})`,
         params: { user: q(u.name) },
       }));
+    // A configuration file that sets default_user and default_pass to the same name (guest/guest written out).
+    const user = settingOf(ctx, "default_user");
+    const pass = settingOf(ctx, "default_pass");
+    if (pass && pass.value === (user?.value ?? "guest"))
+      out.push({
+        ...settingRef(pass.key),
+        message: `default_pass is the default user's name (${user ? "default_user" : "guest, the default user"}): the node creates ${user?.value ?? "guest"} with the password "${user?.value ?? "guest"}"`,
+        fix: "rabbitmq.conf: default_user = <a named administrator>\n# default_pass: written at deploy time from your secret store into /etc/rabbitmq/conf.d/90-secrets.conf",
+      });
+    return out;
   },
 };
 
@@ -97,6 +157,7 @@ export const appUserFullPermissions: Rule = {
     for (const p of defs.permissions) {
       const user = defs.users.find((u) => u.name === p.user);
       if (user && isAdmin(user.tags)) continue;
+      if (!user && defs.users.length > 0) continue; // rmq-permission-unknown-user says it, with the same facts
       if (p.configure === ".*" && p.write === ".*" && p.read === ".*")
         out.push({
           ...userRef(p.user),
@@ -119,11 +180,14 @@ export const md5Hashing: Rule = {
   why: "MD5 hashes fall to commodity GPUs in minutes; anyone who reads a definitions export (backups, monitoring users) recovers the passwords.",
   fix: "rabbitmq.conf: password_hashing_module = rabbit_password_hashing_sha256\nrabbitmqctl change_password {user} '<new password>'   # rehashes with SHA-256",
   check(ctx) {
+    const version = defsOf(ctx)?.rabbitVersion;
     return (defsOf(ctx)?.users ?? [])
-      .filter((u) => u.hashingAlgorithm === "rabbit_password_hashing_md5")
+      .filter((u) => u.hashingAlgorithm === "rabbit_password_hashing_md5" && u.passwordHash !== "")
       .map((u) => ({
         ...userRef(u.name),
-        message: `user ${u.name} uses rabbit_password_hashing_md5`,
+        message: u.hashingAlgorithmImplied
+          ? `user ${u.name} has no hashing_algorithm in a RabbitMQ ${version ?? "?"} export: its hash is MD5 (SHA-256 became the default in 3.6)`
+          : `user ${u.name} uses rabbit_password_hashing_md5`,
         params: { user: q(u.name) },
       }));
   },
@@ -191,12 +255,99 @@ function paramRef(p: RabbitParameter): Pick<RuleHit, "resource" | "location"> {
   };
 }
 
+export const plaintextPassword: Rule = {
+  id: "rmq-plaintext-password",
+  title: "User with a cleartext password in the definitions",
+  severity: "high",
+  category: "security",
+  broker: "rabbitmq",
+  liveOnly: false,
+  why: "Definitions files are committed, copied into images and attached to tickets: a `password` field hands the credential to everyone who reads any copy. RabbitMQ only needs `password_hash`.",
+  fix: 'rabbitmqctl change_password {user} "$(openssl rand -base64 24)"   # then export again: the export holds only password_hash',
+  check(ctx) {
+    return (defsOf(ctx)?.users ?? [])
+      .filter((u) => u.plaintextPassword !== undefined && u.plaintextPassword !== "absent")
+      .map((u) => ({
+        ...userRef(u.name),
+        message: `user ${u.name} has a cleartext "password" field (value not shown)`,
+        params: { user: q(u.name) },
+      }));
+  },
+};
+
+export const permissionUnknownUser: Rule = {
+  id: "rmq-permission-unknown-user",
+  title: "Permission granted to a user the definitions do not define",
+  severity: "medium",
+  category: "security",
+  broker: "rabbitmq",
+  liveOnly: false,
+  why: "Importing these definitions fails on this permission (no such user), or, where users come from elsewhere (LDAP, a later import), grants rights to an account nobody reviews with the rest: often a leftover of a deleted or renamed user.",
+  fix: "rabbitmqctl clear_permissions -p {vhost} {user}   # or add the user to the definitions if it is meant to exist",
+  check(ctx) {
+    const defs = defsOf(ctx);
+    if (!defs || defs.users.length === 0) return []; // a partial export without users says nothing about them
+    const known = new Set(defs.users.map((u) => u.name));
+    return defs.permissions
+      .filter((p) => !known.has(p.user))
+      .map((p) => {
+        const all = p.configure === ".*" && p.write === ".*" && p.read === ".*";
+        return {
+          ...userRef(p.user),
+          resource: `vhost ${p.vhost} user ${p.user}`,
+          severity: all ? ("high" as const) : undefined,
+          message: `user ${p.user} is not defined, but has permissions on vhost ${p.vhost} (configure ${JSON.stringify(p.configure)}, write ${JSON.stringify(p.write)}, read ${JSON.stringify(p.read)})`,
+          params: { vhost: q(p.vhost), user: q(p.user) },
+        };
+      });
+  },
+};
+
+/** `''` or `""`: shell quoting that reached the broker literally (meant: the empty pattern "nothing"). */
+const LITERAL_QUOTES = new Set(["''", '""']);
+
+export const permissionLiteralQuotes: Rule = {
+  id: "rmq-permission-literal-quotes",
+  title: "Permission pattern is two quote characters",
+  severity: "low",
+  category: "security",
+  broker: "rabbitmq",
+  liveOnly: false,
+  why: 'A permission regex of \'\' (two quote characters) usually comes from a script or config tool that passed the shell quotes through: it was meant as "nothing" (^$), and matches any resource whose name contains two quotes. What the user may do is then decided by an accident, and reviewers read it as "no access".',
+  fix: "rabbitmqctl set_permissions -p {vhost} {user} {configure} {write} {read}",
+  check(ctx) {
+    const out: RuleHit[] = [];
+    for (const p of defsOf(ctx)?.permissions ?? []) {
+      const fields = (["configure", "write", "read"] as const).filter((f) => LITERAL_QUOTES.has(p[f]));
+      if (fields.length === 0) continue;
+      const fixed = (f: "configure" | "write" | "read"): string => q(LITERAL_QUOTES.has(p[f]) ? "^$" : p[f]);
+      out.push({
+        ...userRef(p.user),
+        resource: `vhost ${p.vhost} user ${p.user}`,
+        confidence: "medium",
+        message: `user ${p.user} on vhost ${p.vhost}: ${fields.map((f) => `${f} is the literal regex ${p[f]}`).join(", ")} (probably meant "^$", nothing)`,
+        params: {
+          vhost: q(p.vhost),
+          user: q(p.user),
+          configure: fixed("configure"),
+          write: fixed("write"),
+          read: fixed("read"),
+        },
+      });
+    }
+    return out;
+  },
+};
+
 export const rabbitmqSecurityRules: Rule[] = [
   guestUserPresent,
   guestRemoteLogin,
   passwordEqualsUsername,
   appUserFullPermissions,
   md5Hashing,
+  plaintextPassword,
+  permissionUnknownUser,
+  permissionLiteralQuotes,
   uriRule("rmq-shovel-plaintext-uri", "shovel", "plaintext"),
   uriRule("rmq-shovel-uri-credentials", "shovel", "credentials"),
   uriRule("rmq-federation-plaintext-uri", "federation-upstream", "plaintext"),

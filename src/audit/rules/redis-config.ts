@@ -9,12 +9,21 @@ export const appendonlyOff: Rule = {
   category: "message-loss",
   broker: "redis",
   liveOnly: true,
+  files: ["redis-conf"],
   why: "Without the append-only file, a restart or crash loses every stream entry, group and pending entry written since the last RDB snapshot (minutes of messages, or all of them if snapshots are off).",
   fix: "redis.conf: appendonly yes\nappendfsync everysec   # or at runtime: CONFIG SET appendonly yes; CONFIG REWRITE",
   check(ctx) {
     const c = configOf(ctx);
     if (c?.["appendonly"] !== "no") return [];
-    return [{ ...settingRef("appendonly"), message: "appendonly is no" }];
+    const file = redisOf(ctx)?.file;
+    const written = file === undefined || ctx.model.settingLines?.has("appendonly");
+    return [
+      {
+        ...settingRef("appendonly"),
+        message: written ? "appendonly is no" : "appendonly is not set (Redis defaults to no)",
+        ...(written ? {} : { location: { kind: "setting", name: "appendonly", file: file.file, line: 1 } }),
+      },
+    ];
   },
 };
 
@@ -25,6 +34,7 @@ export const noPersistence: Rule = {
   category: "message-loss",
   broker: "redis",
   liveOnly: true,
+  files: ["redis-conf"],
   why: "Redis is purely in memory: any restart, crash or failover to an empty replica deletes every stream and consumer group.",
   fix: "redis.conf: appendonly yes\nappendfsync everysec",
   check(ctx) {
@@ -41,6 +51,7 @@ export const appendfsyncNo: Rule = {
   category: "message-loss",
   broker: "redis",
   liveOnly: true,
+  files: ["redis-conf"],
   why: "Redis never fsyncs the AOF and leaves it to the OS (typically 30 s): a power loss or kernel crash loses that window of acknowledged writes.",
   fix: "redis.conf: appendfsync everysec   # at most 1 s of writes at risk; 'always' for none",
   check(ctx) {
@@ -57,6 +68,7 @@ export const noFsyncOnRewrite: Rule = {
   category: "message-loss",
   broker: "redis",
   liveOnly: true,
+  files: ["redis-conf"],
   why: "no-appendfsync-on-rewrite yes skips fsync while a rewrite or snapshot runs; a crash then can lose up to ~30 s of writes, exactly during the busy periods that trigger rewrites.",
   fix: "redis.conf: no-appendfsync-on-rewrite no",
   check(ctx) {
@@ -73,6 +85,7 @@ export const evictionPolicy: Rule = {
   category: "message-loss",
   broker: "redis",
   liveOnly: true,
+  files: ["redis-conf"],
   why: "At the memory limit Redis deletes whole keys to make room. A stream is one key: an eviction deletes the stream, its consumer groups and every pending entry at once, with no error to anyone.",
   fix: "redis.conf: maxmemory-policy noeviction   # writes fail loudly at the limit instead; keep caches in another instance",
   check(ctx) {
@@ -97,6 +110,7 @@ export const maxmemoryZero: Rule = {
   category: "operations",
   broker: "redis",
   liveOnly: true,
+  files: ["redis-conf"],
   why: "Redis grows until the kernel's OOM killer ends it, losing everything since the last persisted write; with a limit and noeviction, writers get an error instead and the data stays.",
   fix: "redis.conf: maxmemory 4gb   # ~70% of the memory reserved for Redis\nmaxmemory-policy noeviction",
   check(ctx) {

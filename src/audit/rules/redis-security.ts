@@ -9,6 +9,7 @@ export const defaultUserNoPassword: Rule = {
   category: "security",
   broker: "redis",
   liveOnly: true,
+  files: ["redis-conf"],
   why: "Any process that reaches the port is the default user: it can read every message, XDEL or FLUSHALL the streams, or rewrite the config.",
   fix: "ACL SETUSER default on resetpass >'<long random password>'   # then ACL SAVE (or requirepass in redis.conf)",
   check(ctx) {
@@ -31,16 +32,24 @@ export const protectedModeOff: Rule = {
   category: "security",
   broker: "redis",
   liveOnly: true,
+  files: ["redis-conf"],
   why: "Protected mode is the last guard that refuses non-loopback clients when no password is set; without it a Redis bound to a public interface is open to the network.",
   fix: "redis.conf: protected-mode yes   # and set a password; bind only the interfaces clients use",
   check(ctx) {
     if (configOf(ctx)?.["protected-mode"] !== "no") return [];
+    // Bound to loopback only, protected mode has nothing to protect (CONFIG GET bind, or the file's bind line).
+    const bind =
+      redisOf(ctx)?.file?.bind ??
+      configOf(ctx)
+        ?.["bind"]?.split(/\s+/)
+        .filter((a) => a !== "");
+    if (bind && bind.length > 0 && bind.every((a) => isLoopbackBind(a))) return [];
     const open = openWithoutPassword(ctx);
     return [
       {
         ...settingRef("protected-mode"),
         severity: open === false ? "low" : undefined,
-        message: `protected-mode is no${open === false ? " (a password is set)" : open === true ? " and the default user needs no password" : ""}`,
+        message: `protected-mode is no${bind === undefined ? (redisOf(ctx)?.file ? " and there is no bind line (all interfaces)" : "") : ` and bind is ${bind.join(" ")}`}${open === false ? " (a password is set)" : open === true ? " and the default user needs no password" : ""}`,
       },
     ];
   },
@@ -57,7 +66,7 @@ export const noTls: Rule = {
   fix: "redis.conf: tls-port 6380, port 0, tls-cert-file/tls-key-file/tls-ca-cert-file; clients use rediss://",
   check(ctx) {
     const r = redisOf(ctx);
-    if (!r || r.fromSpec || r.tls) return [];
+    if (!r || r.fromSpec || r.file || r.tls) return []; // a redis.conf does not say how clients connect
     const tlsPort = r.config?.["tls-port"];
     if (tlsPort !== undefined && tlsPort !== "0") return [];
     return [
@@ -117,10 +126,83 @@ export const dangerousCommands: Rule = {
   },
 };
 
+/** A bind address that only local clients reach (`-` marks an optional address in Redis 7). */
+function isLoopbackBind(addr: string): boolean {
+  const a = addr.replace(/^-/, "");
+  return a === "localhost" || a === "::1" || /^127\./.test(a);
+}
+
+export const secretInConfigFile: Rule = {
+  id: "redis-password-in-file",
+  title: "A Redis password is written in a configuration file",
+  severity: "high",
+  category: "security",
+  broker: "redis",
+  liveOnly: false,
+  files: ["redis-conf"],
+  filesOnly: true,
+  why: "Configuration files live in repositories, images and backups: everyone who reads any copy can connect as the default user (requirepass), as the replica (masterauth) or as that ACL user, and rotating it means a redeploy.",
+  fix: "include /run/secrets/redis-auth.conf   # a file with the {directive} line, written from your secret store at deploy time",
+  check(ctx) {
+    return (redisOf(ctx)?.file?.secretDirectives ?? []).map((d) => ({
+      ...settingRef(d.name),
+      location: { kind: "setting", name: d.name, file: redisOf(ctx)!.file!.file, line: d.line },
+      message: `${d.name} holds a cleartext password in the file (value not shown)`,
+      params: { directive: d.name.split(" ")[0]! },
+    }));
+  },
+};
+
+const DANGEROUS = new Set([
+  "FLUSHALL",
+  "FLUSHDB",
+  "CONFIG",
+  "DEBUG",
+  "SHUTDOWN",
+  "KEYS",
+  "MODULE",
+  "SCRIPT",
+  "EVAL",
+  "MIGRATE",
+  "REPLICAOF",
+  "SLAVEOF",
+  "ACL",
+  "SAVE",
+  "BGSAVE",
+  "BGREWRITEAOF",
+  "CLUSTER",
+]);
+
+export const dangerousCommandRenamed: Rule = {
+  id: "redis-dangerous-command-renamed",
+  title: "Dangerous command renamed instead of disabled",
+  severity: "medium",
+  category: "security",
+  broker: "redis",
+  liveOnly: false,
+  files: ["redis-conf"],
+  filesOnly: true,
+  why: 'Renaming hides a command only from those who cannot read the file; the new name is in the repository, and any client that learns it can still FLUSHALL or rewrite the configuration. Disable it (rename to "") or deny it with ACLs.',
+  fix: 'rename-command {command} ""   # or, with ACLs: user default on ... -@dangerous',
+  check(ctx) {
+    const file = redisOf(ctx)?.file;
+    return (file?.renamedCommands ?? [])
+      .filter((r) => !r.disabled && DANGEROUS.has(r.command))
+      .map((r) => ({
+        resource: `command ${r.command}`,
+        location: { kind: "command", name: r.command, file: file!.file, line: r.line },
+        message: `rename-command ${r.command} gives it another name (not shown) instead of disabling it`,
+        params: { command: r.command },
+      }));
+  },
+};
+
 export const redisSecurityRules: Rule[] = [
   defaultUserNoPassword,
   protectedModeOff,
   noTls,
   aclUserAllCommands,
   dangerousCommands,
+  secretInConfigFile,
+  dangerousCommandRenamed,
 ];

@@ -2,8 +2,8 @@
  * A rule is data (id, title, severity, category, description, fix template) plus a check. The data is what
  * docs/rules.md is generated from, so the catalogue cannot drift from the code.
  */
-import type { Category, FindingLocation, Severity } from "../finding.js";
-import type { AuditModel } from "../model.js";
+import type { Category, Confidence, FindingLocation, Severity } from "../finding.js";
+import type { AuditModel, ConfigFileKind } from "../model.js";
 import type { AuditThresholds } from "../thresholds.js";
 
 /** Which model a rule reads; "any" rules run on every audit. */
@@ -21,6 +21,10 @@ export interface RuleHit {
   /** A fully specific fix, replacing the template. */
   fix?: string;
   severity?: Severity;
+  /** When the consequence on this resource differs from the rule's usual one (e.g. a DLX decided by a tie). */
+  category?: Category;
+  /** Only for hits that infer intent. */
+  confidence?: Confidence;
 }
 
 export interface RuleContext {
@@ -35,8 +39,12 @@ export interface Rule {
   severity: Severity;
   category: Category;
   broker: RuleBroker;
-  /** Needs a live broker (management API or a Redis connection); silent on files and specs. */
+  /** Needs a live broker (management API or a Redis connection); silent on definitions files and specs. */
   liveOnly: boolean;
+  /** Configuration files this rule also judges offline (rabbitmq.conf, advanced.config, redis.conf). */
+  files?: readonly ConfigFileKind[];
+  /** Judges only configuration files (nothing in definitions, specs or live brokers). */
+  filesOnly?: boolean;
   /** What goes wrong, in plain words: the loss or failure scenario. */
   why: string;
   /** Fix template with `{placeholders}` filled from {@link RuleHit.params}. */

@@ -37,7 +37,9 @@ const definitionsSchema = z.looseObject({
       z.looseObject({
         name: z.string(),
         password_hash: z.string().default(""),
-        hashing_algorithm: z.string().default("rabbit_password_hashing_sha256"),
+        hashing_algorithm: z.string().optional(),
+        // Hand-written definitions sometimes carry the cleartext password; it is only kept to scrub it.
+        password: z.string().optional(),
         tags: z.union([z.string(), z.array(z.string())]).default([]),
       }),
     )
@@ -197,6 +199,17 @@ function toPolicy(p: z.output<typeof policySchema>, operator: boolean): RabbitPo
 export class AuditInputError extends InvalidOptionsError {}
 
 /**
+ * The algorithm RabbitMQ's import assumes for a user exported without `hashing_algorithm`: MD5 for exports
+ * of 3.0–3.5, SHA-256 for 3.6.0 (and the node's default, SHA-256, for anything else), as
+ * rabbit_auth_backend_internal does on import.
+ */
+export function impliedHashingAlgorithm(version: string | undefined): string {
+  return version !== undefined && /^3\.[0-5]\./.test(version.trim())
+    ? "rabbit_password_hashing_md5"
+    : "rabbit_password_hashing_sha256";
+}
+
+/**
  * Validate and normalise a definitions document. `what` names the source in errors (a file path or a
  * masked URL). Secrets met on the way (hashes, URI passwords) are added to `secrets` for scrubbing.
  */
@@ -208,13 +221,25 @@ export function parseDefinitions(input: unknown, what: string, secrets: Set<stri
     throw new AuditInputError(`invalid RabbitMQ definitions in ${what}:\n${list}`, { details: { issues } });
   }
   const d = result.data;
-  for (const u of d.users) if (u.password_hash) secrets.add(u.password_hash);
+  for (const u of d.users) {
+    if (u.password_hash) secrets.add(u.password_hash);
+    if (u.password) secrets.add(u.password);
+  }
+  const version = d.rabbitmq_version ?? d.rabbit_version;
   return {
-    rabbitVersion: d.rabbitmq_version ?? d.rabbit_version,
+    rabbitVersion: version,
     users: d.users.map((u) => ({
       name: u.name,
       passwordHash: u.password_hash,
-      hashingAlgorithm: u.hashing_algorithm,
+      hashingAlgorithm: u.hashing_algorithm ?? impliedHashingAlgorithm(version),
+      hashingAlgorithmImplied: u.hashing_algorithm === undefined,
+      plaintextPassword:
+        u.password === undefined || u.password === ""
+          ? "absent"
+          : u.password === u.name
+            ? "same-as-name"
+            : "present",
+      // 3.0–3.12 export tags as "a,b"; 3.13+ as a list.
       tags: (Array.isArray(u.tags) ? u.tags : u.tags.split(",")).map((t) => t.trim()).filter((t) => t !== ""),
     })),
     vhosts: d.vhosts.map((v) => v.name),

@@ -46,7 +46,7 @@ export async function loadFile(path: string, options: LoadOptions = {}): Promise
 async function modelFromDocument(doc: unknown, path: string, options: LoadOptions): Promise<AuditModel> {
   if (doc === null || typeof doc !== "object" || Array.isArray(doc))
     throw new AuditInputError(
-      `${path}: expected a JSON/YAML object (RabbitMQ definitions or an mqa topology spec)`,
+      `${path}: expected a JSON/YAML object (RabbitMQ definitions or an mqa topology spec), or a configuration file (rabbitmq.conf, advanced.config, redis.conf: recognised by name or content)`,
     );
   if (isDefinitionsDocument(doc)) {
     const model = emptyModel({ kind: "definitions-file", target: path });

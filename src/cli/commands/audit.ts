@@ -31,9 +31,9 @@ export function registerAuditCommand(program: Command): void {
   const command = program
     .command("audit")
     .description(
-      "audit a RabbitMQ definitions.json, an mqa spec, a live RabbitMQ (http://…:15672) or a live Redis (redis://…)",
+      "audit a RabbitMQ definitions.json, rabbitmq.conf, advanced.config, redis.conf, an mqa spec, a directory or compose/Helm values file holding them, a live RabbitMQ (http://…:15672) or a live Redis (redis://…)",
     )
-    .argument("<target>", "file path, management URL (http://user:pass@host:15672) or redis://…")
+    .argument("<target>", "file or directory path, management URL (http://user:pass@host:15672) or redis://…")
     .addOption(new Option("--format <format>", "report format").choices([...FORMATS]).default("text"))
     .option("--json", "same as --format json")
     .addOption(
