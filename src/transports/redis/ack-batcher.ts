@@ -1,20 +1,39 @@
 /**
  * Batches XACKs: acks issued in the same tick go out as one XACK per stream (and one XDEL for entries
- * of a group's retry stream, which only that group reads), pipelined.
+ * of a group's retry stream, which only that group reads), pipelined. Every ack of one batch shares the
+ * batch's promise: one promise per batch, not one (with its closures) per message.
  */
 import type { Redis } from "ioredis";
 
 interface PendingAck {
-  stream: string;
-  id: string;
-  deleteAfter: boolean;
-  resolve: () => void;
-  reject: (err: unknown) => void;
+  readonly stream: string;
+  readonly id: string;
+  readonly deleteAfter: boolean;
+}
+
+/** Acks of one batch and the promise they share. */
+interface Batch {
+  readonly acks: PendingAck[];
+  readonly done: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A batch nobody awaits (every caller dropped its promise) must not become an unhandled rejection.
+  done.catch(() => undefined);
+  return { acks: [], done, resolve, reject };
 }
 
 /** XACK batcher for one group. */
 export class AckBatcher {
-  private queue: PendingAck[] = [];
+  private batch: Batch | undefined;
   private scheduled = false;
   private readonly flushing = new Set<Promise<void>>();
 
@@ -24,26 +43,26 @@ export class AckBatcher {
     private readonly maxBatch = 512,
   ) {}
 
-  /** Acknowledge `id` in `stream`; resolves when Redis replied. */
+  /** Acknowledge `id` in `stream`; resolves when Redis replied to the batch it went out in. */
   ack(stream: string, id: string, deleteAfter: boolean): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ stream, id, deleteAfter, resolve, reject });
-      if (this.queue.length >= this.maxBatch) this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    const batch = (this.batch ??= newBatch());
+    batch.acks.push({ stream, id, deleteAfter });
+    if (batch.acks.length >= this.maxBatch) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+    return batch.done;
   }
 
   /** Send what is queued now. */
   flush(): void {
     this.scheduled = false;
-    const batch = this.queue;
-    if (batch.length === 0) return;
-    this.queue = [];
+    const batch = this.batch;
+    if (batch === undefined) return;
+    this.batch = undefined;
     const byStream = new Map<string, PendingAck[]>();
-    for (const a of batch) {
+    for (const a of batch.acks) {
       const list = byStream.get(a.stream);
       if (list) list.push(a);
       else byStream.set(a.stream, [a]);
@@ -54,20 +73,20 @@ export class AckBatcher {
       const dels = acks.filter((a) => a.deleteAfter).map((a) => a.id);
       if (dels.length > 0) pipeline.xdel(stream, ...dels);
     }
-    const done = pipeline.exec().then(
+    pipeline.exec().then(
       (results) => {
         const failed = results?.find(([err]) => err);
-        for (const a of batch) {
-          if (failed) a.reject(failed[0]);
-          else a.resolve();
-        }
+        if (failed) batch.reject(failed[0]);
+        else batch.resolve();
       },
-      (err: unknown) => {
-        for (const a of batch) a.reject(err);
-      },
+      (err: unknown) => batch.reject(err),
     );
-    this.flushing.add(done);
-    void done.finally(() => this.flushing.delete(done));
+    const settled = batch.done.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.flushing.add(settled);
+    void settled.then(() => this.flushing.delete(settled));
   }
 
   /** Flush and wait for every ack sent so far. */

@@ -9,6 +9,9 @@ import type { PartitionKeys } from "./naming.js";
 import { RedisScriptError, scripts, ScriptFailure } from "./scripts.js";
 import { randomUUID } from "node:crypto";
 
+/** What settling twice (or after the entry was given back) returns: nothing to wait for. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 /** Where a delivery came from and who holds it. */
 export interface DeliverySource {
   readonly client: Redis;
@@ -54,9 +57,10 @@ export class RedisDelivery implements Delivery {
     return true;
   }
 
-  async ack(): Promise<void> {
-    if (!this.take()) return;
-    await this.source.acks.ack(this.source.stream, this.entry.entryId, this.fromRetry);
+  ack(): Promise<void> {
+    if (!this.take()) return SETTLED;
+    // The batch's promise itself (shared by every ack in it): no promise of its own per message.
+    return this.source.acks.ack(this.source.stream, this.entry.entryId, this.fromRetry);
   }
 
   async retry(options: RetryOptions = {}): Promise<void> {

@@ -6,6 +6,7 @@ import type { PartitionKeys } from "./naming.js";
 const keys = { partition: 0 } as PartitionKeys;
 const item = (stream: string, id: string): HeldItem => ({
   raw: [Buffer.from(id), []] as unknown as RawEntry,
+  id,
   stream,
   keys,
   deliveryCount: 1,

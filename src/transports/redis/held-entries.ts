@@ -12,6 +12,8 @@ import type { RedisDelivery } from "./delivery.js";
 /** An entry read and buffered, waiting for a free handler. */
 export interface HeldItem {
   readonly raw: RawEntry;
+  /** The entry id (`raw[0]` as text). */
+  readonly id: string;
   readonly stream: string;
   readonly keys: PartitionKeys;
   /** Deliveries of the entry so far (XPENDING's count; 1 for a first read). */
@@ -24,6 +26,8 @@ export interface HandlerSlot {
   delivery: RedisDelivery | undefined;
   readonly stream: string;
   readonly id: string;
+  /** {@link entryKey} of stream and id. */
+  readonly key: string;
   readonly partition: number;
   /** Settles (never rejects) when the handler and its settlement are done. */
   done: Promise<void>;
@@ -91,12 +95,13 @@ export class HeldEntries {
   startNext(run: (item: HeldItem, slot: HandlerSlot) => Promise<void>): HandlerSlot | undefined {
     const item = this.items.shift();
     if (!item) return undefined;
-    const id = item.raw[0].toString();
+    const id = item.id;
     const key = entryKey(item.stream, id);
     const slot: HandlerSlot = {
       delivery: undefined,
       stream: item.stream,
       id,
+      key,
       partition: item.keys.partition,
       done: Promise.resolve(),
     };
@@ -107,16 +112,15 @@ export class HeldEntries {
 
   /** A handler finished: the entry is no longer held. */
   finish(slot: HandlerSlot): void {
-    const key = entryKey(slot.stream, slot.id);
-    this.slots.delete(key);
-    this.keys.delete(key);
+    this.slots.delete(slot.key);
+    this.keys.delete(slot.key);
   }
 
   /** Forget buffered items (they stay pending in Redis, for a reclaim or the next owner). */
   dropBuffered(which: (item: HeldItem) => boolean): void {
     const keep: HeldItem[] = [];
     for (const item of this.items) {
-      if (which(item)) this.keys.delete(entryKey(item.stream, item.raw[0].toString()));
+      if (which(item)) this.keys.delete(entryKey(item.stream, item.id));
       else keep.push(item);
     }
     this.items = keep;
@@ -131,7 +135,7 @@ export class HeldEntries {
       else back.set(stream, [id]);
     };
     for (const slot of this.slots.values()) add(slot.stream, slot.id);
-    for (const item of this.items) add(item.stream, item.raw[0].toString());
+    for (const item of this.items) add(item.stream, item.id);
     return back;
   }
 }

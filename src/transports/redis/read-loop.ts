@@ -187,8 +187,8 @@ export class ReadLoop {
           // new owner (it claims them on taking the partition) instead of handling them here.
           if (!host.owns(keys.partition)) continue;
           for (const raw of entries) {
-            if (held.reserve(stream, raw[0].toString()))
-              host.enqueue({ raw, stream, keys, deliveryCount: 1 });
+            const id = raw[0].toString();
+            if (held.reserve(stream, id)) host.enqueue({ raw, id, stream, keys, deliveryCount: 1 });
           }
         }
       } catch (err) {

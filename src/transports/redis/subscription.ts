@@ -150,7 +150,8 @@ export class RedisSubscription implements Subscription {
       throw err;
     }
     for (const raw of entries) {
-      this.enqueue({ raw, stream, keys, deliveryCount: counts.get(raw[0].toString()) ?? 2 });
+      const id = raw[0].toString();
+      this.enqueue({ raw, id, stream, keys, deliveryCount: counts.get(id) ?? 2 });
     }
   }
 
@@ -194,7 +195,7 @@ export class RedisSubscription implements Subscription {
 
   private async handle(item: HeldItem, slot: HandlerSlot): Promise<void> {
     const source = this.sourceOf(item.stream, item.keys);
-    const id = item.raw[0].toString();
+    const id = item.id;
     const decoded = decodeEntry(item.raw, this.mapping);
     try {
       if (!decoded) {
