@@ -181,9 +181,14 @@ const EMPTY = Buffer.alloc(0);
 export function decodeEntry(raw: RawEntry, mapping?: FieldMapping): DecodedEntry | undefined {
   const [idBuf, list] = raw;
   if (list === null) return undefined;
-  const fields = new Map<string, Buffer>();
-  for (let i = 0; i + 1 < list.length; i += 2) fields.set(list[i]!.toString(), list[i + 1]!);
   const entryId = idBuf.toString();
+  // mqa's own two fields, in the order it writes them: no field map to build (most entries, every message).
+  if (list.length === 4 && isField(list[0], 0x6d) && isField(list[2], 0x70)) {
+    const m = list[1]!;
+    const p = list[3]!;
+    return entry(entryId, () => fieldMap(list), readMeta(undefined, entryId, m), p);
+  }
+  const fields = fieldMap(list);
   let meta: Meta;
   let payload: Buffer;
   const m = fields.get("m");
@@ -203,13 +208,33 @@ export function decodeEntry(raw: RawEntry, mapping?: FieldMapping): DecodedEntry
     };
     payload = Buffer.from(fieldsAsJson(fields));
   }
-  return entry(entryId, fields, meta, payload);
+  return entry(entryId, () => fields, meta, payload);
 }
 
-function entry(entryId: string, fields: Map<string, Buffer>, meta: Meta, payload: Buffer): DecodedEntry {
+/** True when `name` is the one-letter field name `letter` (a char code). */
+function isField(name: Buffer | undefined, letter: number): boolean {
+  return name !== undefined && name.length === 1 && name[0] === letter;
+}
+
+function fieldMap(list: Buffer[]): Map<string, Buffer> {
+  const fields = new Map<string, Buffer>();
+  for (let i = 0; i + 1 < list.length; i += 2) fields.set(list[i]!.toString(), list[i + 1]!);
+  return fields;
+}
+
+function entry(
+  entryId: string,
+  fieldsOf: () => Map<string, Buffer>,
+  meta: Meta,
+  payload: Buffer,
+): DecodedEntry {
+  let fields: Map<string, Buffer> | undefined;
   return {
     entryId,
-    fields,
+    // Built when asked for (dead letters read their reason from it), not for every delivery.
+    get fields(): Map<string, Buffer> {
+      return (fields ??= fieldsOf());
+    },
     storedAttempt: meta.a,
     meta,
     payload,
@@ -219,7 +244,8 @@ function entry(entryId: string, fields: Map<string, Buffer>, meta: Meta, payload
         topic,
         key: meta.key,
         // A copy: the reply buffer is a slice of the client's read buffer, which a view would keep alive.
-        payload: new Uint8Array(payload),
+        // Buffer.from takes small copies from Node's buffer pool instead of allocating each on its own.
+        payload: Buffer.from(payload),
         contentType: meta.ct,
         headers: { ...meta.h, [Headers.attempt]: String(attempt) },
         timestamp: meta.ts,
@@ -266,24 +292,27 @@ function readMapped(
 }
 
 /** The metadata of an entry in this layout, the older one, or written by another tool (best effort). */
-function readMeta(fields: Map<string, Buffer>, entryId: string, m: Buffer | undefined): Meta {
+function readMeta(fields: Map<string, Buffer> | undefined, entryId: string, m: Buffer | undefined): Meta {
   if (m !== undefined) {
     const parsed = parseObject(m.toString());
     if (parsed) {
-      return {
+      // Built field by field: this runs for every delivery, and spreading partial objects allocated four more.
+      const meta: Meta = {
         id: typeof parsed["id"] === "string" ? parsed["id"] : entryId,
-        ...optionalString("ct", parsed["ct"]),
         ts: typeof parsed["ts"] === "number" ? parsed["ts"] : timeOfEntryId(entryId),
         a: attemptOf(parsed["a"]),
         h: stringRecord(parsed["h"]),
-        ...optionalString("key", parsed["key"]),
-        ...optionalString("cor", parsed["cor"]),
-        ...optionalString("cau", parsed["cau"]),
       };
+      const { ct, key, cor, cau } = parsed;
+      if (typeof ct === "string") meta.ct = ct;
+      if (typeof key === "string") meta.key = key;
+      if (typeof cor === "string") meta.cor = cor;
+      if (typeof cau === "string") meta.cau = cau;
+      return meta;
     }
   }
   // One field per property (mqa 0.1), or another tool's entry: take what is there.
-  const str = (name: string): string | undefined => fields.get(name)?.toString();
+  const str = (name: string): string | undefined => fields?.get(name)?.toString();
   const ts = Number(str("ts"));
   return {
     id: str("id") ?? entryId,
@@ -312,8 +341,10 @@ function parseObject(text: string): Record<string, unknown> | undefined {
 /** Headers as strings; a number or boolean another writer put there is kept as its text, not dropped. */
 function stringRecord(value: unknown): Record<string, string> {
   if (!value || typeof value !== "object") return {};
+  const entries = Object.entries(value);
+  if (entries.length === 0) return {};
   const out: [string, string][] = [];
-  for (const [k, v] of Object.entries(value)) {
+  for (const [k, v] of entries) {
     if (typeof v === "string") out.push([k, v]);
     else if (typeof v === "number" || typeof v === "boolean") out.push([k, String(v)]);
   }
