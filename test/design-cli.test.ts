@@ -102,11 +102,50 @@ describe("mqa design", () => {
     expect(written).toMatch(/overflow: reject-publish/);
   });
 
+  it("puts 20 MiB messages through a claim-check, assumptions first and next steps last", async () => {
+    const { spec } = await requirements("big", []);
+    const r = await mqa("design", "--name", "scans", "--rate", "50", "--size", "20MiB", "--spec-out", spec);
+    expect(r.code, r.stderr).toBe(0);
+    const out = r.stdout;
+    expect(out).not.toMatch(/sharded by hand/);
+    expect(out.indexOf("Assumptions (not given; defaults used)")).toBeLessThan(out.indexOf("Recommendation"));
+    expect(out).toMatch(/Claim-check: the payload in a store[\s\S]*sized for 50 references\/s/);
+    expect(out).toMatch(/write the object first, then publish the reference/);
+    expect(out).toMatch(/expire objects after 15 days/);
+    expect(out).toMatch(/Flow\n-+\n {2}RabbitMQ vhost \//);
+    expect(out).toContain("rabbitmqadmin --vhost=/ declare queue name=scans.workers");
+    expect(out).toContain("Management UI (http://HOST:15672):");
+    expect(out).toMatch(/Next steps, in this order\n-+\n {2}1\. Confirm what was assumed/);
+    expect(out.trimEnd().split("\n").at(-1)).toMatch(/^ {2}\d+\. Deploy consumers before publishers/);
+    const written = await readFile(spec, "utf8");
+    expect(written).toMatch(/^# Designed by `mqa design`\. Patterns, and why:\n# - Claim-check/);
+    await expectValidAndClean(spec);
+    const md = await mqa("design", "--rate", "50", "--size", "20MiB", "--format", "markdown");
+    expect(md.stdout).toMatch(/```mermaid\nflowchart/);
+  }, 120_000);
+
+  it("compares RabbitMQ and Redis Streams side by side, in text, markdown and JSON", async () => {
+    const text = await mqa("design", "--rate", "1000", "--durability", "strict", "--compare");
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/◆ Guarantees \(deciding, favours RabbitMQ quorum queues\)/);
+    const md = await mqa("design", "--rate", "1000", "--latency", "5", "--compare", "--format", "markdown");
+    expect(md.stdout).toContain("| Aspect | RabbitMQ quorum queues | Redis Streams |");
+    const json = JSON.parse(
+      (await mqa("design", "--rate", "1000", "--replay", "7d", "--compare", "--json")).stdout,
+    ) as { rabbitmq: string; rows: { aspect: string; deciding: boolean }[] };
+    expect(json.rabbitmq).toBe("rabbitmq-stream");
+    expect(json.rows.find((r) => r.aspect === "Backlog and memory")!.deciding).toBe(true);
+  }, 120_000);
+
   it("rejects requirements it does not understand, naming the field", async () => {
     const { reqFile } = await requirements("bad", ["rate: 100", "throughput: 5"]);
     const r = await mqa("design", reqFile);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/throughput/);
-    expect((await mqa("design")).stderr).toMatch(/rate/);
+    // No terminal (stdin is a pipe here) and no requirements: a clear error, no questions.
+    const none = await mqa("design");
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/rate is missing: give --rate/);
+    expect(none.stdout).toBe("");
   });
 });

@@ -10,8 +10,28 @@ import type { TopologySpec } from "../spec/schema/spec.js";
 import { formatDuration } from "../spec/duration.js";
 import { validateSpec } from "../spec/parse.js";
 import type { Requirements } from "./requirements.js";
+import { specToFlowGraph, toAscii, toMermaid } from "../topology/mod.js";
+import { assumptionsOf, type Assumption } from "./assumptions.js";
+import { codeFor, type DesignCode } from "./code.js";
+import { nextStepsFor } from "./next-steps.js";
+import { rabbitSetup, redisSetup, type Setup } from "./setup.js";
+import {
+  batching,
+  brokerOf,
+  brokerMessageSize,
+  claimCheck,
+  lanesOf,
+  needsClaimCheck,
+  partitionByKey,
+  priorityLanes,
+  tightestLatency,
+  PatternThresholds,
+  type Lane,
+  type Pattern,
+} from "./patterns.js";
 
 export type Choice = "rabbitmq-quorum" | "rabbitmq-stream" | "redis-streams";
+export { brokerOf };
 
 /** Rules of thumb, per queue or server on a 2-core node. */
 export const Capacity = {
@@ -41,8 +61,19 @@ export interface Assessment {
   score: number;
 }
 
+/** A lane of the design (the whole topic, or one latency class) with its own sizing. */
+export interface DesignLane extends Lane {
+  sizing: Design["sizing"];
+}
+
 export interface Design {
   requirements: Requirements;
+  /** Requirements not given, with the default used and why it matters (listed first in the report). */
+  assumptions: Assumption[];
+  /** Patterns the numbers call for, each with its reason (also written into the spec as comments). */
+  patterns: Pattern[];
+  /** One lane per topic the design publishes to: the topic itself, or one per latency class. */
+  lanes: DesignLane[];
   /** The file the topology is written to, named by the test plan and the rollback steps. */
   specFile: string;
   choice: Choice;
@@ -61,6 +92,7 @@ export interface Design {
      * needed for throughput.
      */
     partitions: number;
+    /** Bytes per second through the broker (references only under claim-check). */
     bytesPerSecond: number;
     retainedBytes: number;
   };
@@ -69,6 +101,14 @@ export interface Design {
   configs: { target: string; lines: string[] }[];
   testPlan: { command: string; checks: string }[];
   rollback: string[];
+  /** The designed flow, drawn by `mqa topology diagram`'s renderer from the spec. */
+  diagram: { ascii: string; mermaid: string };
+  /** The topology in the team's tools (management UI, rabbitmqadmin/rabbitmqctl, redis-cli). */
+  setup: Setup;
+  /** A producer and a consumer with mqa's API. */
+  code: DesignCode;
+  /** What to do first, in order (the report ends with them). */
+  nextSteps: string[];
 }
 
 const LABEL: Record<Choice, string> = {
@@ -103,9 +143,10 @@ export const MAX_ORDERED_LANES = 256;
  */
 export function sizingOf(r: Requirements, choice?: Choice): Design["sizing"] {
   const inFlight = Math.ceil((r.rate * r.handlerTime) / 1000);
-  const bytesPerSecond = r.rate * r.messageSize;
+  const size = brokerMessageSize(r, brokerOf(choice ?? "redis-streams"));
+  const bytesPerSecond = r.rate * size;
   const keep = r.replay > 0 ? r.replay / 1000 : 300; // without replay: five minutes of peak as headroom
-  const retainedBytes = Math.round(r.rate * keep * (r.messageSize + Capacity.redisEntryOverheadBytes));
+  const retainedBytes = Math.round(r.rate * keep * (size + Capacity.redisEntryOverheadBytes));
   const common = { inFlight, bytesPerSecond, retainedBytes };
   if (r.ordering === "global") return { ...common, consumerProcessesPerGroup: 1, prefetch: 1, partitions: 1 };
   if (r.ordering === "per-key") {
@@ -139,7 +180,9 @@ class Verdict {
 
 /** Judge each option against the requirements. */
 export function assess(r: Requirements): Assessment[] {
-  const s = sizingOf(r);
+  const s = sizingOf(r, "redis-streams");
+  const latency = tightestLatency(r);
+  const rabbitSize = brokerMessageSize(r, "rabbitmq");
   const out: Assessment[] = [];
   const lanes = orderedLanesOf(r);
   const tooManyLanes = (v: Verdict): void => {
@@ -163,14 +206,14 @@ export function assess(r: Requirements): Assessment[] {
       v.cannot(
         `a queue deletes a message once acknowledged, so consumers cannot re-read the last ${formatDuration(r.replay)}`,
       );
-    const perQueue = Math.min(Capacity.quorumMsgPerSec, Capacity.quorumBytesPerSec / r.messageSize);
+    const perQueue = Math.min(Capacity.quorumMsgPerSec, Capacity.quorumBytesPerSec / rabbitSize);
     if (r.rate > perQueue)
       v.costs(
-        `${r.rate} msg/s is above what one quorum queue takes (~${Math.round(perQueue)} msg/s at ${r.messageSize} B): the topic would have to be sharded by hand over ${Math.ceil(r.rate / perQueue)} topics`,
+        `${r.rate} msg/s is above what one quorum queue takes (~${Math.round(perQueue)} msg/s at ${rabbitSize} B): the topic would have to be sharded by hand over ${Math.ceil(r.rate / perQueue)} topics`,
       );
-    if (r.latencyP99Ms < Capacity.quorumP99Ms)
+    if (latency < Capacity.quorumP99Ms)
       v.costs(
-        `a p99 under ${Capacity.quorumP99Ms} ms is not realistic with a majority fsync per confirm (target ${r.latencyP99Ms} ms)`,
+        `a p99 under ${Capacity.quorumP99Ms} ms is not realistic with a majority fsync per confirm (target ${latency} ms)`,
       );
     if (r.ordering === "per-key" && lanes > 1)
       v.costs(
@@ -202,7 +245,7 @@ export function assess(r: Requirements): Assessment[] {
       v.costs(
         `${r.rate} msg/s is above one stream's ~${Capacity.streamMsgPerSec} msg/s: use super streams (partitions)`,
       );
-    if (r.latencyP99Ms < Capacity.quorumP99Ms)
+    if (latency < Capacity.quorumP99Ms)
       v.costs(`a p99 under ${Capacity.quorumP99Ms} ms is not realistic with replication and fsync`);
     out.push({ choice: "rabbitmq-stream", problems: v.problems, hard: v.hard, strengths, score });
   }
@@ -215,7 +258,7 @@ export function assess(r: Requirements): Assessment[] {
       "consumer groups with pending-entry reclaim, delayed retries and a dead-letter stream per group",
     ];
     let score = r.durability === "best-effort" ? 25 : r.durability === "standard" ? 15 : 0;
-    if (r.latencyP99Ms < 20) score += 10;
+    if (latency < 20) score += 10;
     if (r.ordering === "per-key") score += 8;
     if (r.replay > 0) score += 10;
     if (!redis) v.cannot("Redis is not among the brokers the team can run");
@@ -241,6 +284,11 @@ export function assess(r: Requirements): Assessment[] {
 export interface AdviseOptions {
   /** Where the topology will be written (`--spec-out`). @defaultValue `<name>.topology.yaml` */
   specFile?: string;
+  /**
+   * The requirement fields the team gave; the others are listed as assumptions with their defaults.
+   * @defaultValue every field (nothing listed as assumed)
+   */
+  given?: Iterable<string>;
 }
 
 /** The recommended design for `r`. */
@@ -257,13 +305,24 @@ export function advise(r: Requirements, adviseOptions: AdviseOptions = {}): Desi
   );
   const best = feasible[0] ?? fallback[0]!;
   const sizing = sizingOf(r, best.choice);
+  const lanes: DesignLane[] = lanesOf(r).map((l) => ({
+    ...l,
+    sizing: l.topic === r.name ? sizing : sizingOf({ ...r, rate: l.rate }, best.choice),
+  }));
+  const problems = [...best.problems];
+  if (r.ordering === "global" && new Set(r.latencyClasses.map((c) => c.latencyP99Ms)).size > 1)
+    problems.push(
+      "global order is one queue handled one message at a time, so the latency classes share it: the urgent class waits behind the others",
+    );
   const design: Design = {
     requirements: r,
+    patterns: patternsFor(best.choice, r, sizing, lanes),
+    lanes,
     specFile,
     choice: best.choice,
-    compromise: feasible.length === 0,
+    compromise: problems.length > 0,
     why: best.strengths,
-    problems: best.problems,
+    problems,
     alternatives: options
       .filter((o) => o.choice !== best.choice)
       .map((o) => ({
@@ -275,14 +334,64 @@ export function advise(r: Requirements, adviseOptions: AdviseOptions = {}): Desi
       })),
     sizing,
     tradeoffs: tradeoffs(best.choice, r),
-    topology: topologyFor(best.choice, r, sizing),
-    configs: configsFor(best.choice, r, sizing),
+    topology: topologyFor(best.choice, r, lanes),
+    configs: configsFor(best.choice, r, sizing, specFile),
     testPlan: testPlanFor(best.choice, r, specFile),
     rollback: rollbackFor(best.choice, r, specFile),
+    assumptions: adviseOptions.given ? assumptionsOf(r, adviseOptions.given) : [],
+    diagram: { ascii: "", mermaid: "" },
+    setup: { broker: brokerOf(best.choice), ui: [], commands: [] },
+    code: { producer: "", consumer: "" },
+    nextSteps: [],
   };
   // The spec must be one `mqa topology` accepts: validate it here rather than hand out a broken file.
   design.topology = validateSpec(design.topology, "the designed topology");
+  const graph = specToFlowGraph(design.topology);
+  design.diagram = { ascii: toAscii(graph), mermaid: toMermaid(graph) };
+  const redisConf = design.configs.find((c) => c.target === "redis.conf")?.lines ?? [];
+  design.setup =
+    best.choice === "redis-streams"
+      ? redisSetup(design.topology, specFile, r.name, redisConf)
+      : rabbitSetup(design.topology, specFile, r.name);
+  design.code = codeFor(design);
+  design.nextSteps = nextStepsFor(design, design.assumptions);
   return design;
+}
+
+/** The patterns the numbers call for on `c`, in the order a reader meets them. */
+function patternsFor(
+  c: Choice,
+  r: Requirements,
+  s: Design["sizing"],
+  lanes: readonly DesignLane[],
+): Pattern[] {
+  const broker = brokerOf(c);
+  const out: Pattern[] = [];
+  if (needsClaimCheck(r, broker)) out.push(claimCheck(r, broker));
+  if (r.ordering === "per-key" && (s.partitions > 1 || lanes.some((l) => l.sizing.partitions > 1)))
+    out.push(
+      partitionByKey(
+        r,
+        broker,
+        s.partitions,
+        lanes.map((l) => ({ topic: l.topic, partitions: l.sizing.partitions })),
+      ),
+    );
+  if (lanes.length > 1)
+    out.push(
+      priorityLanes(
+        r,
+        lanes.map((l) => ({ ...l, consumers: l.sizing.consumerProcessesPerGroup })),
+      ),
+    );
+  const perConsumer = r.rate / Math.max(1, s.consumerProcessesPerGroup);
+  if (
+    r.ordering === "none" &&
+    c !== "rabbitmq-stream" &&
+    perConsumer > PatternThresholds.batchingPerConsumerRate
+  )
+    out.push(batching(perConsumer, s.prefetch, broker));
+  return out;
 }
 
 function tradeoffs(c: Choice, r: Requirements): string[] {
@@ -312,6 +421,10 @@ function tradeoffs(c: Choice, r: Requirements): string[] {
         : "appendfsync always plus WAIT for a replica narrows, not closes, the window a failover can lose",
     );
   }
+  if (needsClaimCheck(r, brokerOf(c)))
+    t.push(
+      `claim-check adds a store write before each publish and a read per group before each handler: ~10–100 ms at p99 on object storage, less on a database or store in the same network${tightestLatency(r) < 100 ? ` — measure it against the ${tightestLatency(r)} ms target` : ""}`,
+    );
   if (r.ordering === "global") t.push("global order means one active consumer: throughput is one consumer's");
   if (r.ordering === "per-key")
     t.push(
@@ -324,24 +437,21 @@ function retry(r: Requirements): { attempts: number; backoff: string } {
   return { attempts: r.attempts, backoff: "exponential 1s..5m" };
 }
 
-function topologyFor(c: Choice, r: Requirements, s: Design["sizing"]): TopologySpec {
+function topologyFor(c: Choice, r: Requirements, lanes: readonly DesignLane[]): TopologySpec {
   if (c === "redis-streams") {
-    const retention =
-      r.replay > 0
-        ? { maxAge: formatDuration(r.replay) }
-        : { maxLength: Math.max(10_000, Math.ceil(r.rate * 60)) };
     return {
       version: 1,
       redis: {
         keyPrefix: "mqa",
-        streams: [
-          {
-            name: r.name,
-            partitions: s.partitions,
-            retention,
-            groups: r.groups.map((g) => ({ name: g, retry: retry(r), deadLetter: true })),
-          },
-        ],
+        streams: lanes.map((l) => ({
+          name: l.topic,
+          partitions: l.sizing.partitions,
+          retention:
+            r.replay > 0
+              ? { maxAge: formatDuration(r.replay) }
+              : { maxLength: Math.max(10_000, Math.ceil(l.rate * 60)) },
+          groups: r.groups.map((g) => ({ name: g, retry: retry(r), deadLetter: true })),
+        })),
       },
     } as TopologySpec;
   }
@@ -367,15 +477,22 @@ function topologyFor(c: Choice, r: Requirements, s: Design["sizing"]): TopologyS
   });
   // Per-key order past one consumer's rate: one queue per partition, the publisher's key `p<n>.<key>`
   // choosing it (n = hash(key) mod partitions), so each key stays on one queue with one active consumer.
-  const lanes = !stream && r.ordering === "per-key" ? s.partitions : 1;
-  const groups = r.groups.flatMap((g) =>
-    lanes > 1 ? Array.from({ length: lanes }, (_, k) => group(`${g}-p${k}`, [`p${k}.#`])) : [group(g)],
-  );
+  const topics = lanes.map((l) => {
+    const partitions = !stream && r.ordering === "per-key" ? l.sizing.partitions : 1;
+    return {
+      name: l.topic,
+      groups: r.groups.flatMap((g) =>
+        partitions > 1
+          ? Array.from({ length: partitions }, (_, k) => group(`${g}-p${k}`, [`p${k}.#`]))
+          : [group(g)],
+      ),
+    };
+  });
   return {
     version: 1,
     rabbitmq: {
       vhosts: [{ name: "/" }],
-      topics: [{ name: r.name, groups }],
+      topics,
       // The dead-letter queues the transport declares get their bound here (see deadLetterLimitOf).
       ...(stream
         ? {}
@@ -409,7 +526,10 @@ export function deadLetterLimitOf(r: Requirements): number {
  * than ~2 GiB of bodies, so a stalled consumer ends in refused publishes, not a broker-wide memory alarm.
  */
 export function backlogLimitOf(r: Requirements): number {
-  return Math.max(10_000, Math.min(Math.ceil(r.rate * 3600), Math.floor((2 * 1024 ** 3) / r.messageSize)));
+  return Math.max(
+    10_000,
+    Math.min(Math.ceil(r.rate * 3600), Math.floor((2 * 1024 ** 3) / brokerMessageSize(r, "rabbitmq"))),
+  );
 }
 
 /** RabbitMQ stream `x-max-age` (`7D`, `12h`): whole days when possible. */
@@ -418,7 +538,7 @@ function maxAge(ms: number): string {
   return hours % 24 === 0 ? `${hours / 24}D` : `${hours}h`;
 }
 
-function configsFor(c: Choice, r: Requirements, s: Design["sizing"]): Design["configs"] {
+function configsFor(c: Choice, r: Requirements, s: Design["sizing"], specFile: string): Design["configs"] {
   if (c === "redis-streams") {
     const memory = Math.max(s.retainedBytes * 2, 256 * 1024 * 1024);
     return [
@@ -435,11 +555,11 @@ function configsFor(c: Choice, r: Requirements, s: Design["sizing"]): Design["co
         ],
       },
       {
-        target: "mqa (createRedisTransport options)",
+        target: "mqa (createRedisTransport options; router.handle for prefetch)",
         lines: [
-          `topics: { "${r.name}": { partitions: ${s.partitions} } }`,
-          `prefetch: ${s.prefetch}`,
+          `topology: await loadSpecFile(${JSON.stringify(specFile)})   # partitions and retention come from the spec`,
           ...(r.durability !== "best-effort" ? ["durability: { replicas: 1, localFsync: true }"] : []),
+          `router.handle({ …, prefetch: ${s.prefetch} })   # per consumer process`,
         ],
       },
     ];
@@ -458,9 +578,15 @@ function configsFor(c: Choice, r: Requirements, s: Design["sizing"]): Design["co
     {
       target: "mqa (createAmqpTransport options)",
       lines: [
+        `topology: await loadSpecFile(${JSON.stringify(specFile)})   # declares exactly what the spec says`,
         `prefetch: ${s.prefetch}`,
         "maxUnconfirmed: 500",
         "publishTimeoutMs: 15000",
+        ...(r.ordering === "none" &&
+        c === "rabbitmq-quorum" &&
+        r.rate / Math.max(1, s.consumerProcessesPerGroup) > PatternThresholds.batchingPerConsumerRate
+          ? [`ackBatchSize: ${Math.max(2, Math.min(50, Math.floor(s.prefetch / 2)))}`, "ackBatchMs: 20"]
+          : []),
         ...(r.ordering === "per-key" && s.partitions > 1 && c === "rabbitmq-quorum"
           ? [
               `# publish with key "p<n>.<key>", n = a stable hash of the key mod ${s.partitions} (e.g. FNV-1a); a consumer per group-pN queue`,
@@ -495,8 +621,8 @@ function testPlanFor(c: Choice, r: Requirements, specFile: string): Design["test
       checks: "lost: 0 under consumer kills, connection cuts, a broker restart and poison messages",
     },
     {
-      command: `mqa bench --broker ${url} --size ${r.messageSize} --rate ${Math.ceil(r.rate)}${queueType}`,
-      checks: `p99 at the peak rate stays under ${r.latencyP99Ms} ms on the target hardware`,
+      command: `mqa bench --broker ${url} --size ${brokerMessageSize(r, brokerOf(c))} --rate ${Math.ceil(r.rate)}${queueType}`,
+      checks: `p99 at the peak rate stays under ${tightestLatency(r)} ms on the target hardware${needsClaimCheck(r, brokerOf(c)) ? " (references; measure the store's put and get latency on top)" : ""}`,
     },
     {
       command: `mqa monitor ${mgmt} --once --fail-on critical`,

@@ -67,7 +67,31 @@ export const requirementsSchema = z.strictObject({
     .default(["rabbitmq", "redis"]),
   /** Memory a Redis may give to this system's streams, in bytes or with a unit. @defaultValue 4GiB */
   redisMemory: size.default(4 * 1024 ** 3),
+  /**
+   * Traffic classes with their own latency target (`{ name, share, latencyP99Ms }`, shares adding up to 1):
+   * when the targets differ, each class gets a lane of its own (priority lanes). @defaultValue [] (one class)
+   */
+  latencyClasses: z
+    .array(
+      z.strictObject({
+        name,
+        /** Fraction of `rate` this class carries, 0 < share ≤ 1. */
+        share: z.number().positive().max(1),
+        latencyP99Ms: z.number().positive(),
+      }),
+    )
+    .max(8)
+    .refine((cs) => cs.length === 0 || Math.abs(cs.reduce((n, c) => n + c.share, 0) - 1) < 0.001, {
+      error: "the shares must add up to 1",
+    })
+    .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, {
+      error: "each class needs its own name",
+    })
+    .default([]),
 });
+
+/** The requirement fields, in the order the report lists assumptions. */
+export const REQUIREMENT_FIELDS = Object.keys(requirementsSchema.shape) as (keyof Requirements)[];
 
 export type Requirements = z.output<typeof requirementsSchema>;
 export type RequirementsInput = z.input<typeof requirementsSchema>;

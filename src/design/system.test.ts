@@ -52,6 +52,19 @@ describe("system design (several flows)", () => {
     for (const name of ["payments", "clicks", "audit"]) expect(text).toContain(`mqa design: ${name}`);
   });
 
+  it("lists each flow's own assumptions", () => {
+    const input = [
+      { name: "payments", rate: 3000, durability: "strict" as const },
+      { name: "clicks", rate: 30_000, messageSize: 300, durability: "best-effort" as const, latencyP99Ms: 5 },
+    ];
+    const s = adviseSystem(flows({ flows: input }), { givenPerFlow: input.map((f) => Object.keys(f)) });
+    const assumed = s.flows.map((d) => d.assumptions.map((a) => a.field));
+    expect(assumed[0]).toContain("messageSize");
+    expect(assumed[1]).not.toContain("messageSize");
+    expect(assumed[1]).toContain("ordering");
+    expect(renderSystemDesign(s, "text")).toContain("Assumptions (not given; defaults used)");
+  });
+
   it("rejects two flows with one name, naming the flow", () => {
     const twice = flows({
       flows: [

@@ -29,8 +29,17 @@ export interface SystemDesign {
   topology: TopologySpec;
 }
 
+/** Options of {@link adviseSystem}: those of `advise`, with the fields given per flow. */
+export interface AdviseSystemOptions extends Omit<AdviseOptions, "given"> {
+  /** The requirement fields each flow gave (same order as the flows); the rest are its assumptions. */
+  givenPerFlow?: readonly Iterable<string>[];
+}
+
 /** Designs for each flow and the check of the flows that share a broker. */
-export function adviseSystem(flows: readonly Requirements[], options: AdviseOptions = {}): SystemDesign {
+export function adviseSystem(
+  flows: readonly Requirements[],
+  options: AdviseSystemOptions = {},
+): SystemDesign {
   const seen = new Set<string>();
   flows.forEach((f, i) => {
     if (seen.has(f.name))
@@ -39,7 +48,11 @@ export function adviseSystem(flows: readonly Requirements[], options: AdviseOpti
       );
     seen.add(f.name);
   });
-  const designs = flows.map((f) => advise(f, options));
+  const { givenPerFlow, ...common } = options;
+  const designs = flows.map((f, i) => {
+    const given = givenPerFlow?.[i];
+    return advise(f, given ? { ...common, given } : common);
+  });
   const load: BrokerLoad[] = [];
   for (const broker of ["rabbitmq", "redis"] as const) {
     const on = designs.filter((d) => (d.choice === "redis-streams") === (broker === "redis"));
