@@ -3,7 +3,8 @@
  * settles it: a handler that returns acks its message; errors are turned into retries or dead letters
  * by middleware; a payload that does not decode or validate is dead-lettered with reason
  * `invalid-payload` and never reaches the handler. A handler that runs longer than `handlerTimeoutMs`
- * (60 s unless set) fails with `handler-timeout`, which frees its delivery and ends in a retry.
+ * (60 s unless set) fails with `handler-timeout`, which frees its delivery and ends in a retry. A route
+ * with `delivery: "at-most-once"` is acked before its handler runs and never retried (./at-most-once.ts).
  */
 import { z } from "zod";
 import type { Logger } from "pino";
@@ -14,8 +15,9 @@ import { codecFor } from "./codec.js";
 import { MessageContext, runWithTimeout } from "./context.js";
 import type { Handler, Middleware } from "./context.js";
 import { ClosedError, InvalidPayloadError, MqaError, summarizeError } from "./errors.js";
-import { Headers } from "./message.js";
+import { Headers, type Message } from "./message.js";
 import { formatIssues, parseOptions } from "./options.js";
+import { atMostOnce, Slots } from "./at-most-once.js";
 import type { Subscription, Transport } from "./transport.js";
 
 /** One handler registration. */
@@ -42,6 +44,17 @@ export interface Route<T> {
    * `false` or `0` turns the timeout off for this route. @defaultValue the router's `handlerTimeoutMs`
    */
   handlerTimeoutMs?: number | false;
+  /**
+   * Delivery guarantee of this route. `"at-least-once"`: a message is acked after its handler succeeded, and
+   * retried or dead-lettered when it fails, so it may run more than once but is never lost. `"at-most-once"`:
+   * for flows where a duplicate is worse than a loss (telemetry, presence): the message is acked *before* the
+   * handler runs and never retried nor dead-lettered; a failing handler's message is gone (logged, and passed
+   * to {@link Route.onDropped}), and a redelivered copy (attempt > 1: the broker may not have seen the ack of
+   * a consumer that died) is dropped unhandled. @defaultValue "at-least-once"
+   */
+  delivery?: "at-least-once" | "at-most-once";
+  /** With `delivery: "at-most-once"`: called for each message dropped, with why (a handler error, a redelivery). */
+  onDropped?: (message: Message, reason: { error?: unknown; redelivered?: boolean }) => void;
   handler: (payload: T, ctx: MessageContext<T>) => Promise<void> | void;
 }
 
@@ -102,6 +115,8 @@ const routeShape = z.strictObject({
   middleware: z.array(z.function()).optional(),
   deadLetter: z.boolean().optional(),
   handlerTimeoutMs: handlerTimeoutShape.optional(),
+  delivery: z.enum(["at-least-once", "at-most-once"]).optional(),
+  onDropped: z.function().optional(),
   handler: z.function(),
 });
 
@@ -182,10 +197,22 @@ export class Router<Names extends RouteNames = RouteNames> {
     );
     const log = this.logger.child({ topic: route.topic, group: route.group });
     const handle = new SubscriptionHandle(route.topic, route.group);
+    // At-most-once acks before handling, which frees the transport's prefetch slot: the route keeps its own.
+    const slots = route.delivery === "at-most-once" ? new Slots(route.prefetch ?? 10) : undefined;
     const sub = await this.transport.subscribe(
       route.topic,
       route.group,
       async (delivery) => {
+        if (slots !== undefined)
+          return atMostOnce(
+            route,
+            delivery,
+            chain,
+            log,
+            this.running,
+            slots,
+            (d) => new MessageContext(d, handle, this.transport, log),
+          );
         const ctx = new MessageContext<unknown>(delivery, handle, this.transport, log);
         this.running.add(ctx);
         try {

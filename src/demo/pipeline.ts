@@ -97,10 +97,15 @@ export function fateOf(i: number): "ok" | "transient" | "poison" | "malformed" {
   return "ok";
 }
 
+/** The id of order number `i` (1-based) of run `runId`: its message id on the orders topic. */
+export function demoOrderId(runId: string, i: number): string {
+  return `${runId}-${String(i).padStart(5, "0")}`;
+}
+
 function orderFor(i: number, runId: string): Order {
   const prices = ["19.99", "5.00", "0.10", "0.20", "120.45", "3.33"];
   return {
-    orderId: `${runId}-${String(i).padStart(5, "0")}`,
+    orderId: demoOrderId(runId, i),
     customer: `customer-${(i * 7919) % 97}`,
     currency: "EUR",
     items: [

@@ -3,6 +3,10 @@
  * the handler again. At-least-once delivery makes duplicates normal (a redelivery after a lost ack);
  * this middleware makes them harmless. The store decides the scope: {@link MemoryIdempotencyStore} for
  * one process, or your own (Redis, SQL) across processes.
+ *
+ * A has/add store records the id *after* the handler, so a crash between the handler's effect and `add`
+ * still applies the effect twice. For effects applied exactly once across processes and crashes, use the
+ * inbox (`mqa/inbox`, docs/inbox.md): it commits the record with the handler's own writes.
  */
 import type { Middleware } from "../core/context.js";
 

@@ -20,6 +20,7 @@ import { newMessageId } from "../core/ids.js";
 import type { OutgoingMessage } from "../core/message.js";
 import type { Transport } from "../core/transport.js";
 import { silentLogger } from "../log/logger.js";
+import { withActiveTraceHeaders } from "../tracing/current.js";
 
 /** The part of a node-postgres client the outbox uses. */
 export interface Queryable {
@@ -67,7 +68,9 @@ export async function ensureOutboxTable(db: Queryable, table?: string): Promise<
 
 /**
  * Store `message` for `topic` in the outbox, inside the caller's transaction (`db` is the client that runs
- * it). Returns the message id the relay will publish it with.
+ * it). Returns the message id the relay will publish it with. When an OpenTelemetry span is active (and the
+ * message carries no `traceparent` of its own), its W3C trace context is stored in the headers, so the
+ * relay's publish, whenever it happens, continues the caller's trace.
  */
 export async function enqueue(
   db: Queryable,
@@ -76,6 +79,7 @@ export async function enqueue(
   options: { table?: string } = {},
 ): Promise<{ id: string }> {
   const id = message.id ?? newMessageId();
+  const headers = await withActiveTraceHeaders(message.headers);
   await db.query(
     `INSERT INTO ${tableName(options.table)} (topic, message_id, key, content_type, headers, correlation_id, payload)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -84,7 +88,7 @@ export async function enqueue(
       id,
       message.key ?? null,
       message.contentType ?? "application/octet-stream",
-      JSON.stringify(message.headers ?? {}),
+      JSON.stringify(headers ?? {}),
       message.correlationId ?? null,
       Buffer.from(message.payload),
     ],

@@ -15,6 +15,8 @@ import { InvalidOptionsError, summarizeError } from "../core/errors.js";
 import { sleep } from "../core/sleep.js";
 import { silentLogger } from "../log/logger.js";
 import type { Queryable } from "../outbox/outbox.js";
+import { withActiveTraceHeaders } from "../tracing/current.js";
+import { inSpan } from "../tracing/span.js";
 
 /** What a step or compensation receives. */
 export interface StepContext {
@@ -92,8 +94,11 @@ export async function ensureSagaTable(db: Queryable, table = "mqa_sagas"): Promi
     lease_owner text,
     lease_until timestamptz,
     created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now()
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    trace_context jsonb
   )`);
+  // Tables made before sagas carried trace context (issue 15) get the column too.
+  await db.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS trace_context jsonb`);
   await db.query(`CREATE INDEX IF NOT EXISTS ${table.replace(".", "_")}_open ON ${table} (saga, status)`);
 }
 
@@ -102,6 +107,8 @@ export class SagaRunner {
   private readonly table: string;
   private readonly owner = `runner-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   private readonly log: Logger;
+  /** Trace context stored with each instance this runner holds (from `trace_context`). */
+  private readonly traceOf = new Map<string, Record<string, string>>();
 
   constructor(private readonly options: SagaRunnerOptions) {
     this.table = options.table ?? "mqa_sagas";
@@ -116,9 +123,12 @@ export class SagaRunner {
    * returns its state.
    */
   async start<D extends object>(saga: SagaDefinition<D>, id: string, data: D): Promise<SagaState<D>> {
+    // The caller's trace context, kept with the instance: every step (also after a resume elsewhere) is a
+    // span of that trace, and what the steps publish carries it.
+    const trace = await withActiveTraceHeaders(undefined);
     await this.options.db.query(
-      `INSERT INTO ${this.table} (id, saga, status, step, data) VALUES ($1, $2, 'running', 0, $3) ON CONFLICT (id) DO NOTHING`,
-      [id, saga.name, JSON.stringify(data)],
+      `INSERT INTO ${this.table} (id, saga, status, step, data, trace_context) VALUES ($1, $2, 'running', 0, $3, $4) ON CONFLICT (id) DO NOTHING`,
+      [id, saga.name, JSON.stringify(data), trace === undefined ? null : JSON.stringify(trace)],
     );
     return this.drive(saga, id);
   }
@@ -204,6 +214,7 @@ export class SagaRunner {
       }
       return state;
     } finally {
+      this.traceOf.delete(id);
       await this.options.db.query(
         `UPDATE ${this.table} SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`,
         [id, this.owner],
@@ -218,11 +229,16 @@ export class SagaRunner {
         `UPDATE ${this.table} SET lease_owner = $2, lease_until = now() + ($3::int * interval '1 millisecond')
          WHERE id = $1 AND status IN ('running', 'compensating')
            AND (lease_owner = $2 OR lease_until IS NULL OR lease_until < now())
-         RETURNING id, saga, status, step, data, error`,
+         RETURNING id, saga, status, step, data, error, trace_context`,
         [id, this.owner, this.options.leaseMs ?? 30_000],
       )
-    ).rows as SagaState<D>[];
-    return rows[0];
+    ).rows as (SagaState<D> & { trace_context?: Record<string, string> | null })[];
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    const { trace_context: trace, ...state } = row;
+    if (trace) this.traceOf.set(id, trace);
+    else this.traceOf.delete(id);
+    return state;
   }
 
   /** Persist a transition, only while this coordinator still holds the lease. */
@@ -294,7 +310,17 @@ export class SagaRunner {
     let error = "";
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
-        return { ok: true, value: await fn({ sagaId: s.id, step: what, attempt }) };
+        const ctx = { sagaId: s.id, step: what, attempt };
+        const attributes = {
+          "mqa.saga.name": s.saga,
+          "mqa.saga.id": s.id,
+          "mqa.saga.step": what,
+          "mqa.attempt": attempt,
+        };
+        const value = await inSpan(`saga ${s.saga} ${what}`, this.traceOf.get(s.id), attributes, () =>
+          fn(ctx),
+        );
+        return { ok: true, value };
       } catch (err) {
         error = summarizeError(err).message;
         if (attempt < attempts)

@@ -4,7 +4,10 @@ import { openCliTransport } from "../transport.js";
 import { addConnectionOptions, resolveConnection, withTls, type ConnectionFlags } from "../connection.js";
 import { maskUrl } from "../../core/redact.js";
 import { removeDemoTopics } from "../../demo/cleanup.js";
-import { DEMO_NAMESPACE, runDemo } from "../../demo/pipeline.js";
+import { writeFile } from "node:fs/promises";
+import { DEMO_NAMESPACE, demoOrderId, runDemo } from "../../demo/pipeline.js";
+import { startDemoTracing, traceIdOf, tracedOrderNumber, type DemoTracing } from "../../demo/trace.js";
+import { formatSpanTree, type SpanRecord } from "../../demo/trace-tree.js";
 import type { DemoReport } from "../../demo/pipeline.js";
 import { bar, ProgressLine } from "../progress.js";
 import { positiveInt } from "../args.js";
@@ -24,6 +27,11 @@ export function registerDemoCommand(program: Command): void {
       DEMO_NAMESPACE,
     )
     .option("--keep", "keep the run's topics, queues and dead letters on the broker (removed by default)")
+    .option(
+      "--trace",
+      "trace the run with OpenTelemetry (in memory, no backend needed) and print the trace of one order",
+    )
+    .option("--trace-file <path>", "write every span of the run to this file, one JSON object a line")
     .option("--json", "print one JSON object instead of the report")
     .action(
       async (
@@ -33,10 +41,19 @@ export function registerDemoCommand(program: Command): void {
           namespace: string;
           keep?: boolean;
           json?: boolean;
+          trace?: boolean;
+          traceFile?: string;
         } & ConnectionFlags,
       ) => {
         const connection = await resolveConnection(opts.broker, opts);
-        const transport = await openCliTransport(connection.url, withTls({}, connection.tls));
+        let tracing: DemoTracing | undefined;
+        if (opts.trace || opts.traceFile !== undefined) {
+          const started = await startDemoTracing();
+          if (typeof started === "string") process.stderr.write(`${started}\n`);
+          else tracing = started;
+        }
+        const opened = await openCliTransport(connection.url, withTls({}, connection.tls));
+        const transport = tracing ? await tracing.wrap(opened) : opened;
         const progress = new ProgressLine(process.stderr, opts.json ? false : undefined);
         // What the run declared is removed when it ends, and on Ctrl-C too, unless --keep.
         const cleanUp = async (): Promise<void> => {
@@ -87,12 +104,45 @@ export function registerDemoCommand(program: Command): void {
             `removed ${opts.namespace}.orders and ${opts.namespace}.payments from the broker (--keep keeps them)\n`,
           );
         const report = outcome;
-        if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-        else process.stdout.write(formatReport(report));
+        const trace = tracing ? await traceOfOneOrder(tracing, report, opts) : undefined;
+        if (opts.json) process.stdout.write(`${JSON.stringify(trace ? { ...report, trace } : report)}\n`);
+        else process.stdout.write(formatReport(report) + (trace ? formatTrace(trace) : ""));
         if (report.lost > 0) process.exitCode = 1;
       },
     );
   addConnectionOptions(command);
+}
+
+interface OrderTrace {
+  orderId: string;
+  traceId: string | undefined;
+  spans: SpanRecord[];
+  file: string | undefined;
+}
+
+/** The spans of one order (and, with --trace-file, every span of the run written to the file). */
+async function traceOfOneOrder(
+  tracing: DemoTracing,
+  report: DemoReport,
+  opts: { namespace: string; traceFile?: string },
+): Promise<OrderTrace> {
+  const all = tracing.spans(); // before close: shutting the provider down empties its in-memory exporter
+  await tracing.close();
+  if (opts.traceFile !== undefined)
+    await writeFile(opts.traceFile, all.map((s) => JSON.stringify(s)).join("\n") + "\n");
+  const orderId = demoOrderId(report.runId, tracedOrderNumber(report.total));
+  const traceId = traceIdOf(all, `${opts.namespace}.orders`, orderId);
+  return { orderId, traceId, spans: all.filter((s) => s.traceId === traceId), file: opts.traceFile };
+}
+
+function formatTrace(t: OrderTrace): string {
+  const file = t.file === undefined ? "" : `  every span of the run: ${t.file}\n`;
+  if (t.traceId === undefined) return `  no trace recorded for order ${t.orderId}\n${file}`;
+  const tree = formatSpanTree(t.spans, t.traceId)
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n");
+  return `  trace of order ${t.orderId} (trace id ${t.traceId}):\n${tree}\n\n${file}`;
 }
 
 function formatReport(r: DemoReport): string {
