@@ -147,6 +147,25 @@ describe("memory broker", () => {
     broker.dispose();
   });
 
+  it("hands a backlog out in bounded rounds, even to handlers that ack at once", async () => {
+    const broker = new MemoryBroker();
+    const t = new MemoryTransport({ broker });
+    await t.declare({ topic: "burst", group: "g" });
+    for (let i = 0; i < 2000; i++) await t.publish("burst", { payload: bytes });
+    let delivered = 0;
+    // Each ack frees its prefetch slot at once: without a cap one round would deliver all 2000.
+    await t.subscribe("burst", "g", (d) => {
+      delivered++;
+      return d.ack();
+    });
+    // This immediate runs right after the first dispatch round (queued after it, in the same loop phase).
+    await new Promise((r) => setImmediate(r));
+    expect(delivered).toBe(512);
+    await waitFor(() => delivered === 2000, 5000, "the whole backlog");
+    await t.close();
+    broker.dispose();
+  });
+
   it("removes a named broker from the process-wide registry when it is disposed", async () => {
     const name = `registry-${Math.random().toString(36).slice(2)}`;
     const first = MemoryBroker.named(name);

@@ -11,6 +11,9 @@ import { UnroutableError } from "../../core/errors.js";
 import { attemptFromHeaders, Headers } from "../../core/message.js";
 import type { Message } from "../../core/message.js";
 
+/** Deliveries one dispatch round hands out at most (see {@link GroupQueue.dispatch}). */
+const MAX_DELIVERIES_PER_ROUND = 512;
+
 /** A message as stored: the published fields plus the broker's delivery count for it. */
 export interface StoredMessage {
   message: Omit<Message, "attempt">;
@@ -130,7 +133,11 @@ export class GroupQueue {
    * (without the bound this loop never returned: no timer fired and handlers piled up until the heap ran out).
    */
   private dispatch(): void {
-    for (let budget = this.ready.length; budget > 0 && this.ready.length > 0; budget--) {
+    // A handler that acks at once frees its prefetch slot within this loop, so without a cap one round would
+    // hand out the whole backlog in one turn of the event loop: every handler's continuation queued at once
+    // (memory and garbage-collection time in proportion to the backlog) and no timer or I/O until it ends.
+    const cap = Math.min(this.ready.length, MAX_DELIVERIES_PER_ROUND);
+    for (let budget = cap; budget > 0 && this.ready.length > 0; budget--) {
       const consumer = this.pickConsumer();
       if (!consumer) return;
       const stored = this.ready.shift() as StoredMessage;
@@ -154,6 +161,8 @@ export class GroupQueue {
       const attempt = attemptFromHeaders(stored.message.headers) + stored.deliveries - 1;
       consumer.deliver(tag, stored, attempt);
     }
+    // Capped with messages left: the next round comes after the handlers' continuations and any I/O.
+    if (cap === MAX_DELIVERIES_PER_ROUND && this.ready.length > 0) this.schedule();
   }
 
   private pickConsumer(): BrokerConsumer | undefined {

@@ -43,6 +43,9 @@ export interface MemoryTransportOptions {
   broker?: MemoryBroker | string;
 }
 
+/** What an ack returns: the embedded broker settles synchronously. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 /** The headers of every message published without any: one frozen object instead of one per message. */
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -196,8 +199,9 @@ class MemoryDelivery implements Delivery {
     return this.consumer.take(this.tag);
   }
 
-  async ack(): Promise<void> {
+  ack(): Promise<void> {
     this.settle();
+    return SETTLED; // nothing to wait for in memory: no promise of its own per message
   }
 
   async retry(options: RetryOptions = {}): Promise<void> {
