@@ -2,8 +2,9 @@
 //   xadd     — XADD of a 256 B payload, pipelined with a bounded window of commands in flight
 //   consume  — XREADGROUP (COUNT, BLOCK) + one XACK per batch, from a pre-filled stream
 // Rounds alternate A B A B on the same server; the median of each is printed with the ratio.
-// Usage: npm install --no-save redis@6 && node bench/redis-client.mjs [url] [messages] [rounds]
-// (node-redis lost the comparison and is not a dependency: docs/decisions/0020-redis-client.md)
+// Usage: node bench/redis-client.mjs [url] [messages] [rounds]
+// (node-redis is a dev dependency, as `mqa bench`'s second raw Redis baseline:
+// docs/decisions/0052-node-redis-baseline.md; the transport's choice is docs/decisions/0020-redis-client.md)
 // Not a test: timings belong here, never in pass/fail tests.
 import { Redis } from "ioredis";
 import { createClient } from "redis";

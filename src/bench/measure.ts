@@ -20,15 +20,33 @@ export function makePayload(size: number, stamp = 0): Buffer {
   return b;
 }
 
-/** Publish `n` messages with at most `window` unconfirmed; messages per second. */
+/** A throughput round: its rate and the client CPU it cost. */
+export interface RoundFigures {
+  /** Messages per second. */
+  rate: number;
+  /**
+   * Client CPU (user + system of this process, `process.cpuUsage`) per message, µs: the bench's own loop
+   * is the same on both sides, so the difference is the code under test.
+   */
+  cpuUsPerMsg: number;
+}
+
+/** CPU µs per message since `start` (a `process.cpuUsage()` reading). */
+function cpuPerMessage(start: NodeJS.CpuUsage, n: number): number {
+  const used = process.cpuUsage(start);
+  return Math.round(((used.user + used.system) / n) * 100) / 100;
+}
+
+/** Publish `n` messages with at most `window` unconfirmed; rate and CPU per message. */
 export async function measurePublish(
   q: BenchQueue,
   n: number,
   size: number,
   window: number,
-): Promise<number> {
+): Promise<RoundFigures> {
   const payload = makePayload(size);
   let next = 0;
+  const cpu = process.cpuUsage();
   const started = now();
   const lane = async (): Promise<void> => {
     while (next < n) {
@@ -37,14 +55,16 @@ export async function measurePublish(
     }
   };
   await Promise.all(Array.from({ length: Math.min(window, n) }, lane));
-  return (n / (now() - started)) * 1000;
+  const rate = (n / (now() - started)) * 1000;
+  return { rate, cpuUsPerMsg: cpuPerMessage(cpu, n) };
 }
 
-/** Consume (and ack) `n` messages already in the queue; messages per second. */
-export async function measureConsume(q: BenchQueue, n: number, prefetch: number): Promise<number> {
+/** Consume (and ack) `n` messages already in the queue; rate and CPU per message. */
+export async function measureConsume(q: BenchQueue, n: number, prefetch: number): Promise<RoundFigures> {
   let seen = 0;
   let done: () => void = () => undefined;
   const finished = new Promise<void>((r) => (done = r));
+  const cpu = process.cpuUsage();
   const started = now();
   const stop = await q.consume(prefetch, () => {
     if (++seen === n) done();
@@ -54,9 +74,10 @@ export async function measureConsume(q: BenchQueue, n: number, prefetch: number)
   const timedOut = await Promise.race([finished.then(() => false), gaveUp]);
   clearTimeout(timer);
   const elapsed = now() - started;
+  const cpuUsPerMsg = cpuPerMessage(cpu, n);
   await stop();
   if (timedOut) throw new Error(`consume round received ${seen} of ${n} messages within 120 s`);
-  return (n / elapsed) * 1000;
+  return { rate: (n / elapsed) * 1000, cpuUsPerMsg };
 }
 
 export interface LatencyFigures {
@@ -74,6 +95,7 @@ export async function measureLatency(
   size: number,
   rate: number,
   prefetch: number,
+  drainMs = 30_000,
 ): Promise<LatencyFigures> {
   const histogram = hdr.build({
     lowestDiscernibleValue: 1,
@@ -104,11 +126,15 @@ export async function measureLatency(
   }
   const sentRate = (n / (now() - start)) * 1000;
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([finished, new Promise((r) => (timer = setTimeout(r, 30_000)))]);
+  await Promise.race([finished, new Promise((r) => (timer = setTimeout(r, drainMs)))]);
   clearTimeout(timer);
   await stop();
   if (failures.length > 0) throw failures[0];
-  if (seen < n) throw new Error(`latency round received ${seen} of ${n} messages within 30 s`);
+  if (seen < n)
+    throw new Error(
+      `latency round received ${seen} of ${n} messages within ${drainMs / 1000} s of the last send: ` +
+        `the side does not sustain ${Math.round(rate)} msg/s here (lower --rate)`,
+    );
   const ms = (us: number): number => Math.round(us) / 1000;
   return {
     p50: ms(histogram.getValueAtPercentile(50)),

@@ -16,10 +16,21 @@ export interface BenchQueue {
   dispose(): Promise<void>;
 }
 
+/**
+ * What a raw side is for: a `baseline` is what mqa is judged against (the strongest baseline of a figure
+ * is its headline); a `comparison` is shown beside it with its own ratio but never the headline (raw
+ * amqplib on a plain queue: a different, cheaper broker-side workload than mqa's default topology).
+ */
+export type BenchRole = "baseline" | "comparison";
+
 /** A side of the comparison. */
 export interface BenchTarget {
-  /** `mqa`, `amqplib`, `ioredis`. */
+  /** `mqa`, `amqplib`, `amqplib plain`, `ioredis`, `node-redis`. */
   readonly label: string;
+  /** Raw sides only. @defaultValue "baseline" */
+  readonly role?: BenchRole;
+  /** The client library and version, for the report (`ioredis 6.0.0`). */
+  readonly client?: string;
   open(name: string): Promise<BenchQueue>;
   close(): Promise<void>;
   /** The broker's version, when this side can tell. */

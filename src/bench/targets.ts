@@ -1,6 +1,6 @@
 /**
- * Builds both sides of a benchmark for a broker URL with identical settings. Loaded on demand, like
- * src/connect.ts, so benchmarking one broker never loads another's client.
+ * Builds every side of a benchmark for a broker URL with identical settings: mqa and the raw clients.
+ * Loaded on demand, like src/connect.ts, so benchmarking one broker never loads another's client.
  */
 import { createTransport } from "../connect.js";
 import { removeTopic } from "../cleanup/remove-topic.js";
@@ -11,11 +11,14 @@ import type { BenchTarget } from "./target.js";
 
 export interface BenchSides {
   mqa: BenchTarget;
-  raw: BenchTarget | undefined;
+  /** Raw sides, in the order they run after mqa; empty for memory://. */
+  raws: BenchTarget[];
+  /** The throughput ratio issue 12 asks for on this broker (printed, never asserted). */
+  targetFactor: number;
   notes: string[];
 }
 
-/** mqa and the raw client for `o.broker`, configured the same way. */
+/** mqa and the raw clients for `o.broker`, configured the same way. */
 export async function benchSides(o: ResolvedBenchOptions): Promise<BenchSides> {
   const protocol = new URL(o.broker).protocol;
   const tls = o.tls !== undefined && (protocol === "amqps:" || protocol === "rediss:") ? { tls: o.tls } : {};
@@ -30,36 +33,96 @@ export async function benchSides(o: ResolvedBenchOptions): Promise<BenchSides> {
       maxUnconfirmed: o.window,
       prefetch: o.prefetch,
     });
+    const raws: BenchTarget[] = [];
+    try {
+      if (o.rawTopology !== "plain") raws.push(await rawAmqpTarget(o.broker, o.queueType, o.tls, "same"));
+      if (o.rawTopology !== "same")
+        raws.push(
+          await rawAmqpTarget(
+            o.broker,
+            o.queueType,
+            o.tls,
+            "plain",
+            o.rawTopology === "both" ? "comparison" : "baseline",
+          ),
+        );
+    } catch (err) {
+      for (const r of raws) await r.close().catch(() => undefined);
+      throw err;
+    }
     return {
       mqa: mqaTarget(transport, remove),
-      raw: await rawAmqpTarget(o.broker, o.queueType, o.tls),
-      notes: [`${o.queueType} queues on both sides; persistent, mandatory publishes with confirms`],
+      raws,
+      targetFactor: 0.95,
+      notes: [
+        `${o.queueType} queues on every side; persistent, mandatory publishes with confirms; mqa in its default topology (topic exchange, dead-letter queue, delay levels)`,
+        ...(o.rawTopology !== "plain"
+          ? [
+              "amqplib: the same queue arguments mqa declares for a group (dead-letter exchange and key, at-least-once dead-lettering and reject-publish overflow on quorum queues, delivery limit)",
+            ]
+          : []),
+        ...(o.rawTopology !== "same"
+          ? [
+              `amqplib plain: a queue with x-queue-type only${o.rawTopology === "both" ? " (a comparison, never the headline: a cheaper broker-side workload than mqa's)" : ""}`,
+            ]
+          : []),
+      ],
     };
   }
   if (protocol === "redis:" || protocol === "rediss:") {
     const { createRedisTransport } = await import("../transports/redis/mod.js");
-    const { rawRedisTarget } = await import("./raw-redis.js");
     const transport = createRedisTransport({
       url: o.broker,
       ...tls,
       maxInFlight: o.window,
-      // The raw client queues without bound; in an open-loop latency round above what mqa sustains,
+      // The raw clients queue without bound; in an open-loop latency round above what mqa sustains,
       // mqa's default bound (10,000 waiting) would reject publishes by design instead of showing latency.
       maxQueuedPublishes: Math.max(10_000, o.messages),
     });
+    const raws: BenchTarget[] = [];
+    const missing: string[] = [];
+    try {
+      for (const client of o.rawRedis) {
+        if (client === "ioredis") {
+          const { rawRedisTarget } = await import("./raw-redis.js");
+          raws.push(await rawRedisTarget(o.broker, o.tls));
+        } else {
+          const loaded = await import("./raw-node-redis.js").catch((err: unknown) => {
+            // node-redis is a dev dependency: an installed mqa measures against ioredis alone, and says so.
+            if ((err as { code?: unknown }).code !== "ERR_MODULE_NOT_FOUND") throw err;
+            missing.push(client);
+            return undefined;
+          });
+          if (loaded) raws.push(await loaded.rawNodeRedisTarget(o.broker, o.tls));
+        }
+      }
+      if (raws.length === 0)
+        throw new MqaError(
+          "invalid-options",
+          `no raw Redis client could be loaded (${missing.join(", ")} not installed): add ioredis to --raw`,
+        );
+    } catch (err) {
+      for (const r of raws) await r.close().catch(() => undefined);
+      throw err;
+    }
     return {
       mqa: mqaTarget(transport, remove),
-      raw: await rawRedisTarget(o.broker, o.tls),
+      raws,
+      targetFactor: 0.9,
       notes: [
-        "XADD pipelined on both sides (auto-pipelining: one write per event-loop turn); XREADGROUP COUNT = prefetch, XACK per entry",
+        "raw: XADD auto-pipelined with the same number in flight; XREADGROUP COUNT = prefetch with ONE multi-id XACK per batch, sent in the same write as the next read",
+        ...missing.map((c) => `${c} is not installed (a dev dependency of mqa): not measured`),
       ],
     };
   }
   if (protocol === "memory:") {
     return {
       mqa: mqaTarget(await createTransport(o.broker)),
-      raw: undefined,
-      notes: ["memory:// has no raw client to compare with: mqa figures only, no ratios"],
+      raws: [],
+      targetFactor: 0.9,
+      notes: [
+        "memory:// has no raw client to compare with: mqa figures only, no ratios; its CPU per message includes the embedded broker",
+      ],
     };
   }
   throw new MqaError("unsupported", `mqa bench does not support ${protocol}// brokers`);
