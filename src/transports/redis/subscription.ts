@@ -163,15 +163,20 @@ export class RedisSubscription implements Subscription {
       this.held.buffered.length > 0 &&
       this.held.inFlight < this.held.prefetch
     ) {
-      this.held.startNext((item, slot) =>
-        this.handle(item, slot).finally(() => {
-          this.held.finish(slot);
-          this.pump();
-          this.reader.wake();
-        }),
-      );
+      this.held.startNext(this.runHandler);
     }
   }
+
+  /** Handle one entry, then free its slot and let the next ones in (one function for every entry). */
+  private readonly runHandler = async (item: HeldItem, slot: HandlerSlot): Promise<void> => {
+    try {
+      await this.handle(item, slot);
+    } finally {
+      this.held.finish(slot);
+      this.pump();
+      this.reader.wake();
+    }
+  };
 
   /** Where deliveries read from `stream` come from: one object per stream, shared by its deliveries. */
   private sourceOf(stream: string, keys: PartitionKeys): DeliverySource {
