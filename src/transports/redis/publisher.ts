@@ -91,8 +91,8 @@ export class StreamPublisher {
    */
   private readonly partitionsOk = new BoundedMap<string, true>(CHECKED_TOPICS);
   private readonly partitionChecks = new Map<string, Promise<void>>();
-  /** Stream keys of single-stream topics (at most CHECKED_TOPICS, the oldest forgotten first). */
-  private readonly singleStreams = new BoundedMap<string, string>(CHECKED_TOPICS);
+  /** Stream keys of single-stream topics (at most CHECKED_TOPICS; all forgotten when full). */
+  private readonly singleStreams = new Map<string, string>();
   private readonly deadlines = new DeadlineSweep<PublishOp>((op) => this.expire(op));
   /** Topics written in another program's field layout (`topics.<topic>.fields`). */
   private readonly mappings: ReadonlyMap<string, FieldMapping>;
@@ -146,6 +146,8 @@ export class StreamPublisher {
       // A topic's one stream: named once (escaping the name costs more than the rest of a publish's routing).
       let stream = this.singleStreams.get(topic);
       if (stream === undefined) {
+        // Bounded by forgetting them all at once: an LRU's bookkeeping on every publish cost more than naming.
+        if (this.singleStreams.size >= CHECKED_TOPICS) this.singleStreams.clear();
         stream = this.names.stream(topic, 0, 1);
         this.singleStreams.set(topic, stream);
       }
