@@ -1,30 +1,8 @@
 /** `mqa audit` through the real program: formats, --json, --fail-on exit codes, errors with exit 2. */
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { buildProgram } from "../../src/cli/main.js";
-import { fixture } from "./helpers.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { fixture, runAuditCli } from "./helpers.js";
 
-async function run(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = "";
-  let err = "";
-  const o = vi
-    .spyOn(process.stdout, "write")
-    .mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
-  const e = vi
-    .spyOn(process.stderr, "write")
-    .mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
-  process.exitCode = 0;
-  try {
-    const program = buildProgram().exitOverride();
-    for (const c of program.commands) c.exitOverride(); // subcommands do not inherit it after creation
-    await program.parseAsync(["node", "mqa", "audit", ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out, err, code };
-}
+const run = runAuditCli;
 
 afterEach(() => {
   process.exitCode = 0;

@@ -5,34 +5,12 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { auditTarget } from "../../src/audit/mod.js";
 import { ConfigSyntaxError } from "../../src/audit/sources/config/syntax-error.js";
-import { buildProgram } from "../../src/cli/main.js";
-import { fixture } from "./helpers.js";
+import { fixture, runAuditCli } from "./helpers.js";
 
-async function run(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = "";
-  let err = "";
-  const o = vi
-    .spyOn(process.stdout, "write")
-    .mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
-  const e = vi
-    .spyOn(process.stderr, "write")
-    .mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
-  process.exitCode = 0;
-  try {
-    const program = buildProgram().exitOverride();
-    for (const c of program.commands) c.exitOverride();
-    await program.parseAsync(["node", "mqa", "audit", ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out, err, code };
-}
+const run = runAuditCli;
 
 let dir: string;
 beforeAll(async () => {

@@ -1,5 +1,7 @@
 /** Fixture builders for audit tests: clean models to mutate one fact at a time. */
 import { readFileSync } from "node:fs";
+import { vi } from "vitest";
+import { buildProgram } from "../../src/cli/main.js";
 import { fileURLToPath } from "node:url";
 import { runAudit } from "../../src/audit/engine.js";
 import type { Finding } from "../../src/audit/finding.js";
@@ -236,4 +238,28 @@ export function redisConfModel(text: string): AuditModel {
     { kind: "config-file", target: "redis.conf" },
     parseConfigText("redis-conf", text, "redis.conf"),
   );
+}
+
+/** Run `mqa audit <args>` through the real program, capturing stdout, stderr and the exit code. */
+export async function runAuditCli(...args: string[]): Promise<{ out: string; err: string; code: number }> {
+  let out = "";
+  let err = "";
+  const o = vi
+    .spyOn(process.stdout, "write")
+    .mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
+  const e = vi
+    .spyOn(process.stderr, "write")
+    .mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
+  process.exitCode = 0;
+  try {
+    const program = buildProgram().exitOverride();
+    for (const c of program.commands) c.exitOverride(); // subcommands do not inherit it after creation
+    await program.parseAsync(["node", "mqa", "audit", ...args]);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { out, err, code };
 }
