@@ -1,6 +1,7 @@
 /**
  * What a handler and its middleware see for one delivery.
  */
+import { watchSettlement } from "./watch-settlement.js";
 import type { Logger } from "pino";
 import type { Message, OutgoingMessage } from "./message.js";
 import type { Delivery, PublishReceipt, Subscription, Transport } from "./transport.js";
@@ -30,23 +31,9 @@ export class MessageContext<T = unknown> {
     public logger: Logger,
   ) {
     this.signal = this.abortController.signal;
-    const mark = (how: "ack" | "retry" | "dead-letter"): void => {
-      if (!delivery.settled && this.settledAsValue === undefined) this.settledAsValue = how;
-    };
-    this.delivery = {
-      get message() {
-        return delivery.message;
-      },
-      get group() {
-        return delivery.group;
-      },
-      get settled() {
-        return delivery.settled;
-      },
-      ack: () => (mark("ack"), delivery.ack()),
-      retry: (options) => (mark("retry"), delivery.retry(options)),
-      deadLetter: (reason) => (mark("dead-letter"), delivery.deadLetter(reason)),
-    };
+    this.delivery = watchSettlement(delivery, ({ how }) => {
+      if (this.settledAsValue === undefined) this.settledAsValue = how;
+    });
   }
 
   /** How the delivery was settled so far through this context, if at all. */

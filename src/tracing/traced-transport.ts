@@ -6,6 +6,7 @@
  * letters (`deadLetterHeaders` copies them), redrives (the copy keeps user headers) and the outbox (the row
  * stores them). Works the same on memory, RabbitMQ and Redis Streams: it only uses the Transport contract.
  */
+import { watchSettlement } from "../core/watch-settlement.js";
 import type { Context, Span, SpanContext, Tracer, TracerProvider } from "@opentelemetry/api";
 import type { OutgoingMessage } from "../core/message.js";
 import type { Delivery, PublishOptions, PublishReceipt, Transport } from "../core/transport.js";
@@ -206,40 +207,19 @@ function tracedSubscribe(
 
 /** `delivery`, recording on `span` how it was settled (`mqa.settlement`, and the dead-letter reason). */
 function observed(api: OtelApi, delivery: Delivery, span: Span): Delivery {
-  const note = (how: "ack" | "retry" | "dead-letter"): void => {
-    if (!delivery.settled) span.setAttribute("mqa.settlement", how);
-  };
-  return {
-    get message() {
-      return delivery.message;
-    },
-    get group() {
-      return delivery.group;
-    },
-    get settled() {
-      return delivery.settled;
-    },
-    ack: () => (note("ack"), delivery.ack()),
-    retry: (options) => {
-      if (!delivery.settled) {
-        span.addEvent("mqa.retry", { "mqa.retry.delay_ms": options?.delayMs ?? 0 });
-        span.setStatus({ code: api.SpanStatusCode.ERROR, message: "attempt failed; retried" });
-      }
-      note("retry");
-      return delivery.retry(options);
-    },
-    deadLetter: (reason) => {
-      if (!delivery.settled) {
-        span.setAttribute("mqa.dead_letter.reason", reason.reason);
-        span.setStatus({
-          code: api.SpanStatusCode.ERROR,
-          message: `dead-lettered (${reason.reason})${reason.error ? `: ${reason.error.message.slice(0, 200)}` : ""}`,
-        });
-      }
-      note("dead-letter");
-      return delivery.deadLetter(reason);
-    },
-  };
+  return watchSettlement(delivery, (s) => {
+    span.setAttribute("mqa.settlement", s.how);
+    if (s.how === "retry") {
+      span.addEvent("mqa.retry", { "mqa.retry.delay_ms": s.options?.delayMs ?? 0 });
+      span.setStatus({ code: api.SpanStatusCode.ERROR, message: "attempt failed; retried" });
+    } else if (s.how === "dead-letter") {
+      span.setAttribute("mqa.dead_letter.reason", s.reason.reason);
+      span.setStatus({
+        code: api.SpanStatusCode.ERROR,
+        message: `dead-lettered (${s.reason.reason})${s.reason.error ? `: ${s.reason.error.message.slice(0, 200)}` : ""}`,
+      });
+    }
+  });
 }
 
 function failSpan(api: OtelApi, span: Span, err: unknown): void {
