@@ -92,21 +92,12 @@ describe("TLS flags against a TLS-only Redis", () => {
 
   it("publishes, consumes, monitors and audits with --tls-ca", async () => {
     const ca = ["--tls-ca", join(dir, "ca.pem")];
-    const pub = await mqa("publish", "--broker", url, ...ca, "--topic", topic, "--declare", "g", '{"n":1}');
+    // A topic of its own: the other tests publish "{}" to the shared one, in any order.
+    const own = `${topic}-rw`;
+    const pub = await mqa("publish", "--broker", url, ...ca, "--topic", own, "--declare", "g", '{"n":1}');
     expect(pub.code, pub.stderr).toBe(0);
     expect(JSON.parse(pub.stdout)).toMatchObject({ confirmed: true });
-    const sub = await mqa(
-      "consume",
-      "--broker",
-      url,
-      ...ca,
-      "--topic",
-      topic,
-      "--group",
-      "g",
-      "--count",
-      "1",
-    );
+    const sub = await mqa("consume", "--broker", url, ...ca, "--topic", own, "--group", "g", "--count", "1");
     expect(sub.code, sub.stderr).toBe(0);
     expect(sub.stdout).toContain('"n":1');
     const monitor = await mqa("monitor", url, ...ca, "--once", "--json");
