@@ -7,7 +7,7 @@ import { waitFor } from "../src/brokers/local/wait.js";
 import { mqa } from "./support/cli.js";
 import { RABBIT_MANAGEMENT_URL, uniqueName } from "./support/topology.js";
 import { createTransport } from "../src/connect.js";
-import { ORDERS_TOPIC, runDemo } from "../src/demo/pipeline.js";
+import { runDemo } from "../src/demo/pipeline.js";
 import { AmqpTransport, createAmqpTransport } from "../src/transports/amqp/mod.js";
 import { AMQP_URL } from "./support/amqp.js";
 
@@ -20,19 +20,29 @@ describe("mqa demo on RabbitMQ", () => {
   });
 
   it("runs the order pipeline with nothing lost and the poison orders in the DLQ with reasons", async () => {
+    // A namespace of its own, removed afterwards: nothing left on the shared broker, nothing read from other runs.
+    const namespace = uniqueName("mqa-demo-lib").replace(/[^a-z0-9-]/gi, "-");
     const transport = createAmqpTransport({ url: AMQP_URL });
-    const report = await runDemo({ transport, brokerLabel: "amqp", orders: 30, timeoutMs: 30_000 });
-    expect(report.lost).toBe(0);
-    expect(report.duplicates).toBe(0);
-    expect(report.deadLettered).toBeGreaterThan(0);
-    // The DLQ is shared by runs of the demo: look at this run's letters only.
-    const dead = (await transport.readDeadLetters(ORDERS_TOPIC, "payments", 10_000)).filter(
-      (d) => d.headers["x-mqa-demo-run"] === report.runId,
-    );
-    await transport.close({ timeoutMs: 2000 });
-    expect(dead.length).toBe(report.deadLettered);
-    for (const d of dead) expect(["max-attempts", "invalid-payload", "unrecoverable"]).toContain(d.reason);
-    for (const d of dead) expect(d.headers["x-mqa-original-group"]).toBe("payments");
+    try {
+      const report = await runDemo({
+        transport,
+        brokerLabel: "amqp",
+        orders: 30,
+        timeoutMs: 30_000,
+        namespace,
+      });
+      expect(report.lost).toBe(0);
+      expect(report.duplicates).toBe(0);
+      expect(report.deadLettered).toBeGreaterThan(0);
+      const dead = await transport.readDeadLetters(`${namespace}.orders`, "payments", 10_000);
+      expect(dead.length).toBe(report.deadLettered);
+      for (const d of dead) expect(d.headers["x-mqa-demo-run"]).toBe(report.runId);
+      for (const d of dead) expect(["max-attempts", "invalid-payload", "unrecoverable"]).toContain(d.reason);
+      for (const d of dead) expect(d.headers["x-mqa-original-group"]).toBe("payments");
+    } finally {
+      await transport.close({ timeoutMs: 2000 });
+      await removeDemoTopics(AMQP_URL, namespace);
+    }
   });
 
   describe("mqa demo (built bin) on a shared broker", () => {
