@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
 import { RedisServerProcess, freePort } from "../src/brokers/local/redis-launcher.js";
 import { mqa, mqaWithEnv } from "./support/cli.js";
 
@@ -159,6 +160,53 @@ describe("connection failures name their cause", () => {
       expect(r.stderr).not.toMatch(/Connection is closed|\n\s+at /);
       expect(r.stderr).not.toContain("not-the-pw");
     }
+  });
+
+  it("topology rollback takes the password from --password-file (the rollback file never holds it)", async () => {
+    const prefix = unique();
+    const spec = join(dir, `${prefix}.yaml`);
+    await writeFile(
+      spec,
+      `version: 1\nredis:\n  keyPrefix: ${prefix}\n  streams:\n    - name: s1\n      groups: [{ name: g }]\n`,
+    );
+    const rollbackFile = join(dir, `${prefix}-rollback.json`);
+    const keys = async (): Promise<string[]> => {
+      const client = new Redis(`redis://:${secret}@127.0.0.1:${redis.port}`);
+      try {
+        return await client.keys(`${prefix}:*`);
+      } finally {
+        client.disconnect();
+      }
+    };
+    const apply = await mqa(
+      "topology",
+      "apply",
+      spec,
+      "--broker",
+      redis.url,
+      "--password-file",
+      passwordFile,
+      "--rollback-file",
+      rollbackFile,
+    );
+    expect(apply.code, apply.stderr).toBe(0);
+    expect((await keys()).length).toBeGreaterThan(0);
+    const noPassword = await mqa("topology", "rollback", rollbackFile);
+    expect(noPassword.code).toBe(2);
+    expect(noPassword.stderr).toMatch(/NOAUTH|WRONGPASS/);
+    expect((await keys()).length).toBeGreaterThan(0);
+    const rollback = await mqa(
+      "topology",
+      "rollback",
+      rollbackFile,
+      "--password-file",
+      passwordFile,
+      "--json",
+    );
+    expect(rollback.code, rollback.stderr).toBe(0);
+    expect(JSON.parse(rollback.stdout)).toMatchObject({ rolledBack: true });
+    expect(await keys()).toEqual([]);
+    for (const r of [apply, noPassword, rollback]) expect(r.stdout + r.stderr).not.toContain(secret);
   });
 
   it("tail and bench against a Redis that is down or refuses the password: the cause, no stack trace", async () => {

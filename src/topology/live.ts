@@ -185,6 +185,29 @@ export async function rollbackTopology(
   brokerUrl?: string,
   onProgress?: (done: number, total: number) => void,
 ): Promise<RollbackFile> {
+  const file = await readRollbackFile(path);
+  const url = brokerUrl ?? rollbackTarget(file);
+  if (brokerKindOf(url) !== file.broker)
+    throw new InvalidSpecError(path, [
+      { path: "broker", message: `the file undoes a ${file.broker} apply; --broker is not one` },
+    ]);
+  // Every step is checked before the first runs: a rollback never stops half way at a non-empty queue.
+  if (file.broker === "rabbitmq")
+    assertNoBlockers(
+      path,
+      await rabbitRollbackBlockers(new RabbitManagementApi(url), file.steps as RabbitOp[]),
+    );
+  await runOps(file.broker, url, file.steps, undefined, onProgress);
+  return file;
+}
+
+/** The broker a rollback file undoes changes on: its target, without the password (masked in the file). */
+export function rollbackTarget(file: RollbackFile): string {
+  return file.target.replace(/:\*\*\*\*@/, "@");
+}
+
+/** Read and check a rollback file written by {@link applyTopology}. */
+export async function readRollbackFile(path: string): Promise<RollbackFile> {
   let file: RollbackFile;
   try {
     file = JSON.parse(await readFile(path, "utf8")) as RollbackFile;
@@ -199,17 +222,5 @@ export async function rollbackTopology(
   }
   if (file.kind !== "mqa-topology-rollback" || file.version !== 1 || !Array.isArray(file.steps))
     throw new InvalidSpecError(path, [{ path: "kind", message: "not an mqa topology rollback file" }]);
-  const url = brokerUrl ?? file.target.replace(/:\*\*\*\*@/, "@");
-  if (brokerKindOf(url) !== file.broker)
-    throw new InvalidSpecError(path, [
-      { path: "broker", message: `the file undoes a ${file.broker} apply; --broker is not one` },
-    ]);
-  // Every step is checked before the first runs: a rollback never stops half way at a non-empty queue.
-  if (file.broker === "rabbitmq")
-    assertNoBlockers(
-      path,
-      await rabbitRollbackBlockers(new RabbitManagementApi(url), file.steps as RabbitOp[]),
-    );
-  await runOps(file.broker, url, file.steps, undefined, onProgress);
   return file;
 }

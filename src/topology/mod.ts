@@ -53,6 +53,8 @@ export {
   planTopology,
   applyTopology,
   rollbackTopology,
+  readRollbackFile,
+  rollbackTarget,
   type ApplyOptions,
   type ApplyResult,
   type RollbackFile,

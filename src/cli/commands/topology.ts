@@ -8,7 +8,12 @@ import { type Command, Option } from "commander";
 import { stringify } from "yaml";
 import { maskUrl } from "../../core/redact.js";
 import { bar, ProgressLine } from "../progress.js";
-import { addConnectionOptions, resolveConnections, type ConnectionFlags } from "../connection.js";
+import {
+  addConnectionOptions,
+  resolveConnection,
+  resolveConnections,
+  type ConnectionFlags,
+} from "../connection.js";
 import {
   InvalidSpecError,
   RabbitManagementApi,
@@ -18,7 +23,9 @@ import {
   loadSpecFile,
   planTopology,
   publicPlan,
+  readRollbackFile,
   redisScript,
+  rollbackTarget,
   rollbackTopology,
   specToDefinitions,
   specToFlowGraph,
@@ -261,10 +268,15 @@ export function registerTopologyCommand(program: Command): void {
   topology
     .command("rollback <file>")
     .description("undo an apply with the rollback file it wrote")
-    .option("--broker <url>", "broker URL with credentials (default: the file's target, without password)")
+    .option(
+      "--broker <url>",
+      "broker URL (default: the file's target; the password from --password-file or MQA_BROKER_PASSWORD)",
+    )
     .option("--json", "print JSON")
-    .action(async (file: string, opts: { broker?: string; json?: boolean }) => {
-      const done = await rollbackTopology(file, opts.broker);
+    .action(async (file: string, opts: { broker?: string; json?: boolean } & ConnectionFlags) => {
+      const target = opts.broker ?? rollbackTarget(await readRollbackFile(file));
+      const { url } = await resolveConnection(target, opts);
+      const done = await rollbackTopology(file, url);
       if (opts.json)
         json({ rolledBack: true, broker: done.broker, target: done.target, steps: done.steps.length });
       else
@@ -303,9 +315,18 @@ export function registerTopologyCommand(program: Command): void {
     .action(
       async (
         source: string,
-        opts: { vhost?: string[]; format: "yaml" | "json"; output?: string; json?: boolean },
+        opts: {
+          vhost?: string[];
+          format: "yaml" | "json";
+          output?: string;
+          json?: boolean;
+        } & ConnectionFlags,
       ) => {
-        const defs = await loadDefinitionsSource(source);
+        // A management URL takes the connection flags too (password, TLS); a file does not connect.
+        const from = /^https?:\/\//i.test(source)
+          ? (await resolveConnection(source, opts, "source")).url
+          : source;
+        const defs = await loadDefinitionsSource(from);
         const { spec, warnings } = definitionsToSpec(defs, opts.vhost ? { vhosts: opts.vhost } : {});
         if (opts.json) return json({ spec, warnings });
         for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
@@ -328,7 +349,9 @@ export function registerTopologyCommand(program: Command): void {
       if (opts.json) return json(graph);
       out(opts.format === "mermaid" ? toMermaid(graph) : toAscii(graph));
     });
-  // --password-file and --tls-* for the subcommands that connect (read by brokers()).
-  for (const sub of topology.commands.filter((c) => ["plan", "diff", "apply"].includes(c.name())))
+  // --password-file and --tls-* for the subcommands that connect.
+  for (const sub of topology.commands.filter((c) =>
+    ["plan", "diff", "apply", "rollback", "import"].includes(c.name()),
+  ))
     addConnectionOptions(sub);
 }
