@@ -165,7 +165,12 @@ export function renderComparison(c: Comparison, format: "text" | "markdown"): st
     out.push(`    RabbitMQ: ${row.rabbitmq}`);
     out.push(`    Redis:    ${row.redis}`);
   }
-  out.push("", "  ◆ deciding: this aspect alone rules a side in or out for these requirements.");
+  out.push(
+    "",
+    c.rows.some((row) => row.deciding)
+      ? "  ◆ deciding: this aspect alone rules a side in or out for these requirements."
+      : "  No aspect alone decides for these requirements: the recommendation weighs them together.",
+  );
   out.push("", `Recommendation: ${c.recommendation.summary}`);
   return `${out.join("\n")}\n`;
 }
