@@ -16,6 +16,8 @@ export interface RedisGroup {
   consumers: RedisConsumer[];
   pending: number;
   lastDeliveredId: string;
+  /** Redis 7+: entries the group has read so far (`entries-read`); `undefined` when unknown. */
+  entriesRead: number | undefined;
   /** `null` when Redis cannot compute it (entries trimmed or deleted); `undefined` before Redis 7. */
   lag: number | null | undefined;
   /** Change of lag / pending between two samples taken by the live source; `undefined` if not sampled. */
@@ -82,6 +84,7 @@ async function readGroups(r: RedisAdmin, key: string, pendingSample: number): Pr
       consumers,
       pending,
       lastDeliveredId: String(g["last-delivered-id"] ?? "0-0"),
+      entriesRead: n(g["entries-read"]),
       // Redis 7 reports lag as nil when it cannot compute it; before 7 the field is absent.
       lag: "lag" in g ? (lagRaw === null ? null : (n(lagRaw) ?? null)) : undefined,
       lagDelta: undefined,

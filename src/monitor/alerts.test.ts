@@ -67,3 +67,59 @@ describe("monitor alerts", () => {
       expect(looksLikeDeadLetters(name), name).toBe(false);
   });
 });
+
+describe("broker health alerts", () => {
+  const node = (over: Partial<NonNullable<Snapshot["health"]>["nodes"][number]>) => ({
+    name: "rabbit@a",
+    running: true,
+    memoryAlarm: false,
+    diskAlarm: false,
+    partitions: [],
+    ...over,
+  });
+  const withHealth = (broker: "rabbitmq" | "redis", ...nodes: ReturnType<typeof node>[]): Snapshot => ({
+    ...snap(),
+    health: { broker, nodes },
+  });
+
+  it("raises nothing for healthy nodes", () => {
+    expect(evaluate(withHealth("rabbitmq", node({}), node({ name: "rabbit@b" })), undefined)).toEqual([]);
+  });
+
+  it("names the node down, the alarms that block publishers and a partition, each critical with a fix", () => {
+    const alerts = evaluate(
+      withHealth(
+        "rabbitmq",
+        node({
+          name: "rabbit@a",
+          memoryAlarm: true,
+          memoryUsedBytes: 3 * 2 ** 30,
+          memoryLimitBytes: 3 * 2 ** 30,
+        }),
+        node({ name: "rabbit@b", diskAlarm: true, partitions: ["rabbit@c"] }),
+        node({ name: "rabbit@c", running: false, memoryAlarm: true }),
+      ),
+      undefined,
+    );
+    expect(alerts.map((a) => [a.kind, a.resource])).toEqual([
+      ["broker-memory-alarm", "rabbit@a"],
+      ["broker-disk-alarm", "rabbit@b"],
+      ["network-partition", "rabbit@b"],
+      ["node-down", "rabbit@c"],
+    ]);
+    expect(alerts.every((a) => a.severity === "critical" && a.fix.length > 20)).toBe(true);
+    expect(alerts[0]?.message).toBe(
+      "memory alarm on rabbit@a (3072 MiB of 3072 MiB): every publishing connection is blocked",
+    );
+    expect(alerts[2]?.message).toContain("cannot reach rabbit@c");
+  });
+
+  it("on Redis, maxmemory reached is the memory alarm, with Redis's own fix", () => {
+    const [alert] = evaluate(
+      withHealth("redis", node({ name: "master :6379", memoryAlarm: true })),
+      undefined,
+    );
+    expect(alert?.message).toContain("maxmemory");
+    expect(alert?.fix).toContain("noeviction");
+  });
+});

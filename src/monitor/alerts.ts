@@ -9,7 +9,11 @@ export type AlertKind =
   | "dead-letters-growing"
   | "dead-letters-present"
   | "backlog-growing"
-  | "stuck-pending";
+  | "stuck-pending"
+  | "broker-memory-alarm"
+  | "broker-disk-alarm"
+  | "node-down"
+  | "network-partition";
 
 export interface Alert {
   kind: AlertKind;
@@ -59,7 +63,7 @@ export function evaluate(
   thresholds: AlertThresholds = defaultThresholds,
 ): Alert[] {
   const before = new Map((previous?.queues ?? []).map((q) => [queueKey(q), q]));
-  const alerts: Alert[] = [];
+  const alerts: Alert[] = healthAlerts(current);
   for (const q of current.queues) {
     const resource = resourceOf(q);
     const prev = before.get(queueKey(q));
@@ -113,3 +117,60 @@ export function evaluate(
   }
   return alerts;
 }
+
+/** Alerts about the broker itself: alarms that block publishers, nodes down, a partitioned cluster. */
+function healthAlerts(snapshot: Snapshot): Alert[] {
+  const health = snapshot.health;
+  if (health === undefined) return [];
+  const alerts: Alert[] = [];
+  for (const node of health.nodes) {
+    if (!node.running) {
+      alerts.push({
+        kind: "node-down",
+        severity: "critical",
+        resource: node.name,
+        message: `node ${node.name} is not running`,
+        fix: "start the node again (rabbitmqctl start_app / the service) and check its log; quorum queues with replicas on it run on a reduced majority until it is back",
+      });
+      continue;
+    }
+    if (node.memoryAlarm) {
+      const used =
+        node.memoryUsedBytes !== undefined && node.memoryLimitBytes !== undefined
+          ? ` (${mib(node.memoryUsedBytes)} of ${mib(node.memoryLimitBytes)})`
+          : "";
+      alerts.push({
+        kind: "broker-memory-alarm",
+        severity: "critical",
+        resource: node.name,
+        message:
+          health.broker === "rabbitmq"
+            ? `memory alarm on ${node.name}${used}: every publishing connection is blocked`
+            : `${node.name} is at maxmemory${used}: writes are refused or keys evicted (maxmemory-policy)`,
+        fix:
+          health.broker === "rabbitmq"
+            ? "drain the backlog (add consumers), move large backlogs to quorum/stream queues, or raise vm_memory_high_watermark if the machine has room"
+            : "raise maxmemory, trim streams (MAXLEN/MINID retention), and use maxmemory-policy noeviction so streams are never evicted",
+      });
+    }
+    if (node.diskAlarm)
+      alerts.push({
+        kind: "broker-disk-alarm",
+        severity: "critical",
+        resource: node.name,
+        message: `disk alarm on ${node.name}: free disk is below disk_free_limit and every publishing connection is blocked`,
+        fix: "free disk space on the node (or grow the volume), then drain the backlog; set disk_free_limit well above the largest backlog",
+      });
+    if (node.partitions.length > 0)
+      alerts.push({
+        kind: "network-partition",
+        severity: "critical",
+        resource: node.name,
+        message: `${node.name} cannot reach ${node.partitions.join(", ")}: the cluster is partitioned`,
+        fix: "restore the network between the nodes; with cluster_partition_handling = pause_minority the minority pauses by itself, with ignore restart the minority's nodes after the network heals",
+      });
+  }
+  return alerts;
+}
+
+const mib = (bytes: number): string => `${Math.round(bytes / 1048576)} MiB`;

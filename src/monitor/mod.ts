@@ -7,12 +7,16 @@ export { evaluate, defaultThresholds, resourceOf } from "./alerts.js";
 export type { Alert, AlertKind, AlertThresholds } from "./alerts.js";
 export { MetricNames, MonitorMetrics } from "./metrics.js";
 export { Monitor, createSampler } from "./monitor.js";
-export type { MonitorState, Sampler, SamplerOptions } from "./monitor.js";
+export type { MonitorOptions, MonitorState, Sampler, SamplerOptions } from "./monitor.js";
+export { ConsoleFeed, HistoryRing, DEFAULT_HISTORY, buildView } from "./console.js";
+export type * from "./console-protocol.js";
 export { alertRules, alertRulesYaml } from "./rules.js";
 export type { AlertRule } from "./rules.js";
 export { serveMonitor } from "./server.js";
 export type { MonitorServer } from "./server.js";
 export type {
+  BrokerHealth,
+  BrokerNode,
   DeadLetterCommands,
   DeadLetterDetail,
   QueueRole,

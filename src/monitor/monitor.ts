@@ -6,6 +6,7 @@
 import { InvalidOptionsError, summarizeError } from "../core/errors.js";
 import { maskSecretsInText } from "../core/redact.js";
 import { defaultThresholds, evaluate, type Alert, type AlertThresholds } from "./alerts.js";
+import { ConsoleFeed, DEFAULT_HISTORY } from "./console.js";
 import { MonitorMetrics } from "./metrics.js";
 import { RabbitSampler } from "./rabbitmq.js";
 import { RedisSampler } from "./redis.js";
@@ -43,8 +44,17 @@ export interface MonitorState {
   samples: number;
 }
 
+export interface MonitorOptions {
+  intervalMs: number;
+  thresholds?: AlertThresholds;
+  /** Samples the console keeps for its charts (a ring buffer). @defaultValue 720 (an hour at 5 s) */
+  history?: number;
+}
+
 export class Monitor {
   readonly metrics = new MonitorMetrics();
+  /** What the live page shows: the grouped view, alerts with their age, and the history for the charts. */
+  readonly console: ConsoleFeed;
   private current: MonitorState = { snapshot: undefined, alerts: [], error: undefined, samples: 0 };
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -52,9 +62,11 @@ export class Monitor {
 
   constructor(
     private readonly sampler: Sampler,
-    private readonly options: { intervalMs: number; thresholds?: AlertThresholds },
+    private readonly options: MonitorOptions,
     private readonly onSample: (state: MonitorState) => void = () => undefined,
-  ) {}
+  ) {
+    this.console = new ConsoleFeed(sampler.target, options.intervalMs, options.history ?? DEFAULT_HISTORY);
+  }
 
   get state(): MonitorState {
     return this.current;
@@ -80,6 +92,7 @@ export class Monitor {
         samples: this.current.samples + 1,
       };
     }
+    this.console.update(this.current);
     this.onSample(this.current);
     return this.current;
   }

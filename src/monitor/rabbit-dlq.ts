@@ -5,6 +5,7 @@
  * exchange binding, never guessed from the dots. Pure: the bindings are read by the sampler.
  */
 import { DEAD_LETTER_EXCHANGE } from "../transports/amqp/layout.js";
+
 import type { DlqAddress } from "./dlq-commands.js";
 
 /** One binding as `GET /api/bindings?columns=source,vhost,destination,destination_type,routing_key` lists it. */
@@ -45,4 +46,40 @@ export function rabbitDlqAddress(
       reason: `${source} is not named <topic>.<group> after an exchange bound to it: give the spec that declares its group`,
     };
   return { address: { topic, group: source.slice(topic.length + 1) } };
+}
+
+/** Exchanges of mqa's own plumbing: a queue bound to them is not thereby part of a topic. */
+const plumbing = (exchange: string): boolean =>
+  exchange === "" || exchange === DEAD_LETTER_EXCHANGE || exchange.startsWith("mqa.delay.");
+
+/**
+ * The topic and group of a work queue: the exchange it is bound to is the topic. mqa names a group's
+ * queue `<topic>.<group>`, so the longest bound exchange that prefixes the name splits it; a queue of
+ * another name (the user's own) is its own group under the first exchange bound to it. `undefined` when
+ * no exchange but the default reaches it.
+ */
+export function rabbitQueueAddress(
+  name: string,
+  vhost: string,
+  bindings: readonly RabbitBinding[],
+): { topic: string; group: string } | undefined {
+  const sources = [
+    ...new Set(
+      bindings
+        .filter(
+          (b) =>
+            b.vhost === vhost &&
+            b.destination === name &&
+            b.destinationType === "queue" &&
+            !plumbing(b.source),
+        )
+        .map((b) => b.source),
+    ),
+  ].sort();
+  const named = sources
+    .filter((e) => name.startsWith(`${e}.`) && name.length > e.length + 1)
+    .sort((a, b) => b.length - a.length)[0];
+  if (named !== undefined) return { topic: named, group: name.slice(named.length + 1) };
+  const first = sources[0];
+  return first === undefined ? undefined : { topic: first, group: name };
 }

@@ -2,8 +2,14 @@
 import { BrokerApiError } from "../brokers/errors.js";
 import { RabbitManagementApi } from "../brokers/management-api.js";
 import { amqpUrlFor, dlqCommands } from "./dlq-commands.js";
-import { rabbitDlqAddress, type RabbitBinding } from "./rabbit-dlq.js";
-import { looksLikeDeadLetters, type QueueRole, type QueueStatus, type Snapshot } from "./snapshot.js";
+import { rabbitDlqAddress, rabbitQueueAddress, type RabbitBinding } from "./rabbit-dlq.js";
+import {
+  looksLikeDeadLetters,
+  type BrokerHealth,
+  type QueueRole,
+  type QueueStatus,
+  type Snapshot,
+} from "./snapshot.js";
 
 /** Why the monitor shows no reasons on RabbitMQ (docs/monitor.md). */
 export const RABBIT_REASONS_NOTE =
@@ -22,7 +28,10 @@ const COLUMNS = [
   "messages_unacknowledged",
   "message_stats.publish_details.rate",
   "message_stats.ack_details.rate",
+  "message_stats.deliver_get_details.rate",
 ].join(",");
+
+const NODE_COLUMNS = "name,running,mem_alarm,disk_free_alarm,mem_used,mem_limit,partitions";
 
 /** Reads queue statuses from one management URL (`http://user:pass@host:15672`). */
 export class RabbitSampler {
@@ -58,26 +67,23 @@ export class RabbitSampler {
     }
     const queues = (Array.isArray(res.body) ? res.body : []).map(obj).map(toStatus);
     const gaps: string[] = [];
-    await this.addDeadLetterCommands(queues, gaps);
-    return { at: new Date().toISOString(), target: this.api.maskedUrl, queues, gaps };
+    const [bindings, health] = await Promise.all([this.readBindings(gaps), this.readHealth(gaps)]);
+    for (const q of queues) if (q.role === "work") q.address = rabbitQueueAddress(q.name, q.scope, bindings);
+    await this.addDeadLetterCommands(queues, bindings);
+    return { at: new Date().toISOString(), target: this.api.maskedUrl, queues, gaps, health };
   }
 
-  /**
-   * Each DLQ's `mqa dlq` commands, from the bindings (one GET for all queues). Its messages are never read:
-   * on RabbitMQ that would take them off the queue (decision 0090), so no reasons are shown here.
-   */
-  private async addDeadLetterCommands(queues: QueueStatus[], gaps: string[]): Promise<void> {
-    const dlqs = queues.filter((q) => q.role === "dead-letter");
-    if (dlqs.length === 0) return;
+  /** Every binding (one GET): it tells each queue's topic and each DLQ's group. */
+  private async readBindings(gaps: string[]): Promise<RabbitBinding[]> {
     const path = this.vhost === undefined ? "/bindings" : `/bindings/${encodeURIComponent(this.vhost)}`;
-    const [res, port] = await Promise.all([
-      this.api.get(`${path}?columns=source,vhost,destination,destination_type,routing_key`),
-      (this.amqpPort ??= this.readAmqpPort()),
-    ]);
-    if (port === undefined) this.amqpPort = undefined; // ask again next time; meanwhile assume the default
-    if (!res.ok)
-      gaps.push(`bindings not readable (HTTP ${res.status}): dead-letter commands have placeholders`);
-    const bindings: RabbitBinding[] = (res.ok && Array.isArray(res.body) ? res.body : []).map((b) => {
+    const res = await this.api.get(`${path}?columns=source,vhost,destination,destination_type,routing_key`);
+    if (!res.ok) {
+      gaps.push(
+        `bindings not readable (HTTP ${res.status}): queues are not grouped by topic and dead-letter commands have placeholders`,
+      );
+      return [];
+    }
+    return (Array.isArray(res.body) ? res.body : []).map((b) => {
       const o = obj(b);
       const text = (k: string): string => (typeof o[k] === "string" ? o[k] : "");
       return {
@@ -88,9 +94,52 @@ export class RabbitSampler {
         routingKey: text("routing_key"),
       };
     });
+  }
+
+  /** Version, connections and every node's state: `/api/overview` and `/api/nodes`. */
+  private async readHealth(gaps: string[]): Promise<BrokerHealth | undefined> {
+    const [overview, nodes] = await Promise.all([
+      this.api.get("/overview?columns=rabbitmq_version,object_totals").catch(() => undefined),
+      this.api.get(`/nodes?columns=${NODE_COLUMNS}`).catch(() => undefined),
+    ]);
+    if (!overview?.ok && !nodes?.ok) {
+      gaps.push(
+        `broker health not readable (HTTP ${overview?.status ?? "no answer"}): the user needs the monitoring tag`,
+      );
+      return undefined;
+    }
+    const o = obj(overview?.ok ? overview.body : undefined);
+    const version = o["rabbitmq_version"];
+    if (!nodes?.ok) gaps.push(`nodes not readable (HTTP ${nodes?.status ?? "no answer"})`);
+    return {
+      broker: "rabbitmq",
+      version: typeof version === "string" ? version : undefined,
+      connections: num(obj(o["object_totals"])["connections"]),
+      nodes: (nodes?.ok && Array.isArray(nodes.body) ? nodes.body : []).map(obj).map((n) => ({
+        name: typeof n["name"] === "string" ? n["name"] : "?",
+        running: n["running"] === true,
+        memoryAlarm: n["mem_alarm"] === true,
+        diskAlarm: n["disk_free_alarm"] === true,
+        memoryUsedBytes: num(n["mem_used"]),
+        memoryLimitBytes: num(n["mem_limit"]),
+        partitions: (Array.isArray(n["partitions"]) ? n["partitions"] : []).map(String),
+      })),
+    };
+  }
+
+  /**
+   * Each DLQ's `mqa dlq` commands, from the bindings. Its messages are never read: on RabbitMQ that would
+   * take them off the queue (decision 0090), so no reasons are shown here.
+   */
+  private async addDeadLetterCommands(queues: QueueStatus[], bindings: RabbitBinding[]): Promise<void> {
+    const dlqs = queues.filter((q) => q.role === "dead-letter");
+    if (dlqs.length === 0) return;
+    const port = await (this.amqpPort ??= this.readAmqpPort());
+    if (port === undefined) this.amqpPort = undefined; // ask again next time; meanwhile assume the default
     for (const q of dlqs) {
       const named = rabbitDlqAddress(q.name, q.scope, bindings);
       const broker = amqpUrlFor(this.url, q.scope, port);
+      if ("address" in named) q.address = named.address;
       q.deadLetters = {
         commands:
           "address" in named
@@ -127,6 +176,7 @@ function toStatus(q: Obj): QueueStatus {
     consumers,
     publishRate: num(obj(stats["publish_details"])["rate"]),
     ackRate: num(obj(stats["ack_details"])["rate"]),
+    deliverRate: num(obj(stats["deliver_get_details"])["rate"]),
   };
 }
 

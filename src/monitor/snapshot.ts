@@ -22,6 +22,18 @@ export interface QueueStatus {
   /** Messages per second into / out of it; `undefined` until the broker (or two samples) tell. */
   publishRate: number | undefined;
   ackRate: number | undefined;
+  /** Messages per second handed to consumers (RabbitMQ deliver/get; Redis entries read by the group). */
+  deliverRate?: number | undefined;
+  /**
+   * Consumer lag: Redis the group's `lag` (entries added but not yet read by the group; unknown after
+   * trims or deletions). Not set on RabbitMQ, where `backlog` is the same thing.
+   */
+  lag?: number | undefined;
+  /**
+   * Where the queue belongs, when the broker tells: its topic (RabbitMQ the exchange it is bound to, Redis
+   * the mqa topic or the stream key) and group (RabbitMQ the queue, Redis the consumer group).
+   */
+  address?: { topic: string; group: string } | undefined;
   /** Redis: age of the oldest entry still pending (its id is its creation time), when there is one. */
   oldestPendingMs?: number | undefined;
   /** Dead-letter queues only: the `mqa dlq` commands for it and, where reading is harmless, its reasons. */
@@ -66,6 +78,33 @@ export interface Snapshot {
   queues: QueueStatus[];
   /** What could not be read (permissions, vanished keys), so a quiet report is not mistaken for health. */
   gaps: string[];
+  /** The broker itself: nodes, alarms, connections; absent when it could not be read. */
+  health?: BrokerHealth | undefined;
+}
+
+/** One broker node: a RabbitMQ cluster node, or the Redis server. */
+export interface BrokerNode {
+  name: string;
+  running: boolean;
+  memoryAlarm: boolean;
+  diskAlarm: boolean;
+  memoryUsedBytes?: number | undefined;
+  memoryLimitBytes?: number | undefined;
+  /** RabbitMQ: the nodes this one cannot reach (a network partition). */
+  partitions: string[];
+}
+
+/** The broker's health as the monitor read it (RabbitMQ `/api/overview` and `/api/nodes`; Redis `INFO`). */
+export interface BrokerHealth {
+  broker: "rabbitmq" | "redis";
+  version?: string | undefined;
+  /** Client connections open now. */
+  connections?: number | undefined;
+  nodes: BrokerNode[];
+  /** Redis: `master` or `replica`. */
+  role?: string | undefined;
+  /** Redis: replicas connected to this primary. */
+  replicas?: number | undefined;
 }
 
 /**

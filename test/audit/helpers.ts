@@ -167,6 +167,7 @@ export function cleanStream(key = "orders:events"): RedisStream {
         consumers: [{ name: "billing-1", pending: 3, idleMs: 120 }],
         pending: 3,
         lastDeliveredId: "1700000899000-0",
+        entriesRead: 10,
         lag: 4,
         lagDelta: -2,
         pendingDelta: 0,

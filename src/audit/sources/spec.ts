@@ -83,6 +83,7 @@ export function redisModelFromSpec(input: unknown, what: string): RedisModel {
           consumers: [],
           pending: 0,
           lastDeliveredId: "0-0",
+          entriesRead: undefined,
           lag: undefined,
           lagDelta: undefined,
           pendingDelta: undefined,
