@@ -8,3 +8,24 @@ export type {
   SagaStep,
   StepContext,
 } from "./saga.js";
+export {
+  defineMessageSaga,
+  ensureMessageSagaTable,
+  replyToSaga,
+  SagaCoordinator,
+  SAGA_HEADER,
+  SAGA_REPLY_TO_HEADER,
+  SAGA_STEP_HEADER,
+  SAGA_TOKEN_HEADER,
+} from "./message-saga.js";
+export type {
+  CommandStep,
+  CommandStepContext,
+  MessageSagaDefinition,
+  MessageSagaState,
+  MessageSagaStatus,
+  SagaCommand,
+  SagaCoordinatorOptions,
+  SagaEvent,
+  SagaReply,
+} from "./message-saga.js";
