@@ -17,6 +17,7 @@ import { registerBenchCommand } from "./commands/bench.js";
 import { registerMonitorCommand } from "./commands/monitor.js";
 import { registerDesignCommand } from "./commands/design.js";
 import { registerDlqCommand } from "./commands/dlq.js";
+import { registerReplayCommand } from "./commands/replay.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerMonitorCommand(program);
   registerDesignCommand(program);
   registerDlqCommand(program);
+  registerReplayCommand(program);
   return program;
 }
 

@@ -14,11 +14,13 @@ import type {
 } from "../brokers/rabbit-definitions.js";
 import { emptyDefinitions } from "../brokers/rabbit-definitions.js";
 import { stableJson } from "../brokers/stable-json.js";
-import { groupResourcesOf } from "../transports/amqp/layout.js";
+import { groupResourcesOf, planHistoryTopology } from "../transports/amqp/layout.js";
 import { rabbitGroups, rabbitMaxRetryDelayMs } from "../spec/rabbit-groups.js";
+import { rabbitHistories } from "../spec/rabbit-history.js";
 import { rabbitPasswordHash } from "./password-hash.js";
 import {
   createRabbitConventions,
+  planToResources,
   type RabbitConventions,
   type RabbitResources,
 } from "./rabbit-conventions.js";
@@ -207,6 +209,13 @@ export function expandRabbit(spec: TopologySpec, options: ExpandOptions = {}): E
         resources: groupResourcesOf(g),
       }),
     );
+  }
+  // A topic's history stream (`history`), from the same plan the transport declares it with.
+  for (const h of rabbitHistories(r)) {
+    const listed = listedExchanges.has(key(h.vhost, h.exchange));
+    if (!h.declareExchange && !listed && h.exchange !== "" && !h.exchange.startsWith("amq."))
+      existing.exchanges.add(key(h.vhost, h.exchange));
+    addResources(planToResources(planHistoryTopology(h), h.vhost));
   }
   for (const q of r.queues ?? []) {
     const vhost = q.vhost ?? DEFAULT_VHOST;

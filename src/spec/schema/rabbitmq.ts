@@ -228,6 +228,19 @@ export const topicGroup = z.strictObject({
   consumers: actors.optional(),
 });
 
+/** How long a topic's history stream keeps messages (RabbitMQ `x-max-age`, `x-max-length-bytes`). */
+export const topicHistory = z.strictObject({
+  /** Messages older than this are removed (whole segments at a time), e.g. `7d`, `12h`; whole seconds. */
+  maxAge: duration.describe("How long messages are kept, e.g. 7d or 12h (whole seconds)"),
+  /** Largest size of the stream, bytes; the oldest segments go first. @defaultValue no limit */
+  maxBytes: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("Largest size of the stream in bytes (default none)"),
+});
+
 /**
  * mqa's topic pattern: by default a topic exchange named after the topic and one queue per group, as the
  * transport declares them; or any exchange (`exchange`, `exchangeType`), one that exists already included.
@@ -250,6 +263,13 @@ export const topic = z.strictObject({
     .optional()
     .describe("The exchange exists already: checked, never declared (default false)"),
   groups: z.array(topicGroup),
+  /**
+   * Keep the topic's history for replay (`mqa replay`, `mqa/replay`): a stream queue `<topic>.history` bound
+   * to the exchange like a group's queue, holding every message for `maxAge` (and at most `maxBytes`).
+   */
+  history: topicHistory
+    .optional()
+    .describe("Keep the topic's messages in a stream queue <topic>.history for replay (mqa replay)"),
   publishers: actors.optional(),
 });
 

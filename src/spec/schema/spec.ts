@@ -4,7 +4,9 @@
  */
 import { z } from "zod";
 import { rabbitmq } from "./rabbitmq.js";
+import { durationMs } from "../duration.js";
 import { rabbitGroups } from "../rabbit-groups.js";
+import { rabbitHistories, streamMaxAge } from "../rabbit-history.js";
 import { redis } from "./redis.js";
 
 const DEFAULT_EXCHANGES = new Set(["", "amq.direct", "amq.topic", "amq.fanout", "amq.headers", "amq.match"]);
@@ -208,6 +210,35 @@ function checkTopics(
           `header matches work on headers exchanges only; "${g.exchange}" is a ${g.exchangeType} exchange`,
         );
     });
+  }
+  checkHistories(r, ctx, groupQueues, specQueues);
+}
+
+/** Topics' `history`: a stream queue RabbitMQ can express, with an exchange and a name of its own. */
+function checkHistories(
+  r: RabbitPart,
+  ctx: Ctx,
+  groupQueues: ReadonlyMap<string, string>,
+  specQueues: ReadonlySet<string>,
+): void {
+  for (const h of rabbitHistories(r)) {
+    const i = Number(/topics\[(\d+)\]/.exec(h.path)![1]);
+    const at = ["rabbitmq", "topics", i, "history"];
+    const maxAge = r.topics![i]!.history!.maxAge;
+    if (streamMaxAge(durationMs(maxAge)) === undefined)
+      report(ctx, [...at, "maxAge"], `a stream keeps messages for whole seconds, at least 1s: not ${maxAge}`);
+    if (h.exchange === "")
+      report(ctx, at, 'the default exchange ("") cannot feed a history stream: give the topic an exchange');
+    else if (h.bindings.length === 0)
+      report(
+        ctx,
+        at,
+        `a history on direct exchange "${h.exchange}" takes the routing keys of the topic's groups, and they bind none`,
+      );
+    const qk = `${h.vhost}\u0000${h.queue}`;
+    const other = groupQueues.get(qk) ?? (specQueues.has(qk) ? "an entry of rabbitmq.queues" : undefined);
+    if (other !== undefined)
+      report(ctx, at, `queue "${h.queue}" (the topic's history) is already the queue of ${other}`);
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { InvalidOptionsError } from "../../core/errors.js";
 import { rabbitGroups, rabbitMaxRetryDelayMs, type ResolvedRabbitGroup } from "../../spec/rabbit-groups.js";
+import { rabbitHistories, type ResolvedRabbitHistory } from "../../spec/rabbit-history.js";
 import type { TopologySpec } from "../../spec/schema/spec.js";
 import type { QueueChoice } from "./options.js";
 import { groupQueueName, isBrokerExchange } from "./topology-plan.js";
@@ -31,6 +32,7 @@ export class AmqpAddressing {
   private readonly groups = new Map<string, ResolvedRabbitGroup>();
   private readonly topicExchanges = new Map<string, string>();
   private readonly exchanges = new Set<string>();
+  private readonly histories = new Map<string, ResolvedRabbitHistory>();
 
   constructor(
     readonly spec: TopologySpec | undefined,
@@ -50,6 +52,12 @@ export class AmqpAddressing {
       if ((t.vhost ?? "/") === vhost) this.topicExchanges.set(t.name, t.exchange ?? t.name);
     for (const e of spec?.rabbitmq?.exchanges ?? [])
       if ((e.vhost ?? "/") === vhost) this.exchanges.add(e.name);
+    for (const h of rabbitHistories(spec)) if (h.vhost === vhost) this.histories.set(h.topic, h);
+  }
+
+  /** The history stream the spec keeps for `topic` (declared with its groups), or undefined. */
+  historyOf(topic: string): ResolvedRabbitHistory | undefined {
+    return this.histories.get(topic);
   }
 
   /** Longest retry delay the spec's delay levels hold (undefined without a spec). */

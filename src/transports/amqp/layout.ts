@@ -7,3 +7,4 @@
 export * from "./topology-plan.js";
 export { groupResourcesOf } from "./spec-groups.js";
 export { fromDelivery } from "./message-mapping.js";
+export { planHistoryTopology } from "./history-plan.js";

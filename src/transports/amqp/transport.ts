@@ -48,7 +48,8 @@ import type {
 import { toPublishProperties } from "./message-mapping.js";
 import { type AmqpTransportOptions, type ResolvedAmqpOptions, resolveAmqpOptions } from "./options.js";
 import { AmqpSubscription } from "./subscription.js";
-import { type TopologyPlan, planGroupTopology } from "./topology-plan.js";
+import { planHistoryTopology } from "./history-plan.js";
+import { type TopologyPlan, mergePlans, planGroupTopology } from "./topology-plan.js";
 import { unsettledPolicyFor } from "./unsettled.js";
 
 const FEATURES: TransportFeatures = {
@@ -183,6 +184,13 @@ export class AmqpTransport implements Transport, DeadLetterQueues {
   }
 
   private plan(declaration: GroupDeclaration, version: string | undefined): TopologyPlan {
+    // A topic that keeps a history (spec `history`) gets its stream queue with any of its groups.
+    const history = this.addressing.historyOf(declaration.topic);
+    const group = this.groupPlan(declaration, version);
+    return history ? mergePlans(group, planHistoryTopology(history)) : group;
+  }
+
+  private groupPlan(declaration: GroupDeclaration, version: string | undefined): TopologyPlan {
     const g = this.addressing.specGroup(declaration.topic, declaration.group);
     const brokerVersion = version !== undefined ? { brokerVersion: version } : {};
     if (!g)
