@@ -18,7 +18,35 @@ export default tseslint.config(
     },
   },
   ...importBoundaries(),
+  consolePage(),
 );
+
+/**
+ * The monitor's console page (src/monitor/ui/page) runs in the browser, not in Node: browser globals, and
+ * names (user data) are only ever written as text, never as HTML.
+ */
+function consolePage() {
+  const browser = ["window", "document", "navigator", "EventSource", "ResizeObserver", "getComputedStyle"];
+  return {
+    files: ["src/monitor/ui/page/**/*.{ts,tsx}"],
+    languageOptions: {
+      globals: Object.fromEntries(browser.map((name) => [name, "readonly"])),
+    },
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']",
+          message: "The console writes every name as text: no dangerouslySetInnerHTML.",
+        },
+        {
+          selector: "MemberExpression[property.name=/^(innerHTML|outerHTML)$/]",
+          message: "The console writes every name as text: no innerHTML/outerHTML.",
+        },
+      ],
+    },
+  };
+}
 
 /**
  * Import boundaries (docs/ARCHITECTURE.md, docs/decisions/0080-broker-admin-layer.md): features reach a

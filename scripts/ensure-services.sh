@@ -52,6 +52,29 @@ if command -v chromium >/dev/null 2>&1; then echo "chromium: $(chromium --versio
   echo "chromium: MISSING (could not install Debian's chromium: run 'apt-get install chromium' as root)" >&2
   failed+=(chromium)
 fi
+
+# promtool, for the tests that check `mqa monitor --rules` and a real /metrics body. Only the binary is taken
+# from Debian's prometheus package (installing the package would start a Prometheus server), into
+# .cache/promtool/ (git-ignored); test/support/promtool.ts looks there and on PATH.
+promtool_cached="$(cd "$(dirname "$0")/.." && pwd)/.cache/promtool/promtool"
+if ! command -v promtool >/dev/null 2>&1 && [ ! -x "$promtool_cached" ]; then
+  echo "promtool: extracting it from Debian's prometheus package"
+  promtool_tmp=$(mktemp -d)
+  (
+    cd "$promtool_tmp" || exit 1
+    { apt-get download -q prometheus >/dev/null 2>&1 ||
+      { apt-get update -q >/dev/null 2>&1 && apt-get download -q prometheus >/dev/null 2>&1; }; } &&
+      dpkg-deb -x prometheus_*.deb extracted && mkdir -p "$(dirname "$promtool_cached")" &&
+      cp extracted/usr/bin/promtool "$promtool_cached.part" && mv "$promtool_cached.part" "$promtool_cached"
+  )
+  rm -rf "$promtool_tmp"
+fi
+if command -v promtool >/dev/null 2>&1; then echo "promtool: $(promtool --version 2>&1 | head -1)"
+elif [ -x "$promtool_cached" ]; then echo "promtool: $("$promtool_cached" --version 2>&1 | head -1) (.cache/promtool)"
+else
+  echo "promtool: MISSING (could not extract it from Debian's prometheus package: 'apt-get download prometheus' failed)" >&2
+  failed+=(promtool)
+fi
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "test services: NOT ready: ${failed[*]} (tests that need them would fail; see above)" >&2
   exit 1

@@ -115,10 +115,7 @@ describe("broker health alerts", () => {
   });
 
   it("on Redis, maxmemory reached is the memory alarm, with Redis's own fix", () => {
-    const [alert] = evaluate(
-      withHealth("redis", node({ name: "master :6379", memoryAlarm: true })),
-      undefined,
-    );
+    const [alert] = evaluate(withHealth("redis", node({ name: "redis:6379", memoryAlarm: true })), undefined);
     expect(alert?.message).toContain("maxmemory");
     expect(alert?.fix).toContain("noeviction");
   });

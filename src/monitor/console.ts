@@ -71,6 +71,8 @@ export class ConsoleFeed {
   private since = new Map<string, number>();
   private current: ConsoleState;
   private readonly listeners = new Set<Listener>();
+  /** Short ids for rows (`q1`, `q2`…), stable for the feed's life, so history points stay small. */
+  private readonly ids = new Map<string, string>();
 
   constructor(
     private readonly target: string,
@@ -89,7 +91,7 @@ export class ConsoleFeed {
     } else {
       const at = Date.parse(snapshot.at);
       const alerts = this.alertViews(state.alerts, at);
-      const view = buildView(snapshot, state.alerts);
+      const view = buildView(snapshot, state.alerts, (key) => this.idOf(key));
       const point: HistoryPoint = { t: at, points: view.points, total: view.total };
       this.ring.push(point);
       this.current = {
@@ -115,6 +117,15 @@ export class ConsoleFeed {
         // A listener's failure (a closed socket) is its own business; the others still hear.
       }
     }
+  }
+
+  private idOf(key: string): string {
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = `q${this.ids.size + 1}`;
+      this.ids.set(key, id);
+    }
+    return id;
   }
 
   state(): ConsoleState {
@@ -304,7 +315,11 @@ function deadLetterView(row: Row): DeadLetterView | null {
 }
 
 /** Snapshot → grouped view and history point. Pure. */
-export function buildView(snapshot: Snapshot, alerts: readonly Alert[]): View {
+export function buildView(
+  snapshot: Snapshot,
+  alerts: readonly Alert[],
+  shortId: (key: string) => string = (key) => key,
+): View {
   const severity = new Map<string, "critical" | "warning">();
   for (const a of alerts)
     if (a.severity === "critical" || (a.severity === "warning" && !severity.has(a.resource)))
@@ -373,7 +388,7 @@ export function buildView(snapshot: Snapshot, alerts: readonly Alert[]): View {
     }
     return row.view;
   };
-  const idOf = (parts: readonly string[]): string => JSON.stringify(parts);
+  const idOf = (parts: readonly string[]): string => shortId(JSON.stringify(parts));
 
   const topics = new Map<string, TopicView>();
   for (const [key, e] of [...grouped].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {

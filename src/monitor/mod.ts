@@ -5,7 +5,22 @@
  */
 export { evaluate, defaultThresholds, resourceOf } from "./alerts.js";
 export type { Alert, AlertKind, AlertThresholds } from "./alerts.js";
-export { MetricNames, MonitorMetrics } from "./metrics.js";
+export { MetricLabels, MetricNames, MonitorMetrics } from "./metrics.js";
+export type { MetricName } from "./metrics.js";
+export { GRAFANA_SCHEMA_VERSION, grafanaDashboard, grafanaDashboardJson } from "./grafana.js";
+export type {
+  GrafanaDashboard,
+  GrafanaDashboardOptions,
+  GrafanaDataSourceRef,
+  GrafanaFieldConfig,
+  GrafanaGridPos,
+  GrafanaPanel,
+  GrafanaPanelType,
+  GrafanaRow,
+  GrafanaTarget,
+  GrafanaValueMapping,
+  GrafanaVariable,
+} from "./grafana.js";
 export { Monitor, createSampler } from "./monitor.js";
 export type { MonitorOptions, MonitorState, Sampler, SamplerOptions } from "./monitor.js";
 export { ConsoleFeed, HistoryRing, DEFAULT_HISTORY, buildView } from "./console.js";

@@ -7,6 +7,7 @@ import { InvalidOptionsError, summarizeError } from "../core/errors.js";
 import { maskSecretsInText } from "../core/redact.js";
 import { defaultThresholds, evaluate, type Alert, type AlertThresholds } from "./alerts.js";
 import { ConsoleFeed, DEFAULT_HISTORY } from "./console.js";
+import { HostMask } from "./hide-hosts.js";
 import { MonitorMetrics } from "./metrics.js";
 import { RabbitSampler } from "./rabbitmq.js";
 import { RedisSampler } from "./redis.js";
@@ -49,6 +50,12 @@ export interface MonitorOptions {
   thresholds?: AlertThresholds;
   /** Samples the console keeps for its charts (a ring buffer). @defaultValue 720 (an hour at 5 s) */
   history?: number;
+  /**
+   * Show internal host names (the broker's, its nodes') on the page, in `/snapshot.json` and in `/metrics`.
+   * By default they are replaced by aliases (`broker-host`, `node-1`…); loopback addresses always show.
+   * @defaultValue false
+   */
+  showHosts?: boolean;
 }
 
 export class Monitor {
@@ -56,6 +63,9 @@ export class Monitor {
   /** What the live page shows: the grouped view, alerts with their age, and the history for the charts. */
   readonly console: ConsoleFeed;
   private current: MonitorState = { snapshot: undefined, alerts: [], error: undefined, samples: 0 };
+  /** The state as it is served (page, /snapshot.json, /metrics): internal hosts hidden unless asked. */
+  private served: MonitorState = this.current;
+  private readonly hosts: HostMask;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private running: Promise<void> | undefined;
@@ -65,15 +75,31 @@ export class Monitor {
     private readonly options: MonitorOptions,
     private readonly onSample: (state: MonitorState) => void = () => undefined,
   ) {
-    this.console = new ConsoleFeed(sampler.target, options.intervalMs, options.history ?? DEFAULT_HISTORY);
+    this.hosts = new HostMask(options.showHosts ?? false, sampler.target);
+    this.console = new ConsoleFeed(
+      this.hosts.text(sampler.target),
+      options.intervalMs,
+      options.history ?? DEFAULT_HISTORY,
+    );
   }
 
+  /** The last sample as taken, for the operator's own terminal. */
   get state(): MonitorState {
     return this.current;
   }
 
+  /** The last sample as it may be served: internal host names hidden unless `showHosts`. */
+  get servedState(): MonitorState {
+    return this.served;
+  }
+
   get target(): string {
     return this.sampler.target;
+  }
+
+  /** The target as it may be served. */
+  get servedTarget(): string {
+    return this.hosts.text(this.sampler.target);
   }
 
   /** Take one sample now (the loop uses it too). */
@@ -82,17 +108,20 @@ export class Monitor {
     try {
       const snapshot = await this.sampler.sample();
       const alerts = evaluate(snapshot, previous, this.options.thresholds ?? defaultThresholds);
-      this.metrics.update(snapshot, alerts);
       this.current = { snapshot, alerts, error: undefined, samples: this.current.samples + 1 };
+      this.served = {
+        ...this.current,
+        snapshot: this.hosts.snapshot(snapshot),
+        alerts: this.hosts.alerts(alerts),
+      };
+      this.metrics.update(this.served.snapshot!, this.served.alerts);
     } catch (err) {
       this.metrics.down();
-      this.current = {
-        ...this.current,
-        error: maskSecretsInText(summarizeError(err).message),
-        samples: this.current.samples + 1,
-      };
+      const error = maskSecretsInText(summarizeError(err).message);
+      this.current = { ...this.current, error, samples: this.current.samples + 1 };
+      this.served = { ...this.served, error: this.hosts.text(error), samples: this.current.samples };
     }
-    this.console.update(this.current);
+    this.console.update(this.served);
     this.onSample(this.current);
     return this.current;
   }

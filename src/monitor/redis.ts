@@ -53,7 +53,7 @@ async function readHealth(r: RedisAdmin): Promise<BrokerHealth> {
     replicas: int("connected_slaves"),
     nodes: [
       {
-        name: `${role ?? "redis"} ${info.get("tcp_port") !== undefined ? `:${info.get("tcp_port")}` : ""}`.trim(),
+        name: info.get("tcp_port") !== undefined ? `redis:${info.get("tcp_port")}` : "redis",
         running: true,
         // Redis has no alarms; at maxmemory it evicts or refuses writes, which is what an alarm means here.
         memoryAlarm: limit !== undefined && limit > 0 && used !== undefined && used >= limit,

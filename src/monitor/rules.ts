@@ -1,7 +1,8 @@
 /**
- * Prometheus alerting rules over the monitor's metrics (`mqa monitor rules`): the same blind spots the
- * monitor reports itself, for teams whose alerts live in Prometheus/Alertmanager. Expressions use the
- * metric name constants, so renaming a metric changes the rules with it.
+ * Prometheus alerting rules over the monitor's metrics (`mqa monitor --rules`): the same blind spots the
+ * monitor reports itself, queues and the broker's own health, for teams whose alerts live in
+ * Prometheus/Alertmanager. Expressions use the metric name constants, so renaming a metric changes the
+ * rules with it; the tests run `promtool check rules` and `promtool test rules` on them.
  */
 import { stringify } from "yaml";
 import { MetricNames as M } from "./metrics.js";
@@ -16,6 +17,7 @@ export interface AlertRule {
 
 export function alertRules(): AlertRule[] {
   const q = "{{ $labels.scope }} {{ $labels.queue }}";
+  const node = "{{ $labels.broker }} node {{ $labels.node }}";
   return [
     {
       alert: "MqaBacklogWithoutConsumers",
@@ -59,6 +61,73 @@ export function alertRules(): AlertRule[] {
         summary: `${q}: an entry has been pending for over 5 minutes`,
         description:
           "Its consumer died or hangs. mqa's Redis transport reclaims idle entries (claimIdleMs); other clients need XAUTOCLAIM.",
+      },
+    },
+    {
+      alert: "MqaConsumerLagGrowing",
+      // The level first: `$value` in the description is the left-hand side's.
+      expr: `${M.lag}{role="work"} > 1000 and deriv(${M.lag}{role="work"}[15m]) > 0`,
+      for: "15m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `${q}: consumer group lag has grown for 15 minutes`,
+        description:
+          "The group reads the stream slower than entries are added ({{ $value }} unread). Add consumers or partitions, or find the slow dependency; entries trimmed before being read are lost to the group.",
+      },
+    },
+    {
+      alert: "MqaBrokerMemoryAlarm",
+      expr: `${M.memoryAlarm} == 1`,
+      for: "1m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: `${node}: memory alarm`,
+        description:
+          "RabbitMQ blocks every publishing connection while the alarm is on; Redis at maxmemory refuses writes or evicts keys. Drain backlogs (add consumers), trim streams, or give the broker more memory.",
+      },
+    },
+    {
+      alert: "MqaBrokerMemoryHigh",
+      expr: `${M.memoryUsed} / ${M.memoryLimit} > 0.9`,
+      for: "10m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `${node}: memory above 90% of its limit`,
+        description:
+          "The memory alarm comes next and blocks publishers. Drain backlogs, trim streams, or raise the limit (vm_memory_high_watermark, maxmemory) if the machine has room.",
+      },
+    },
+    {
+      alert: "MqaBrokerDiskAlarm",
+      expr: `${M.diskAlarm} == 1`,
+      for: "1m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: `${node}: disk alarm`,
+        description:
+          "Free disk is below disk_free_limit and RabbitMQ blocks every publishing connection. Free space or grow the volume, then drain the backlog.",
+      },
+    },
+    {
+      alert: "MqaBrokerNodeDown",
+      expr: `${M.nodeUp} == 0`,
+      for: "2m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: `${node}: node not running`,
+        description:
+          "Quorum queues with a replica on it run on a reduced majority; classic queues on it are unavailable. Start the node and read its log.",
+      },
+    },
+    {
+      alert: "MqaBrokerNetworkPartition",
+      expr: `${M.partitions} > 0`,
+      for: "1m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: `${node}: cannot reach {{ $value }} cluster node(s)`,
+        description:
+          "The cluster is partitioned. Check the network between the nodes and the cluster_partition_handling strategy; restart the nodes of the minority side once the network is back.",
       },
     },
     {

@@ -1,12 +1,16 @@
 /**
- * The monitor's HTTP face (node:http, no framework for three routes): `/metrics` for Prometheus,
- * `/snapshot.json` for scripts and the page, `/` a live page that refreshes itself. Binds to 127.0.0.1
- * unless told otherwise: the page shows queue names and should not be public by accident. Every request
- * passes the guards of ./http-guard.ts first: Host check, optional bearer token, security headers.
+ * The monitor's HTTP face (node:http, no framework for a handful of routes): `/metrics` for Prometheus,
+ * `/snapshot.json` for scripts, `/` the operator's console (the page built from ./ui into dist/ui/, served
+ * from memory with its assets) and `/events`, the console's Server-Sent Events. Binds to 127.0.0.1 unless
+ * told otherwise: the page shows queue names and should not be public by accident. Every request passes the
+ * guards of ./http-guard.ts first: Host check, optional bearer token, security headers.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { InvalidOptionsError } from "../core/errors.js";
 import { resourceOf } from "./alerts.js";
+import { loadConsoleAssets } from "./console-assets.js";
+import { ConsoleStreams } from "./console-events.js";
 import {
   allowedHosts,
   hostOf,
@@ -17,7 +21,6 @@ import {
   tokenMatches,
 } from "./http-guard.js";
 import type { Monitor } from "./monitor.js";
-import { livePage } from "./page.js";
 
 export interface MonitorServer {
   readonly port: number;
@@ -32,7 +35,6 @@ export interface ServeMonitorOptions {
   port: number;
   /** Address to bind. @defaultValue "127.0.0.1" */
   host?: string;
-  refreshMs: number;
   /**
    * Require this bearer token on every request (`Authorization: Bearer …`, or the cookie that opening
    * `/?token=…` once sets for the page). Unset: no authentication, which is only sensible on loopback.
@@ -40,17 +42,33 @@ export interface ServeMonitorOptions {
   token?: string;
   /** Host names requests may use besides the bound address, loopback and (for 0.0.0.0) this machine's own. */
   allowHosts?: readonly string[];
+  /** Console event streams (`/events`) open at once; one more gets 503. @defaultValue 100 */
+  maxStreams?: number;
+  /** The built console page's directory. @defaultValue dist/ui next to this module (see ./console-assets.ts) */
+  consoleDir?: string;
 }
 
 export async function serveMonitor(monitor: Monitor, options: ServeMonitorOptions): Promise<MonitorServer> {
   const host = options.host ?? "127.0.0.1";
-  const page = livePage(options.refreshMs);
-  const headers = securityHeaders(page);
+  const maxStreams = options.maxStreams ?? 100;
+  if (!Number.isInteger(maxStreams) || maxStreams < 0)
+    throw new InvalidOptionsError(
+      `serveMonitor: maxStreams must be a whole number of streams (0 or more), not ${String(maxStreams)}`,
+    );
+  const assets = await loadConsoleAssets(options.consoleDir);
+  const streams = new ConsoleStreams(monitor.console, { maxStreams });
+  const headers = securityHeaders();
   const hosts = allowedHosts(host, options.allowHosts);
   const token = options.token;
   const server: Server = createServer((req, res) => {
     for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value);
-    const url = new URL(req.url ?? "/", "http://monitor.invalid");
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://monitor.invalid");
+    } catch {
+      res.writeHead(400, { "content-type": "text/plain" }).end("mqa monitor: malformed request target\n");
+      return;
+    }
     const path = url.pathname;
     const requestHost = hostOf(req.headers.host);
     if (requestHost === undefined || !hosts.has(requestHost)) {
@@ -88,20 +106,31 @@ export async function serveMonitor(monitor: Monitor, options: ServeMonitorOption
         () => res.writeHead(500, { "content-type": "text/plain" }).end("metrics are not available\n"),
       );
     } else if (path === "/snapshot.json") {
-      const state = monitor.state;
+      // As served: internal host names hidden unless the monitor was told to show them.
+      const state = monitor.servedState;
       const queues = state.snapshot?.queues.map((q) => ({ ...q, resource: resourceOf(q) }));
       const body = JSON.stringify({
-        target: monitor.target,
+        target: monitor.servedTarget,
         ...state,
         snapshot: state.snapshot && { ...state.snapshot, queues },
       });
       res.writeHead(200, { "content-type": "application/json" }).end(body);
-    } else if (path === "/") {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(page);
+    } else if (path === "/events") {
+      streams.serve(req, res);
     } else {
-      res
-        .writeHead(404, { "content-type": "text/plain" })
-        .end("not found: try /, /metrics or /snapshot.json\n");
+      const asset = assets.get(path);
+      if (asset === undefined) {
+        res
+          .writeHead(404, { "content-type": "text/plain" })
+          .end("not found: try /, /events, /metrics or /snapshot.json\n");
+        return;
+      }
+      res.writeHead(200, {
+        "content-type": asset.contentType,
+        "content-length": asset.body.length,
+        ...(asset.immutable ? { "cache-control": "public, max-age=31536000, immutable" } : {}),
+      });
+      res.end(req.method === "HEAD" ? undefined : asset.body);
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -4,6 +4,8 @@ import { Option } from "commander";
 import { InvalidOptionsError } from "../../core/errors.js";
 import { resourceOf, type Alert } from "../../monitor/alerts.js";
 import { createSampler, Monitor, type MonitorState } from "../../monitor/monitor.js";
+import type { BrokerHealth } from "../../monitor/snapshot.js";
+import { grafanaDashboardJson } from "../../monitor/grafana.js";
 import { alertRules, alertRulesYaml } from "../../monitor/rules.js";
 import { serveMonitor } from "../../monitor/server.js";
 import { positiveInt } from "../args.js";
@@ -11,6 +13,8 @@ import { addConnectionOptions, resolveConnection, type ConnectionFlags } from ".
 
 interface MonitorCliOptions extends ConnectionFlags {
   interval: number;
+  history: number;
+  showHosts?: boolean;
   once?: boolean;
   json?: boolean;
   port?: number;
@@ -18,6 +22,7 @@ interface MonitorCliOptions extends ConnectionFlags {
   vhost?: string;
   match?: string;
   rules?: boolean;
+  grafana?: boolean;
   failOn?: "critical" | "warning" | "info";
   tokenFile?: string;
   allowHost: string[];
@@ -76,9 +81,23 @@ export function registerMonitorCommand(program: Command): void {
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
+    .option(
+      "--history <samples>",
+      "samples the live page keeps for its charts (a ring buffer; 720 = an hour at 5 s)",
+      positiveInt,
+      720,
+    )
+    .option(
+      "--show-hosts",
+      "show internal host names (broker, nodes) on the page, in /snapshot.json and /metrics (default: aliases)",
+    )
     .option("--vhost <name>", "RabbitMQ: only this virtual host")
     .option("--match <pattern>", "Redis: only streams whose key matches (SCAN pattern)")
     .option("--rules", "print Prometheus alerting rules for the monitor's metrics and exit")
+    .option(
+      "--grafana",
+      "print a Grafana dashboard (JSON) over the monitor's metrics and exit; import it in Grafana",
+    )
     .addOption(
       new Option(
         "--fail-on <severity>",
@@ -86,6 +105,14 @@ export function registerMonitorCommand(program: Command): void {
       ).choices(["critical", "warning", "info"]),
     )
     .action(async (given: string | undefined, opts: MonitorCliOptions) => {
+      if (opts.rules && opts.grafana)
+        throw new InvalidOptionsError(
+          "--rules and --grafana each print one file: run mqa monitor once with each",
+        );
+      if (opts.grafana) {
+        process.stdout.write(grafanaDashboardJson());
+        return;
+      }
       if (opts.rules) {
         process.stdout.write(
           opts.json
@@ -117,17 +144,20 @@ export function registerMonitorCommand(program: Command): void {
         if (state.alerts.some((a) => RANK[a.severity] >= threshold)) process.exitCode = 1;
         return;
       }
-      const monitor = new Monitor(sampler, { intervalMs: opts.interval }, (state) => {
-        if (opts.json) process.stdout.write(`${JSON.stringify(report(monitor.target, state))}\n`);
-        else process.stdout.write(`${render(monitor.target, state)}\n`);
-      });
+      const monitor = new Monitor(
+        sampler,
+        { intervalMs: opts.interval, history: opts.history, showHosts: opts.showHosts ?? false },
+        (state) => {
+          if (opts.json) process.stdout.write(`${JSON.stringify(report(monitor.target, state))}\n`);
+          else process.stdout.write(`${render(monitor.target, state)}\n`);
+        },
+      );
       const token = opts.port !== undefined ? await monitorToken(opts.tokenFile) : undefined;
       const server =
         opts.port !== undefined
           ? await serveMonitor(monitor, {
               port: opts.port,
               host: opts.host,
-              refreshMs: opts.interval,
               allowHosts: opts.allowHost,
               ...(token !== undefined ? { token } : {}),
             })
@@ -164,8 +194,34 @@ function report(target: string, state: MonitorState): object {
     error: state.error,
     queues: state.snapshot?.queues.map((q) => ({ resource: resourceOf(q), ...q })) ?? [],
     alerts: state.alerts,
+    health: state.snapshot?.health,
     gaps: state.snapshot?.gaps ?? [],
   };
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** `  broker: RabbitMQ 4.2.1 · 3 connections · rabbit@a up · rabbit@b DOWN`, and alarms in capitals. */
+function healthLine(health: BrokerHealth | undefined): string | undefined {
+  if (health === undefined) return undefined;
+  const parts = [
+    `${health.broker === "rabbitmq" ? "RabbitMQ" : "Redis"} ${health.version ?? "(version unknown)"}`,
+  ];
+  if (health.role !== undefined)
+    parts.push(
+      `${health.role}${health.replicas !== undefined ? ` with ${plural(health.replicas, "replica")}` : ""}`,
+    );
+  if (health.connections !== undefined) parts.push(plural(health.connections, "connection"));
+  for (const n of health.nodes) {
+    const state = [
+      n.running ? "up" : "DOWN",
+      ...(n.memoryAlarm ? ["MEMORY ALARM"] : []),
+      ...(n.diskAlarm ? ["DISK ALARM"] : []),
+      ...(n.partitions.length > 0 ? [`PARTITIONED from ${n.partitions.join(", ")}`] : []),
+    ];
+    if (health.broker === "rabbitmq" || state.length > 1) parts.push(`${n.name} ${state.join(" ")}`);
+  }
+  return `  broker: ${parts.join(" · ")}`;
 }
 
 const fmt = (n: number | undefined): string =>
@@ -182,6 +238,8 @@ function render(target: string, state: MonitorState): string {
     `${at}  ${target}  ${queues.length} queues/groups` +
       (shown.length < queues.length ? ` (${queues.length - shown.length} delay levels not listed)` : ""),
   );
+  const health = healthLine(state.snapshot?.health);
+  if (health !== undefined) lines.push(health);
   const width = Math.min(60, Math.max(14, ...shown.map((q) => resourceOf(q).length)));
   lines.push(
     `  ${"queue / group".padEnd(width)}  ${"role".padEnd(11)} ${"backlog".padStart(8)} ${"in flight".padStart(9)} ${"consumers".padStart(9)} ${"publish/s".padStart(9)} ${"ack/s".padStart(7)}`,
