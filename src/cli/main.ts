@@ -18,6 +18,7 @@ import { registerMonitorCommand } from "./commands/monitor.js";
 import { registerDesignCommand } from "./commands/design.js";
 import { registerDlqCommand } from "./commands/dlq.js";
 import { registerReplayCommand } from "./commands/replay.js";
+import { registerTraceCommand } from "./commands/trace.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerDesignCommand(program);
   registerDlqCommand(program);
   registerReplayCommand(program);
+  registerTraceCommand(program);
   return program;
 }
 
