@@ -25,7 +25,7 @@ import { waitFor } from "../src/testing/mod.js";
 import { createAmqpTransport } from "../src/transports/amqp/mod.js";
 import { createMemoryTransport } from "../src/transports/memory/mod.js";
 import { createRedisTransport } from "../src/transports/redis/mod.js";
-import { AMQP_URL } from "./support/amqp.js";
+import { AMQP_URL, deleteTopology } from "./support/amqp.js";
 import { REDIS_URL, uniquePrefix } from "./redis-helpers.js";
 
 function catalog(prefix: string) {
@@ -77,23 +77,7 @@ const brokers: Broker[] = [
   {
     name: "rabbitmq",
     transport: () => createAmqpTransport({ url: AMQP_URL }),
-    remove: async (topics) => {
-      const { default: amqp } = await import("amqplib");
-      const c = await amqp.connect(AMQP_URL);
-      try {
-        const ch = await c.createChannel();
-        for (const { topic, groups } of topics) {
-          for (const g of groups) {
-            await ch.deleteQueue(`${topic}.${g}`);
-            await ch.deleteQueue(`${topic}.${g}.dlq`);
-          }
-          await ch.deleteExchange(topic);
-        }
-        await ch.close();
-      } finally {
-        await c.close();
-      }
-    },
+    remove: (topics) => deleteTopology(AMQP_URL, topics),
   },
 ];
 

@@ -227,6 +227,15 @@ interface Row {
 const sum = (a: number | null, b: number | undefined | null): number | null =>
   b === undefined || b === null ? a : (a ?? 0) + b;
 
+const emptyPoint = (): SeriesPoint => ({
+  backlog: 0,
+  inFlight: 0,
+  publishRate: null,
+  deliverRate: null,
+  ackRate: null,
+  lag: null,
+});
+
 function pointOf(v: SeriesPoint): SeriesPoint {
   return {
     backlog: v.backlog,
@@ -263,12 +272,7 @@ function rowOf(id: string, members: QueueStatus[], severity: Map<string, "critic
     consumers: 0,
     oldestPendingMs: null,
     severity: null,
-    backlog: 0,
-    inFlight: 0,
-    publishRate: null,
-    deliverRate: null,
-    ackRate: null,
-    lag: null,
+    ...emptyPoint(),
   };
   for (const q of members) {
     view.backlog += q.backlog;
@@ -358,14 +362,7 @@ export function buildView(
 
   const points: Record<string, SeriesPoint> = {};
   const deadLetters: DeadLetterView[] = [];
-  const total: SeriesPoint = {
-    backlog: 0,
-    inFlight: 0,
-    publishRate: null,
-    deliverRate: null,
-    ackRate: null,
-    lag: null,
-  };
+  const total = emptyPoint();
   const publishedStreams = new Set<string>();
   const record = (row: Row): QueueView => {
     points[row.view.id] = pointOf(row.view);

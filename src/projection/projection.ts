@@ -13,6 +13,7 @@
 import { InvalidOptionsError, MqaError } from "../core/errors.js";
 import type { Message } from "../core/message.js";
 import type { ConnectionPool, Queryable } from "../outbox/outbox.js";
+import { withTransaction, type TransactionClient } from "../outbox/transaction.js";
 import { PostgresCheckpointStore } from "../replay/checkpoint-postgres.js";
 import { openReplay } from "../replay/open.js";
 import type { ReplayOptions } from "../replay/options.js";
@@ -64,7 +65,7 @@ export interface ProjectionOptions {
   onProgress?: (progress: ProjectionProgress) => void;
 }
 
-type Tx = Queryable & { release(err?: Error | boolean): void };
+type Tx = TransactionClient;
 
 /** A projection's rows were swapped under a live projector: it reopens from the new position. */
 class Moved extends Error {}
@@ -269,19 +270,9 @@ export class Projection {
     }
   }
 
-  private async inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const tx = await this.options.pool.connect();
-    try {
-      await tx.query("BEGIN");
-      const out = await fn(tx);
-      await tx.query("COMMIT");
-      tx.release();
-      return out;
-    } catch (err) {
-      await tx.query("ROLLBACK").catch(() => undefined);
-      tx.release(err instanceof Moved ? undefined : err instanceof Error ? err : true);
-      throw err;
-    }
+  private inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    // `Moved` is the projection's own signal (swapped under a live projector): the client is fine.
+    return withTransaction(this.options.pool, fn, (err) => err instanceof Moved);
   }
 }
 

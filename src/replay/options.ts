@@ -3,6 +3,7 @@
  * and the text forms the CLI takes for `--from` and `--to`.
  */
 import { z } from "zod";
+import { redisLocationFields } from "../spec/redis-location.js";
 import type { BrokerTlsOptions } from "../connect.js";
 import { InvalidOptionsError } from "../core/errors.js";
 import { parseOptions } from "../core/options.js";
@@ -79,19 +80,7 @@ const shape = z.strictObject({
     .optional(),
   topology: z.custom<TopologySpec>((v) => typeof v === "object" && v !== null).optional(),
   queue: z.string().min(1).max(255).optional(),
-  keyPrefix: z
-    .string()
-    .min(1)
-    .regex(/^[^{}]*$/, "must not contain { or }")
-    .optional(),
-  key: z.string().min(1).max(512).optional(),
-  fields: z
-    .strictObject({
-      payload: z.string().min(1),
-      contentType: z.string().min(1).optional(),
-      id: z.string().min(1).optional(),
-    })
-    .optional(),
+  ...redisLocationFields,
   tls: z.custom<BrokerTlsOptions>((v) => typeof v === "object" && v !== null).optional(),
 });
 

@@ -28,6 +28,7 @@ import type { Router } from "../core/router.js";
 import type { Publisher } from "../core/transport.js";
 import { silentLogger } from "../log/logger.js";
 import type { ConnectionPool, Queryable } from "../outbox/outbox.js";
+import { withTransaction, type TransactionClient } from "../outbox/transaction.js";
 
 export const SAGA_HEADER = "x-mqa-saga";
 export const SAGA_STEP_HEADER = "x-mqa-saga-step";
@@ -158,15 +159,9 @@ export async function ensureMessageSagaTable(db: Queryable, table = "mqa_message
   )`);
 }
 
-interface Row<D> {
-  id: string;
-  saga: string;
-  status: MessageSagaStatus;
-  step: number;
-  data: D;
-  error: string | null;
+/** A stored instance: its state and the token of the reply it waits for. */
+interface Row<D> extends MessageSagaState<D> {
   token: string | null;
-  deadline: Date | null;
 }
 
 interface TimeoutPayload {
@@ -175,8 +170,7 @@ interface TimeoutPayload {
   due: number;
 }
 
-/** A client of the pool, inside one transaction. */
-type Tx = Queryable & { release(err?: Error | boolean): void };
+type Tx = TransactionClient;
 
 /** Starts instances of one message-driven saga and moves them on as replies and timeouts arrive. */
 export class SagaCoordinator<D extends object> {
@@ -261,19 +255,8 @@ export class SagaCoordinator<D extends object> {
     }
   }
 
-  private async inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const tx = await this.options.pool.connect();
-    try {
-      await tx.query("BEGIN");
-      const out = await fn(tx);
-      await tx.query("COMMIT");
-      tx.release();
-      return out;
-    } catch (err) {
-      await tx.query("ROLLBACK").catch(() => undefined);
-      tx.release(err instanceof Error ? err : true);
-      throw err;
-    }
+  private inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return withTransaction(this.options.pool, fn);
   }
 
   private async lock(tx: Tx, id: string): Promise<Row<D> | undefined> {

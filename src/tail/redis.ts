@@ -5,6 +5,7 @@
  */
 import type { Redis } from "ioredis";
 import { z } from "zod";
+import { redisLocationFields } from "../spec/redis-location.js";
 import { connectRedisClient } from "../brokers/redis-client.js";
 import type { BrokerTlsOptions } from "../connect.js";
 import type { Message } from "../core/message.js";
@@ -31,19 +32,7 @@ export interface RedisTailOptions {
 }
 
 const tailOptions = z.strictObject({
-  keyPrefix: z
-    .string()
-    .min(1)
-    .regex(/^[^{}]*$/, "must not contain { or }")
-    .optional(),
-  key: z.string().min(1).max(512).optional(),
-  fields: z
-    .strictObject({
-      payload: z.string().min(1),
-      contentType: z.string().min(1).optional(),
-      id: z.string().min(1).optional(),
-    })
-    .optional(),
+  ...redisLocationFields,
   tls: z.custom<BrokerTlsOptions>((v) => typeof v === "object" && v !== null).optional(),
 });
 
