@@ -25,6 +25,11 @@ export interface ConnectOptions {
    * for the others (a plain URL never turns TLS on). The transport's own `tls` in `amqp` / `redis` wins.
    */
   tls?: BrokerTlsOptions;
+  /**
+   * Every node of the RabbitMQ cluster the URL belongs to (`amqp(s)://` only): the transport gets this list as
+   * its `url` (see docs/clusters.md). @defaultValue just the URL
+   */
+  clusterUrls?: string[];
   /** More options for the RabbitMQ transport, when the URL is `amqp(s)://`. */
   amqp?: Omit<AmqpTransportOptions, "url">;
   /** More options for the Redis transport, when the URL is `redis(s)://`. */
@@ -71,7 +76,8 @@ async function loadRedis(url: string, options: ConnectOptions): Promise<Transpor
 async function loadAmqp(url: string, options: ConnectOptions): Promise<Transport> {
   const { createAmqpTransport } = await import("./transports/amqp/mod.js");
   const tls = /^amqps:/i.test(url) && options.tls && !options.amqp?.tls ? { tls: options.tls } : {};
-  return createAmqpTransport({ ...options.amqp, ...tls, url, ...common(options) });
+  const urls = options.clusterUrls && options.clusterUrls.length > 0 ? options.clusterUrls : url;
+  return createAmqpTransport({ ...options.amqp, ...tls, url: urls, ...common(options) });
 }
 
 /** Create (not yet connected) the transport for `url`. */

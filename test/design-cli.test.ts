@@ -75,11 +75,11 @@ describe("mqa design", () => {
     expect(flagged.stderr).toMatch(/with flows, write rate in each flow/);
   });
 
-  it("keeps per-key order on RabbitMQ with a queue per partition at prefetch 1, and names the --spec-out file", async () => {
+  it("keeps per-key order on RabbitMQ with partition queues and per-key handling, and names the --spec-out file", async () => {
     const { reqFile } = await requirements("orders", [
       "name: orders",
-      "rate: 400",
-      "handlerTime: 20ms",
+      "rate: 4000",
+      "handlerTime: 50ms",
       "ordering: per-key",
       "durability: strict",
       "groups: [billing]",
@@ -90,13 +90,13 @@ describe("mqa design", () => {
     expect(text.stdout).toContain(`Topology (${spec})`);
     expect(text.stdout).toContain(`mqa topology validate ${spec}`);
     expect(text.stdout).not.toContain("orders.topology.yaml");
-    // 400 msg/s at 20 ms a message, one at a time per lane: 10 lanes with 25% headroom.
-    expect(text.stdout).toMatch(/10 consumer process\(es\) per group with prefetch 1/);
-    expect(text.stdout).toContain("prefetch: 1");
+    // 4000 msg/s at 50 ms a message with 25% headroom: 250 at once, 3 partitions at prefetch 84.
+    expect(text.stdout).toMatch(/2 consumer process\(es\) per group with prefetch 84 and order: "per-key"/);
+    expect(text.stdout).toContain("prefetch: 84");
     await expectValidAndClean(spec);
     const written = await readFile(spec, "utf8");
-    expect(written).toContain("name: billing-p9");
-    expect(written).toContain("p9.#");
+    expect(written).toContain("partitions: 3");
+    expect(written).not.toContain("p2.#");
     expect(written).toMatch(/x-single-active-consumer: true/);
     // The DLQs are bounded by a policy that refuses rather than drops.
     expect(written).toMatch(/overflow: reject-publish/);

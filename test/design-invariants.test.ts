@@ -1,7 +1,7 @@
 /**
- * Over random requirements, a design keeps what it promises — per-key order by partitions handled one
- * message at a time, durability, latency — or says plainly what gives; its patterns follow the numbers; and
- * every spec it writes passes topology validation and the audit at `--fail-on medium` (library calls).
+ * Over random requirements, a design keeps what it promises — global order one message at a time, per-key
+ * order by partitions with per-key handling, durability, latency — or says plainly what gives; its patterns
+ * follow the numbers; and every spec it writes passes topology validation and the audit at `--fail-on medium` (library calls).
  */
 import fc from "fast-check";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -67,18 +67,26 @@ afterAll(async () => {
 });
 
 describe("design invariants", () => {
-  it("keeps per-key and global order one message at a time, one consumer per partition", () => {
+  it("keeps global order one message at a time, per-key order by partitions with per-key handling", () => {
     fc.assert(
       fc.property(requirementsArb, (input) => {
         const d = designOf(input as RequirementsInput);
         const r = d.requirements;
         if (r.ordering === "none") return;
         for (const lane of d.lanes) {
-          expect(lane.sizing.prefetch).toBe(1);
-          expect(lane.sizing.consumerProcessesPerGroup).toBe(
-            r.ordering === "global" ? 1 : lane.sizing.partitions,
-          );
+          if (r.ordering === "global") {
+            expect(lane.sizing.prefetch).toBe(1);
+            expect(lane.sizing.consumerProcessesPerGroup).toBe(1);
+          } else if (d.choice === "redis-streams") {
+            // Each consumer owns a partition at least: the partitions spread over the consumers.
+            expect(lane.sizing.partitions).toBe(lane.sizing.consumerProcessesPerGroup);
+          } else {
+            // RabbitMQ: one active process on every partition queue, one standby.
+            expect(lane.sizing.consumerProcessesPerGroup).toBe(2);
+          }
         }
+        // A prefetch above 1 keeps per-key order only with per-key handling in the consumer.
+        if (r.ordering === "per-key") expect(d.code.consumer).toContain('order: "per-key"');
         for (const s of d.topology.redis?.streams ?? []) {
           const lane = d.lanes.find((l) => l.topic === s.name)!;
           expect(s.partitions).toBe(lane.sizing.partitions);
@@ -86,11 +94,10 @@ describe("design invariants", () => {
         for (const t of d.topology.rabbitmq?.topics ?? []) {
           const lane = d.lanes.find((l) => l.topic === t.name)!;
           const quorum = t.groups.filter((g) => g.queueType === "quorum");
-          // One queue per partition and group, each read by one active consumer.
+          // One group entry per group; the transport makes its partition queues, each with one active consumer.
           if (quorum.length > 0) {
-            expect(quorum).toHaveLength(
-              r.groups.length * (r.ordering === "per-key" ? lane.sizing.partitions : 1),
-            );
+            expect(quorum).toHaveLength(r.groups.length);
+            expect(t.partitions ?? 1).toBe(r.ordering === "per-key" ? lane.sizing.partitions : 1);
             for (const g of quorum) expect(g.arguments).toMatchObject({ "x-single-active-consumer": true });
           }
         }

@@ -24,25 +24,9 @@ const unique = (what: string): string => `design-${what}-${randomBytes(4).toStri
 const design = (input: RequirementsInput): Design =>
   advise(parseOptions(requirementsSchema, input, "requirements"));
 
-/** FNV-1a mod `partitions`, as the generated producer computes it. */
-function partitionOf(key: string, partitions: number): number {
-  let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(key)) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % partitions;
-}
-
-/** Where a message with `key` goes in design `d`: topic, group (queue) and the key to publish with. */
+/** Where a message with `key` goes in design `d`: the designed topic and group; partitions route by the key. */
 function route(d: Design, key: string): { topic: string; group: string; key: string } {
-  const lane = d.lanes[0]!;
-  const group = d.requirements.groups[0]!;
-  const rabbitPartitions =
-    d.choice === "rabbitmq-quorum" && d.requirements.ordering === "per-key" ? lane.sizing.partitions : 1;
-  if (rabbitPartitions === 1) return { topic: lane.topic, group, key };
-  const n = partitionOf(key, rabbitPartitions);
-  return { topic: lane.topic, group: `${group}-p${n}`, key: `p${n}.${key}` };
+  return { topic: d.lanes[0]!.topic, group: d.requirements.groups[0]!, key };
 }
 
 /** Publish one message through the designed topic and wait until the designed group's handler has it. */
@@ -54,6 +38,7 @@ async function roundTrip(transport: Transport, d: Design): Promise<void> {
     topic: r.topic,
     group: r.group,
     prefetch: d.sizing.prefetch,
+    ...(d.requirements.ordering === "per-key" ? { order: "per-key" as const } : {}),
     handler: (payload) => {
       seen.push(payload);
     },
@@ -80,7 +65,7 @@ afterEach(async () => {
 describe("designed topologies run under the transports", () => {
   const representative: Record<string, RequirementsInput> = {
     quorum: { rate: 2000, durability: "strict", groups: ["billing", "shipping"] },
-    partitioned: { rate: 400, handlerTime: "20ms", ordering: "per-key", durability: "strict" },
+    partitioned: { rate: 5000, handlerTime: "50ms", ordering: "per-key", durability: "strict" },
     redisPerKey: {
       rate: 5000,
       handlerTime: "10ms",
@@ -109,12 +94,18 @@ describe("designed topologies run under the transports", () => {
   it("RabbitMQ: the per-key design's partition queues, declared from the spec", async () => {
     const d = design({ ...representative["partitioned"]!, name: unique("rabbit") });
     expect(d.choice).toBe("rabbitmq-quorum");
-    const topics = (d.topology.rabbitmq?.topics ?? []).map((t) => ({
+    const specTopics = d.topology.rabbitmq?.topics ?? [];
+    expect(specTopics[0]!.partitions).toBe(d.lanes[0]!.sizing.partitions);
+    // The partition queues <topic>.<group>.p<n> as "groups", so deleteTopology removes them too.
+    const topics = specTopics.map((t) => ({
       topic: t.name,
-      groups: t.groups.map((g) => g.name),
+      groups: t.groups.flatMap((g) => [
+        g.name,
+        ...Array.from({ length: t.partitions ?? 1 }, (_, k) => `${g.name}.p${k}`),
+      ]),
     }));
     cleanups.push(() => deleteTopology(AMQP_URL, topics));
-    const transport = createAmqpTransport({ url: AMQP_URL, topology: d.topology, prefetch: 1 });
+    const transport = createAmqpTransport({ url: AMQP_URL, topology: d.topology });
     cleanups.push(() => transport.close());
     await roundTrip(transport, d);
   });

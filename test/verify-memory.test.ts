@@ -35,7 +35,11 @@ describe("mqa verify on memory://", () => {
     expect(report.faults.filter((f) => f.kind === "consumer-kill")).toHaveLength(2);
     expect(report.faultsInjected).toBe(2 + 15);
     // Honest about what memory:// cannot do.
-    expect(report.skippedFaults.map((f) => f.kind).sort()).toEqual(["broker-restart", "connection-cut"]);
+    expect(report.skippedFaults.map((f) => f.kind).sort()).toEqual([
+      "broker-restart",
+      "connection-cut",
+      "kill-leader",
+    ]);
   });
 
   it("exits non-zero and names the lost messages when a broken consumer drops some", async () => {

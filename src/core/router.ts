@@ -18,7 +18,8 @@ import { ClosedError, InvalidPayloadError, MqaError, summarizeError } from "./er
 import { Headers, type Message } from "./message.js";
 import { formatIssues, parseOptions } from "./options.js";
 import { atMostOnce, Slots } from "./at-most-once.js";
-import type { Subscription, Transport } from "./transport.js";
+import { KeyLanes, messageKey, type KeyOf } from "./per-key.js";
+import type { Delivery, Subscription, Transport } from "./transport.js";
 
 /** One handler registration. */
 export interface Route<T> {
@@ -53,6 +54,16 @@ export interface Route<T> {
    * a consumer that died) is dropped unhandled. @defaultValue "at-least-once"
    */
   delivery?: "at-least-once" | "at-most-once";
+  /**
+   * `"per-key"`: handlers of messages that share a key never overlap and run in delivery order, while
+   * different keys run concurrently up to `prefetch`. A message's turn ends once it is settled (acked,
+   * retried or dead-lettered); a retried message goes back to the broker and the key's later messages go on
+   * without it, so it comes back after them. Messages without a key are not ordered. Order across consumers
+   * needs one consumer per key at a time: partitions (docs/ordering.md). @defaultValue "none"
+   */
+  order?: "none" | "per-key";
+  /** With `order: "per-key"`: the key to order by. @defaultValue the message's `key` */
+  keyOf?: KeyOf;
   /** With `delivery: "at-most-once"`: called for each message dropped, with why (a handler error, a redelivery). */
   onDropped?: (message: Message, reason: { error?: unknown; redelivered?: boolean }) => void;
   handler: (payload: T, ctx: MessageContext<T>) => Promise<void> | void;
@@ -117,6 +128,8 @@ const routeShape = z.strictObject({
   handlerTimeoutMs: handlerTimeoutShape.optional(),
   delivery: z.enum(["at-least-once", "at-most-once"]).optional(),
   onDropped: z.function().optional(),
+  order: z.enum(["none", "per-key"]).optional(),
+  keyOf: z.function().optional(),
   handler: z.function(),
 });
 
@@ -131,6 +144,8 @@ export class Router<Names extends RouteNames = RouteNames> {
   private readonly running = new Set<MessageContext<unknown>>();
   private readonly logger: Logger;
   private started = false;
+  /** Set when a stop ran out of time: deliveries still waiting for their key's turn are given back unhandled. */
+  private givingUp = false;
 
   constructor(
     readonly transport: Transport,
@@ -145,6 +160,11 @@ export class Router<Names extends RouteNames = RouteNames> {
     route: Route<T> & { topic: Topic; group: GroupOf<Names, Topic> },
   ): this {
     parseOptions(routeShape, route, `route ${route.topic ?? "?"}/${route.group ?? "?"}`);
+    if (route.keyOf !== undefined && route.order !== "per-key")
+      throw new MqaError(
+        "invalid-options",
+        `route ${route.topic}/${route.group}: keyOf needs order: "per-key" (it names the key to order by)`,
+      );
     if (this.started) throw new MqaError("invalid-options", "Router.handle() must be called before start()");
     this.routes.push(route as Route<unknown>);
     return this;
@@ -175,6 +195,7 @@ export class Router<Names extends RouteNames = RouteNames> {
   async stop(options: { timeoutMs?: number } = {}): Promise<void> {
     const subs = this.subscriptions.splice(0);
     const cancel = (): void => {
+      this.givingUp = true;
       for (const ctx of this.running)
         ctx.abort(
           new ClosedError("the router stopped while this handler ran; its message goes back to the broker"),
@@ -199,56 +220,83 @@ export class Router<Names extends RouteNames = RouteNames> {
     const handle = new SubscriptionHandle(route.topic, route.group);
     // At-most-once acks before handling, which frees the transport's prefetch slot: the route keeps its own.
     const slots = route.delivery === "at-most-once" ? new Slots(route.prefetch ?? 10) : undefined;
+    const handleOne = async (delivery: Delivery): Promise<void> => {
+      if (slots !== undefined)
+        return atMostOnce(
+          route,
+          delivery,
+          chain,
+          log,
+          this.running,
+          slots,
+          (d) => new MessageContext(d, handle, this.transport, log),
+        );
+      const ctx = new MessageContext<unknown>(delivery, handle, this.transport, log);
+      this.running.add(ctx);
+      try {
+        await chain(ctx);
+        if (!delivery.settled) await delivery.ack();
+      } catch (err) {
+        // Stopped while it ran: the transport has given the message back (or will); settling it now would
+        // dead-letter a message that never really failed.
+        if (!delivery.settled && ctx.signal.aborted && MqaError.is(ctx.signal.reason, "closed")) {
+          log.info(
+            { messageId: delivery.message.id },
+            "handler cancelled by stop; message left to the broker",
+          );
+          return;
+        }
+        // A handler that timed out is retried (with backoff, a few times): it may well succeed next time.
+        if (!delivery.settled && MqaError.is(err, "handler-timeout")) {
+          await retryAfterTimeout(ctx, err);
+          return;
+        }
+        // Nothing in the chain handled the error: never loop, never drop. Dead-letter it with its reason.
+        if (!delivery.settled) {
+          const isPayload = MqaError.is(err, "invalid-payload");
+          await delivery.deadLetter({
+            reason: isPayload
+              ? "invalid-payload"
+              : MqaError.is(err, "unrecoverable")
+                ? "unrecoverable"
+                : "handler-error",
+            error: summarizeError(err),
+            details: isPayload ? (err as MqaError).details : undefined,
+          });
+        }
+      } finally {
+        this.running.delete(ctx);
+      }
+    };
+    const lanes = route.order === "per-key" ? new KeyLanes() : undefined;
+    const keyOf = route.keyOf ?? messageKey;
     const sub = await this.transport.subscribe(
       route.topic,
       route.group,
       async (delivery) => {
-        if (slots !== undefined)
-          return atMostOnce(
-            route,
-            delivery,
-            chain,
-            log,
-            this.running,
-            slots,
-            (d) => new MessageContext(d, handle, this.transport, log),
-          );
-        const ctx = new MessageContext<unknown>(delivery, handle, this.transport, log);
-        this.running.add(ctx);
+        if (lanes === undefined) return handleOne(delivery);
+        let key: string | undefined;
         try {
-          await chain(ctx);
-          if (!delivery.settled) await delivery.ack();
+          key = keyOf(delivery.message);
         } catch (err) {
-          // Stopped while it ran: the transport has given the message back (or will); settling it now would
-          // dead-letter a message that never really failed.
-          if (!delivery.settled && ctx.signal.aborted && MqaError.is(ctx.signal.reason, "closed")) {
-            log.info(
-              { messageId: delivery.message.id },
-              "handler cancelled by stop; message left to the broker",
-            );
-            return;
-          }
-          // A handler that timed out is retried (with backoff, a few times): it may well succeed next time.
-          if (!delivery.settled && MqaError.is(err, "handler-timeout")) {
-            await retryAfterTimeout(ctx, err);
-            return;
-          }
-          // Nothing in the chain handled the error: never loop, never drop. Dead-letter it with its reason.
-          if (!delivery.settled) {
-            const isPayload = MqaError.is(err, "invalid-payload");
-            await delivery.deadLetter({
-              reason: isPayload
-                ? "invalid-payload"
-                : MqaError.is(err, "unrecoverable")
-                  ? "unrecoverable"
-                  : "handler-error",
-              error: summarizeError(err),
-              details: isPayload ? (err as MqaError).details : undefined,
-            });
-          }
-        } finally {
-          this.running.delete(ctx);
+          // A key function that fails would fail the same way on every delivery: never loop on it.
+          log.warn(
+            { messageId: delivery.message.id, err: summarizeError(err) },
+            "keyOf failed; dead-lettered",
+          );
+          await delivery.deadLetter({
+            reason: "handler-error",
+            error: summarizeError(err),
+            details: { step: "keyOf" },
+          });
+          return;
         }
+        if (key === undefined) return handleOne(delivery);
+        return lanes.run(key, () => {
+          // Its turn came after a stop gave up: leave it unsettled, so the transport gives it back.
+          if (this.givingUp) return Promise.resolve();
+          return handleOne(delivery);
+        });
       },
       { prefetch: route.prefetch ?? 10 },
     );

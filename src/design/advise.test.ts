@@ -74,22 +74,27 @@ describe("design advisor", () => {
     });
   });
 
-  it("keeps per-key order on RabbitMQ by partitioning into queues, or one queue when one consumer keeps up", () => {
+  it("keeps per-key order on RabbitMQ with per-key handling on one SAC queue, or partition queues past it", () => {
     const slow = advise(
       req({ rate: 30, handlerTime: "20ms", ordering: "per-key", durability: "strict", groups: ["g"] }),
     );
     expect(slow.choice).toBe("rabbitmq-quorum");
-    expect(slow.sizing).toMatchObject({ prefetch: 1, partitions: 1, consumerProcessesPerGroup: 1 });
+    // One queue, one active consumer and a standby; per-key handling inside, so the prefetch stays above 1.
+    expect(slow.sizing).toMatchObject({ prefetch: 10, partitions: 1, consumerProcessesPerGroup: 2 });
     expect(slow.topology.rabbitmq!.topics![0]!.groups.map((g) => g.name)).toEqual(["g"]);
+    expect(slow.topology.rabbitmq!.topics![0]!.partitions).toBeUndefined();
+    expect(slow.code.consumer).toContain('order: "per-key"');
 
     const busy = advise(
-      req({ rate: 400, handlerTime: "20ms", ordering: "per-key", durability: "strict", groups: ["g"] }),
+      req({ rate: 4000, handlerTime: "50ms", ordering: "per-key", durability: "strict", groups: ["g"] }),
     );
-    expect(busy.sizing).toMatchObject({ prefetch: 1, partitions: 10, consumerProcessesPerGroup: 10 });
-    const groups = busy.topology.rabbitmq!.topics![0]!.groups;
-    expect(groups.map((g) => g.name)).toEqual(Array.from({ length: 10 }, (_, k) => `g-p${k}`));
-    expect(groups[3]!.bindings).toEqual(["p3.#"]);
-    expect(busy.problems.join(" ")).toMatch(/10 queues per group/);
+    // 4000 msg/s × 50 ms × 1.25 = 250 handlers at once: 3 partition queues at prefetch 84.
+    expect(busy.sizing).toMatchObject({ prefetch: 84, partitions: 3, consumerProcessesPerGroup: 2 });
+    const topic = busy.topology.rabbitmq!.topics![0]!;
+    expect(topic.partitions).toBe(3);
+    expect(topic.groups.map((g) => g.name)).toEqual(["g"]);
+    expect(busy.code.producer).not.toContain("p${");
+    expect(busy.code.consumer).toContain('order: "per-key"');
   });
 
   it("bounds the dead-letter queues with a policy that refuses, never drops", () => {
@@ -141,9 +146,11 @@ describe("design advisor", () => {
           const d = advise(req({ ...input, brokers: [...input.brokers] })); // validates its own topology
           expect(input.brokers).toContain(d.choice.startsWith("redis") ? "redis" : "rabbitmq");
           expect(d.compromise).toBe(d.problems.length > 0);
-          // Order is kept one message at a time: never a prefetch above 1, nor two consumers of one ordered queue.
+          // Global order is one message at a time; per-key order takes a prefetch above 1 only with per-key
+          // handling in the consumer; an ordered queue has one active consumer.
+          if (input.ordering === "global") expect(d.sizing.prefetch).toBe(1);
+          if (input.ordering === "per-key") expect(d.code.consumer).toContain('order: "per-key"');
           if (input.ordering !== "none") {
-            expect(d.sizing.prefetch).toBe(1);
             for (const t of d.topology.rabbitmq?.topics ?? [])
               for (const g of t.groups)
                 if (g.queueType === "quorum")

@@ -87,9 +87,10 @@ export interface Design {
     consumerProcessesPerGroup: number;
     prefetch: number;
     /**
-     * Per-key or global order: ordered lanes per group, each a partition (Redis) or a queue (RabbitMQ) with one
-     * active consumer at prefetch 1, so each lane handles one message at a time. Otherwise the partitions
-     * needed for throughput.
+     * Per-key order: partitions per group (Redis streams, or RabbitMQ partition queues with a single active
+     * consumer), a key always on one, read by one consumer at a time; inside it the route's per-key handling
+     * (`order: "per-key"`) keeps each key one message at a time while keys run side by side up to the prefetch.
+     * Global order: 1. Otherwise the partitions needed for throughput.
      */
     partitions: number;
     /** Bytes per second through the broker (references only under claim-check). */
@@ -124,22 +125,28 @@ export function choiceLabel(c: Choice): string {
 /** Bytes as MiB, one decimal below 10 MiB. */
 export const mib = (b: number): string => `${(b / 1024 / 1024).toFixed(b < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
 
-/**
- * Ordered lanes per-key order needs: a lane handles one message at a time (prefetch 1, or a second message
- * of a key could finish first), so it takes 1000 / handlerTime msg/s; 25% headroom.
- */
-export function orderedLanesOf(r: Requirements): number {
+/** Handlers per-key order needs running at once: rate × handler time, with 25% headroom. */
+export function orderedInFlightOf(r: Requirements): number {
   return Math.max(1, Math.ceil((r.rate * r.handlerTime * 1.25) / 1000));
 }
 
-/** Most ordered lanes a design uses (queues per group, or partitions); more is a problem to solve, not to size. */
-export const MAX_ORDERED_LANES = 256;
+/** Most partitions a design uses per topic. */
+export const MAX_PARTITIONS = 256;
 
 /**
- * Sizing for `choice`. Order is kept only by one consumer at prefetch 1 per ordered unit: global order is one
- * such consumer; per-key order is {@link orderedLanesOf} of them, each on its own partition (Redis) or queue
- * (RabbitMQ), the key choosing the lane. Never several consumers or a prefetch above 1 on one ordered queue:
- * those process a key's messages side by side, and they finish out of order.
+ * Handlers one RabbitMQ consumer process should hold at once over all partitions: RabbitMQ's partitions give
+ * one active consumer per partition but no spread (the earliest attached consumer is active on every
+ * partition queue), so per-key order on RabbitMQ runs in one process.
+ */
+export const RABBIT_ORDERED_PROCESS_LIMIT = 8 * Capacity.prefetch;
+
+/**
+ * Sizing for `choice`. Global order is one consumer at prefetch 1. Per-key order is partitions (a key always on
+ * one, each read by one consumer at a time) plus per-key handling inside the consumer (`order: "per-key"`: a
+ * key's messages one at a time and in order, different keys side by side), so the prefetch stays above 1.
+ * Redis spreads the partitions over its consumers; RabbitMQ's single active consumer gives one process all of
+ * them and the others stand by. Never several consumers or a prefetch above 1 without partitions and per-key
+ * handling: those process a key's messages side by side, and they finish out of order.
  */
 export function sizingOf(r: Requirements, choice?: Choice): Design["sizing"] {
   const inFlight = Math.ceil((r.rate * r.handlerTime) / 1000);
@@ -150,11 +157,22 @@ export function sizingOf(r: Requirements, choice?: Choice): Design["sizing"] {
   const common = { inFlight, bytesPerSecond, retainedBytes };
   if (r.ordering === "global") return { ...common, consumerProcessesPerGroup: 1, prefetch: 1, partitions: 1 };
   if (r.ordering === "per-key") {
-    const lanes = Math.min(MAX_ORDERED_LANES, orderedLanesOf(r));
-    // Redis partitions rebalance over their consumers, so two at least; one RabbitMQ queue is enough when one
-    // consumer's rate suffices (single-active-consumer: one consumes, the others stand by).
-    const partitions = choice === "redis-streams" ? Math.max(2, lanes) : lanes;
-    return { ...common, consumerProcessesPerGroup: partitions, prefetch: 1, partitions };
+    const needed = orderedInFlightOf(r);
+    if (choice === "redis-streams" || choice === undefined) {
+      // Partitions rebalance over the consumers: one partition per consumer at least, two consumers at least.
+      const consumers = Math.min(MAX_PARTITIONS, Math.max(2, Math.ceil(needed / Capacity.prefetch)));
+      const prefetch = Math.min(Capacity.prefetch, Math.max(10, Math.ceil(needed / consumers)));
+      return { ...common, consumerProcessesPerGroup: consumers, prefetch, partitions: consumers };
+    }
+    // RabbitMQ: one process is active on every partition queue (the other stands by), with its prefetch on each;
+    // partitions for the handlers in flight and for what one quorum queue takes. One queue: plain SAC.
+    const perQueue = Math.min(Capacity.quorumMsgPerSec, Capacity.quorumBytesPerSec / size);
+    const partitions = Math.min(
+      MAX_PARTITIONS,
+      Math.max(1, Math.ceil(needed / Capacity.prefetch), Math.ceil(r.rate / perQueue)),
+    );
+    const prefetch = Math.min(Capacity.prefetch, Math.max(10, Math.ceil(needed / partitions)));
+    return { ...common, consumerProcessesPerGroup: 2, prefetch, partitions };
   }
   const consumers = Math.max(2, Math.ceil(inFlight / Capacity.prefetch));
   return {
@@ -184,11 +202,11 @@ export function assess(r: Requirements): Assessment[] {
   const latency = tightestLatency(r);
   const rabbitSize = brokerMessageSize(r, "rabbitmq");
   const out: Assessment[] = [];
-  const lanes = orderedLanesOf(r);
-  const tooManyLanes = (v: Verdict): void => {
-    if (r.ordering === "per-key" && lanes > MAX_ORDERED_LANES)
+  const orderedInFlight = orderedInFlightOf(r);
+  const tooManyInFlight = (v: Verdict): void => {
+    if (r.ordering === "per-key" && orderedInFlight > MAX_PARTITIONS * Capacity.prefetch)
       v.costs(
-        `per-key order at ${r.rate} msg/s with ${r.handlerTime} ms handlers needs ${lanes} ordered lanes (one message at a time each), above the ${MAX_ORDERED_LANES} this design sizes: shorten the handler, or order per key only where it matters`,
+        `per-key order at ${r.rate} msg/s with ${r.handlerTime} ms handlers needs ${orderedInFlight} handlers at once, above the ${MAX_PARTITIONS} partitions × ${Capacity.prefetch} this design sizes: shorten the handler, or order per key only where it matters`,
       );
   };
   const rabbit = r.brokers.includes("rabbitmq");
@@ -207,7 +225,8 @@ export function assess(r: Requirements): Assessment[] {
         `a queue deletes a message once acknowledged, so consumers cannot re-read the last ${formatDuration(r.replay)}`,
       );
     const perQueue = Math.min(Capacity.quorumMsgPerSec, Capacity.quorumBytesPerSec / rabbitSize);
-    if (r.rate > perQueue)
+    // Per-key order spreads over partition queues (sizingOf); other flows would need topics sharded by hand.
+    if (r.rate > perQueue && r.ordering !== "per-key")
       v.costs(
         `${r.rate} msg/s is above what one quorum queue takes (~${Math.round(perQueue)} msg/s at ${rabbitSize} B): the topic would have to be sharded by hand over ${Math.ceil(r.rate / perQueue)} topics`,
       );
@@ -215,11 +234,11 @@ export function assess(r: Requirements): Assessment[] {
       v.costs(
         `a p99 under ${Capacity.quorumP99Ms} ms is not realistic with a majority fsync per confirm (target ${latency} ms)`,
       );
-    if (r.ordering === "per-key" && lanes > 1)
+    if (r.ordering === "per-key" && orderedInFlight > RABBIT_ORDERED_PROCESS_LIMIT)
       v.costs(
-        `a queue keeps order only with one active consumer at prefetch 1 (~${Math.floor(1000 / Math.max(1, r.handlerTime))} msg/s at ${r.handlerTime} ms a message), so per-key order at ${r.rate} msg/s takes ${lanes} queues per group, one per partition, and publishers that put the partition in front of the key (or the consistent-hash exchange plugin, which the spec cannot declare yet)`,
+        `RabbitMQ partitions (a queue per partition with a single active consumer) give one active consumer per partition and failover, but no spread: one process holds every partition, so per-key order at ${r.rate} msg/s puts ${orderedInFlight} handlers in one process (Redis partitions spread over consumers)`,
       );
-    tooManyLanes(v);
+    tooManyInFlight(v);
     if (r.ordering === "global")
       strengths.push("single-active-consumer keeps one ordered consumer with hot standbys");
     out.push({ choice: "rabbitmq-quorum", problems: v.problems, hard: v.hard, strengths, score });
@@ -274,7 +293,7 @@ export function assess(r: Requirements): Assessment[] {
       v.cannot(
         `${r.rate} msg/s is above one Redis server's ~${Capacity.redisMsgPerSec} msg/s, and mqa's Redis transport has no Cluster client yet`,
       );
-    tooManyLanes(v);
+    tooManyInFlight(v);
     out.push({ choice: "redis-streams", problems: v.problems, hard: v.hard, strengths, score });
   }
   return out;
@@ -375,6 +394,7 @@ function patternsFor(
         broker,
         s.partitions,
         lanes.map((l) => ({ topic: l.topic, partitions: l.sizing.partitions })),
+        s.prefetch,
       ),
     );
   if (lanes.length > 1)
@@ -428,7 +448,7 @@ function tradeoffs(c: Choice, r: Requirements): string[] {
   if (r.ordering === "global") t.push("global order means one active consumer: throughput is one consumer's");
   if (r.ordering === "per-key")
     t.push(
-      "per-key order holds within a partition, handled one message at a time (prefetch 1): throughput is partitions × one handler's rate; changing the partition count moves keys (drain first)",
+      `per-key order holds within a partition, each key one message at a time (the route's order: "per-key") while keys run side by side up to the prefetch: one key peaks at ~${Math.floor(1000 / Math.max(1, r.handlerTime))} msg/s, a retried message comes back after its key's later ones, and changing the partition count moves keys (drain first)`,
     );
   return t;
 }
@@ -457,10 +477,9 @@ function topologyFor(c: Choice, r: Requirements, lanes: readonly DesignLane[]): 
   }
   const backlogLimit = backlogLimitOf(r);
   const stream = c === "rabbitmq-stream";
-  const group = (name: string, bindings?: string[]): Record<string, unknown> => ({
+  const group = (name: string): Record<string, unknown> => ({
     name,
     queueType: stream ? "stream" : "quorum",
-    ...(bindings ? { bindings } : {}),
     ...(stream
       ? { retry: false, deadLetter: false, arguments: { "x-max-age": maxAge(r.replay) } }
       : {
@@ -470,22 +489,19 @@ function topologyFor(c: Choice, r: Requirements, lanes: readonly DesignLane[]): 
           arguments: {
             "x-max-length": backlogLimit,
             "x-overflow": "reject-publish",
-            // One consumer of the queue at a time, the others standing by: with prefetch 1, its order.
+            // One consumer of the queue (or of each partition queue) at a time, the others standing by.
             ...(r.ordering !== "none" ? { "x-single-active-consumer": true } : {}),
           },
         }),
   });
-  // Per-key order past one consumer's rate: one queue per partition, the publisher's key `p<n>.<key>`
-  // choosing it (n = hash(key) mod partitions), so each key stays on one queue with one active consumer.
+  // Per-key order: the topic's partitions (mqa declares a single-active-consumer queue per partition and
+  // group, and the publisher routes each key to its partition), so each key stays on one active consumer.
   const topics = lanes.map((l) => {
     const partitions = !stream && r.ordering === "per-key" ? l.sizing.partitions : 1;
     return {
       name: l.topic,
-      groups: r.groups.flatMap((g) =>
-        partitions > 1
-          ? Array.from({ length: partitions }, (_, k) => group(`${g}-p${k}`, [`p${k}.#`]))
-          : [group(g)],
-      ),
+      ...(partitions > 1 ? { partitions } : {}),
+      groups: r.groups.map((g) => group(g)),
     };
   });
   return {
@@ -589,7 +605,7 @@ function configsFor(c: Choice, r: Requirements, s: Design["sizing"], specFile: s
           : []),
         ...(r.ordering === "per-key" && s.partitions > 1 && c === "rabbitmq-quorum"
           ? [
-              `# publish with key "p<n>.<key>", n = a stable hash of the key mod ${s.partitions} (e.g. FNV-1a); a consumer per group-pN queue`,
+              `# the spec's partitions: ${s.partitions}: publish with the order key as message key (mqa routes it to its partition); route option order: "per-key"`,
             ]
           : []),
       ],

@@ -21,10 +21,11 @@ const WHY: Record<keyof Requirements, string> = {
   durability:
     "decides between a replicated queue (no loss when a node dies) and Redis (a failover can lose confirmed writes): the acceptable loss",
   ordering:
-    "per-key order means partitions handled one message at a time; none lets consumers run in parallel",
+    "per-key order means partitions plus per-key handling (a key one message at a time); none lets consumers run in parallel",
   groups: "each group gets every message: more groups multiply the reads (and the claim-check store's reads)",
   replay: "re-reading history needs a stream (RabbitMQ stream or Redis), not a queue",
-  handlerTime: "the consumer capacity: messages in flight = rate × handler time, and one ordered lane's rate",
+  handlerTime:
+    "the consumer capacity: messages in flight = rate × handler time, and one key's rate under order",
   attempts: "how often a failing message is retried before it is dead-lettered",
   brokers: "only brokers the team can run are recommended",
   redisMemory: "bounds the backlog or replay window Redis can hold",

@@ -62,7 +62,7 @@ describe("design code", () => {
   it("compiles the producer and consumer of every kind of design against mqa's types", async () => {
     const designs: Record<string, Design> = {
       quorum: design({ rate: 2000, durability: "strict", groups: ["billing", "shipping"] }),
-      partitioned: design({ rate: 400, handlerTime: "20ms", ordering: "per-key", durability: "strict" }),
+      partitioned: design({ rate: 5000, handlerTime: "50ms", ordering: "per-key", durability: "strict" }),
       redisPerKey: design({
         rate: 5000,
         handlerTime: "10ms",
@@ -84,7 +84,7 @@ describe("design code", () => {
         ],
       }),
     };
-    expect(designs["partitioned"]!.code.producer).toContain("partitionOf(key");
+    expect(designs["partitioned"]!.code.consumer).toContain('order: "per-key"');
     expect(designs["claimCheck"]!.code.producer).toMatch(/await store\.put[\s\S]*await transport\.publish/);
     expect(designs["redisPerKey"]!.code.producer).toContain('from "mqa/redis"');
     expect(designs["lanes"]!.code.consumer).toContain('topic: "events.interactive" | "events.bulk"');

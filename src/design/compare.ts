@@ -46,7 +46,7 @@ export function compareBrokers(r: Requirements): Comparison {
     aspect: "Guarantees",
     rabbitmq: stream
       ? "replicated log (Raft), fsynced before the confirm; consumers re-read by offset or time; no dead-lettering (the consumer's middleware does it)"
-      : "replicated (Raft) and fsynced before the confirm: a confirmed message survives a node loss; DLQ with reasons, delivery limit; per-key order by partition queues at prefetch 1",
+      : "replicated (Raft) and fsynced before the confirm: a confirmed message survives a node loss; DLQ with reasons, delivery limit; per-key order by partition queues (one active consumer each) with per-key handling",
     redis: `AOF (${r.durability === "best-effort" ? "appendfsync everysec: up to a second lost on a crash" : "appendfsync always"}); replication is asynchronous, so a failover can lose confirmed writes; groups with pending-entry reclaim, dead-letter stream, partitions by key`,
     favours: strict ? "rabbitmq" : r.durability === "best-effort" ? "redis" : "even",
     deciding: strict || (r.replay > 0 && !redisReplayFits),

@@ -31,23 +31,24 @@ describe("design patterns", () => {
     expect(onRabbit.patterns.map((p) => p.id)).not.toContain("claim-check");
   });
 
-  it("keeps per-key order at 5,000 msg/s by partitions handled one at a time, never by one SAC queue", () => {
-    const d = design({ rate: 5000, handlerTime: "10ms", ordering: "per-key", brokers: ["rabbitmq"] });
-    // 5000 msg/s × 10 ms × 1.25 headroom = 63 lanes of ~100 msg/s each.
-    expect(d.sizing).toMatchObject({ partitions: 63, consumerProcessesPerGroup: 63, prefetch: 1 });
-    const groups = d.topology.rabbitmq!.topics![0]!.groups;
-    expect(groups).toHaveLength(63);
-    expect(groups.every((g) => g.arguments?.["x-single-active-consumer"] === true)).toBe(true);
+  it("keeps per-key order at scale by partitions and per-key handling, never by prefetch alone", () => {
+    const d = design({ rate: 5000, handlerTime: "50ms", ordering: "per-key", brokers: ["rabbitmq"] });
+    // 5000 msg/s × 50 ms × 1.25 = 313 handlers at once: 4 partition queues at prefetch 79, one active process.
+    expect(d.sizing).toMatchObject({ partitions: 4, consumerProcessesPerGroup: 2, prefetch: 79 });
+    const topic = d.topology.rabbitmq!.topics![0]!;
+    expect(topic.partitions).toBe(4);
+    expect(topic.groups.every((g) => g.arguments?.["x-single-active-consumer"] === true)).toBe(true);
     const p = d.patterns.find((x) => x.id === "partition-by-key")!;
-    expect(p.reason).toMatch(/63 partitions/);
-    expect(p.settings.join("\n")).toMatch(/consumer n reading <group>-p<n> at prefetch 1/);
-    expect(d.code.producer).toContain("partitionOf(key");
-    expect(d.code.consumer).toContain("`${group}-p${partition}`");
+    expect(p.reason).toMatch(/4 partitions keep each key on one consumer at a time/);
+    expect(p.settings.join("\n")).toMatch(/order: "per-key" and prefetch 79 per partition queue/);
+    expect(p.settings.join("\n")).toMatch(/not an even spread/);
+    expect(d.code.consumer).toContain('order: "per-key"');
 
-    const redis = design({ rate: 5000, handlerTime: "10ms", ordering: "per-key", brokers: ["redis"] });
-    expect(redis.topology.redis!.streams![0]!.partitions).toBe(63);
+    const redis = design({ rate: 5000, handlerTime: "50ms", ordering: "per-key", brokers: ["redis"] });
+    expect(redis.sizing).toMatchObject({ partitions: 4, consumerProcessesPerGroup: 4, prefetch: 79 });
+    expect(redis.topology.redis!.streams![0]!.partitions).toBe(4);
     expect(redis.patterns.find((x) => x.id === "partition-by-key")!.settings.join("\n")).toMatch(
-      /63 consumers per group .* prefetch 1/,
+      /4 consumers per group .* order: "per-key" and prefetch 79/,
     );
   });
 

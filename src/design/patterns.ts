@@ -120,32 +120,38 @@ export function claimCheck(r: Requirements, broker: BrokerKind): Pattern {
   };
 }
 
-/** Per-key order by partitioning: `partitions` lanes, each handled one message at a time. */
+/**
+ * Per-key order by partitions plus per-key handling: a key always on one partition, each partition read by one
+ * consumer at a time, and inside the consumer the route's `order: "per-key"` runs a key's messages one at a time
+ * and in order while other keys run side by side up to the prefetch.
+ */
 export function partitionByKey(
   r: Requirements,
   broker: BrokerKind,
   partitions: number,
   lanes: readonly { topic: string; partitions: number }[] = [],
+  prefetch = 1,
 ): Pattern {
-  const perLane = Math.floor(1000 / Math.max(1, r.handlerTime));
+  const perKey = Math.floor(1000 / Math.max(1, r.handlerTime));
   const groups = r.groups.join(", ");
   const pattern: Pattern = {
     id: "partition-by-key",
-    title: "Partition by key, one message at a time per partition",
+    title: "Partition by key, per-key handling inside each consumer",
     reason:
-      `per-key order at ${r.rate} msg/s with ${r.handlerTime} ms handlers: a partition handled one message at a time (prefetch 1, or a key's second message could finish first) takes ~${perLane} msg/s, so ${partitions} partitions, ` +
-      "a key always on the same one, and as many consumers as partitions; a single active consumer with several processes or a prefetch above 1 does not keep per-key order",
+      `per-key order at ${r.rate} msg/s with ${r.handlerTime} ms handlers: ${partitions} partitions keep each key on one consumer at a time, ` +
+      `and per-key handling (order: "per-key") runs a key's messages one at a time and in order while different keys run side by side at prefetch ${prefetch}; ` +
+      `one key peaks at ~${perKey} msg/s. A prefetch above 1 or several consumers without both of these does not keep per-key order`,
     settings:
       broker === "redis"
         ? [
             `stream partitions: ${partitions} (the publisher picks one by FNV-1a hash of the message key)`,
-            `${partitions} consumers per group (${groups}), each a subscription at prefetch 1 (several share a process: e.g. ${Math.ceil(partitions / 8)} processes × 8); the partitions are leased to one reader at a time and rebalance when consumers come and go`,
+            `${partitions} consumers per group (${groups}), each a router route with order: "per-key" and prefetch ${prefetch}; the partitions are leased to one reader at a time and rebalance when consumers come and go`,
             "publish every message with its key (the order key, e.g. the account id)",
           ]
         : [
-            `${partitions} quorum queues per group (<group>-p0…p${partitions - 1}), bound with p<n>.#, each with single-active-consumer`,
-            `publish with routing key p<n>.<key>, n = FNV-1a(key) mod ${partitions} (the producer code below does it)`,
-            `${partitions} consumers per group, consumer n reading <group>-p<n> at prefetch 1 (several share a process: e.g. ${Math.ceil(partitions / 8)} processes × 8); a second consumer on the same queue is a hot standby (single-active-consumer), not extra throughput`,
+            `the topic's partitions: ${partitions} in the spec: mqa declares ${partitions} quorum queues per group (<group queue>.p0…p${partitions - 1}) with single-active-consumer, bound p<n>.#`,
+            "publish every message with its key (the order key): the transport routes it to p<n>.<key>, n = FNV-1a(key) mod partitions, the same hash as Redis",
+            `consumers per group: a router route with order: "per-key" and prefetch ${prefetch} per partition queue; one process is active on every partition and a second stands by (RabbitMQ gives one active consumer per partition and failover, not an even spread)`,
           ],
   };
   if (lanes.length > 1)

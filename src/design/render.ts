@@ -78,17 +78,16 @@ export function renderDesign(d: Design, format: "text" | "markdown"): string {
   out.push(h("Sizing"));
   const s = d.sizing;
   out.push(li(`${s.inFlight} messages in flight at peak (rate × handler time)`));
-  const ordered = r.ordering !== "none";
   out.push(
     li(
-      `${s.consumerProcessesPerGroup} consumer process(es) per group with prefetch ${s.prefetch}${ordered ? " (one message at a time: what keeps order)" : ""}`,
+      `${s.consumerProcessesPerGroup} consumer process(es) per group with prefetch ${s.prefetch}${r.ordering === "global" ? " (one message at a time: what keeps order)" : r.ordering === "per-key" ? ' and order: "per-key" (a key one message at a time, keys side by side)' : ""}`,
     ),
   );
   if (d.choice === "redis-streams") out.push(li(`${s.partitions} partition(s)`));
   else if (r.ordering === "per-key" && s.partitions > 1)
     out.push(
       li(
-        `${s.partitions} queues per group (partitions), each with one active consumer (single-active-consumer); publish with key p<n>.<key>, n = hash(key) mod ${s.partitions}`,
+        `${s.partitions} partition queues per group (the spec's partitions), each with one active consumer (single-active-consumer); the transport routes each key to its partition`,
       ),
     );
   out.push(li(`${mib(s.bytesPerSecond)}/s in at peak`));

@@ -44,6 +44,8 @@ export interface ResolvedRabbitGroup {
   readonly deadLetter: boolean;
   readonly retry: boolean;
   readonly retryPolicy?: RetrySpec;
+  /** Partition queues of the group (`<queue>.p<n>`), from its topic's `partitions`; 1 means the queue itself. */
+  readonly partitions: number;
 }
 
 const DEFAULT_VHOST = "/";
@@ -115,6 +117,7 @@ export function rabbitGroups(spec: TopologySpec | RabbitSpec | undefined): Resol
         deadLetter: g.deadLetter ?? true,
         retry: g.retry !== false,
         ...(g.retry ? { retryPolicy: g.retry } : {}),
+        partitions: t.partitions ?? 1,
       });
     });
   });

@@ -12,4 +12,16 @@ export {
 } from "./conformance/mod.js";
 export { waitFor } from "../brokers/local/wait.js";
 export { RedisServerProcess, freePort, type RedisLauncherOptions } from "../brokers/local/redis-launcher.js";
+export {
+  RedisClusterProcess,
+  parseClusterNodes,
+  type ClusterNodeInfo,
+  type RedisClusterNode,
+  type RedisClusterOptions,
+} from "../brokers/local/redis-cluster.js";
 export { RabbitMqLauncher, type RabbitMqLauncherOptions } from "../brokers/local/rabbitmq-launcher.js";
+export {
+  RabbitMqCluster,
+  type ClusterNodeRef,
+  type RabbitMqClusterOptions,
+} from "../brokers/local/rabbitmq-cluster.js";

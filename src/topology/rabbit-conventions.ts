@@ -168,6 +168,9 @@ function cachingGroupResources(): RabbitConventions["group"] {
     return cache.get(k);
   };
   return (input) => {
+    // A partitioned group's retry binding names each partition queue: planned whole (src/transports/amqp).
+    const partitioned = (input.resources?.partitions ?? 1) > 1;
+    if (input.retry && partitioned) return planToResources(groupPlan(input), input.vhost);
     const extras = input.retry ? extrasFor(input) : undefined;
     if (input.retry && extras === undefined) return planToResources(groupPlan(input), input.vhost);
     const own = planToResources(groupPlan({ ...input, retry: false }), input.vhost);

@@ -121,7 +121,10 @@ export class InProcessConsumer implements VerifyConsumer {
   ) {}
 
   async start(): Promise<void> {
-    this.transport = await createTransport(this.config.url, this.config.tls ? { tls: this.config.tls } : {});
+    this.transport = await createTransport(this.config.url, {
+      ...(this.config.tls ? { tls: this.config.tls } : {}),
+      ...(this.config.clusterUrls ? { clusterUrls: this.config.clusterUrls } : {}),
+    });
     // A killed process reports nothing more; neither does a killed in-process consumer.
     this.worker = await startVerifyWorker(this.transport, this.config, async (e) => {
       if (!this.dead) this.onEvent(e);

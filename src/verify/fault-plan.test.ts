@@ -17,7 +17,7 @@ describe("planFaults", () => {
         fc.integer({ min: 1, max: 8 }),
         (seed, n, k) => {
           const plan = planFaults(seed, FAULT_KINDS, n, k);
-          expect(plan.faults).toHaveLength(5);
+          expect(plan.faults).toHaveLength(6); // 2 kills, 2 cuts, 1 broker restart, 1 leader kill
           for (const f of plan.faults) {
             expect(f.at).toBeGreaterThanOrEqual(0.15);
             expect(f.at).toBeLessThanOrEqual(0.85);

@@ -5,9 +5,22 @@
  */
 import { randomInt, seededRandom } from "./prng.js";
 
-/** Faults `mqa verify` can inject. */
-export const FAULT_KINDS = ["consumer-kill", "connection-cut", "broker-restart", "poison"] as const;
+/** Faults `mqa verify` can inject (`all`). `kill-leader` needs a private cluster (`--cluster`). */
+export const FAULT_KINDS = [
+  "consumer-kill",
+  "connection-cut",
+  "broker-restart",
+  "poison",
+  "kill-leader",
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+/** Faults of a run that names none: every fault a single broker can take. */
+export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = [
+  "consumer-kill",
+  "connection-cut",
+  "broker-restart",
+  "poison",
+];
 /** Faults that strike at a point in time (poison is a property of messages). */
 export type TimedFaultKind = Exclude<FaultKind, "poison">;
 
@@ -16,6 +29,7 @@ export const FAULT_COUNTS: Readonly<Record<TimedFaultKind, number>> = {
   "consumer-kill": 2,
   "connection-cut": 2,
   "broker-restart": 1,
+  "kill-leader": 1,
 };
 
 export interface PlannedFault {

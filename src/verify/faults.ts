@@ -15,11 +15,23 @@ export function applicableFaults(
   requested: readonly FaultKind[],
   brokerUrl: string,
   ownsBroker: boolean,
+  cluster = false,
 ): { active: FaultKind[]; skipped: VerifyReport["skippedFaults"] } {
   const active: FaultKind[] = [];
   const skipped: VerifyReport["skippedFaults"] = [];
   for (const kind of requested) {
-    if (kind === "connection-cut" && !isNetworkUrl(brokerUrl)) {
+    if (kind === "kill-leader" && !cluster) {
+      skipped.push({
+        kind,
+        reason: "needs a private cluster to kill a node of; run with --cluster 3 (amqp://)",
+      });
+    } else if (cluster && (kind === "connection-cut" || kind === "broker-restart")) {
+      skipped.push({
+        kind,
+        reason:
+          "not on a cluster run: clients connect to every node directly, and kill-leader takes a node down",
+      });
+    } else if (kind === "connection-cut" && !isNetworkUrl(brokerUrl)) {
       skipped.push({ kind, reason: `${new URL(brokerUrl).protocol}// has no network connection to cut` });
     } else if (kind === "broker-restart" && !ownsBroker) {
       skipped.push({ kind, reason: "mqa only restarts a broker it started itself; run with --spawn-broker" });
@@ -35,6 +47,8 @@ export interface FaultTargets {
   newConsumer(): VerifyConsumer;
   readonly proxied?: ProxiedBroker | undefined;
   readonly owned?: OwnedBroker | undefined;
+  /** The run's quorum queue (kill-leader kills the node of its leader). */
+  readonly queue?: string | undefined;
 }
 
 /** Strikes planned faults in order as progress passes their points; records what happened. */
@@ -128,6 +142,9 @@ export class FaultScheduler {
         atMs,
         detail: `reset ${n} TCP connections through the fault proxy`,
       });
+    } else if (f.kind === "kill-leader" && owned?.killLeader && this.targets.queue !== undefined) {
+      const detail = await owned.killLeader(this.targets.queue);
+      this.injected.push({ kind: f.kind, atMs, detail });
     } else if (f.kind === "broker-restart" && owned) {
       this.injected.push({ kind: f.kind, atMs, detail: `restarting ${owned.description}` });
       await owned.restart();

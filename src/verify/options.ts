@@ -1,7 +1,7 @@
 /** Options of a verify run, validated once with zod (unknown keys rejected, problems listed with paths). */
 import { z } from "zod";
 import { parseOptions } from "../core/options.js";
-import { FAULT_KINDS } from "./fault-plan.js";
+import { DEFAULT_FAULT_KINDS, FAULT_KINDS } from "./fault-plan.js";
 
 const schema = z.strictObject({
   /** Broker URL: memory://, amqp://…, redis://…. */
@@ -10,8 +10,8 @@ const schema = z.strictObject({
   messages: z.number().int().min(1).max(10_000_000).default(2000),
   /** Consumers (child processes where the broker allows). @defaultValue 3 */
   consumers: z.number().int().min(1).max(64).default(3),
-  /** Faults to inject. @defaultValue every fault */
-  faults: z.array(z.enum(FAULT_KINDS)).default([...FAULT_KINDS]),
+  /** Faults to inject. @defaultValue every fault but kill-leader (plus kill-leader with `cluster`) */
+  faults: z.array(z.enum(FAULT_KINDS)).optional(),
   /** Seed of the fault plan. @defaultValue a random one, printed in the report */
   seed: z
     .number()
@@ -21,6 +21,11 @@ const schema = z.strictObject({
     .optional(),
   /** Start a broker of the URL's kind on a free port for this run (needed for broker-restart). @defaultValue false */
   spawnBroker: z.boolean().default(false),
+  /**
+   * Start a private RabbitMQ cluster of this many nodes for the run (amqp:// only; implies its own broker):
+   * clients get every node's URL, and the `kill-leader` fault kills and restarts the node of the queue's leader.
+   */
+  cluster: z.number().int().min(3).max(7).optional(),
   /** Deliveries each consumer holds at once. @defaultValue 50 */
   prefetch: z.number().int().min(1).max(65_535).default(50),
   /** Publishes awaiting their confirm at once. @defaultValue 100 */
@@ -51,9 +56,15 @@ const schema = z.strictObject({
 
 /** Options accepted by {@link runVerify}. */
 export type VerifyOptions = z.input<typeof schema>;
-export type ResolvedVerifyOptions = z.output<typeof schema>;
+export type ResolvedVerifyOptions = Omit<z.output<typeof schema>, "faults"> & {
+  faults: (typeof FAULT_KINDS)[number][];
+};
 
 /** Validate and expand defaults. */
 export function resolveVerifyOptions(input: VerifyOptions): ResolvedVerifyOptions {
-  return parseOptions(schema, input, "verify options");
+  const o = parseOptions(schema, input, "verify options");
+  const faults =
+    o.faults ??
+    (o.cluster === undefined ? [...DEFAULT_FAULT_KINDS] : [...DEFAULT_FAULT_KINDS, "kill-leader" as const]);
+  return { ...o, faults };
 }

@@ -47,19 +47,26 @@ export async function runVerify(
   let admin: Transport | undefined;
   let publisher: Transport | undefined;
   try {
-    if (o.spawnBroker) {
-      owned = await spawnBroker(o.broker);
+    if (o.spawnBroker || o.cluster !== undefined) {
+      owned = await spawnBroker(o.broker, o.cluster);
       cleanups.push(() => (owned as OwnedBroker).stop());
       notes.push(`broker started for this run: ${owned.description}`);
     }
     const brokerUrl = owned?.url ?? o.broker;
     const tls = o.tls ? { tls: o.tls } : {};
-    admin = await createTransport(brokerUrl, tls);
+    // On a cluster every client gets every node's URL (and moves to a survivor when its node dies).
+    const clusterUrls = owned?.urls ? { clusterUrls: [...owned.urls] } : {};
+    admin = await createTransport(brokerUrl, { ...tls, ...clusterUrls });
     await admin.connect();
     await admin.declare({ topic, group, deadLetter: true });
     const crossProcess = admin.features.crossProcess;
 
-    const { active, skipped } = applicableFaults(o.faults, brokerUrl, owned !== undefined);
+    const { active, skipped } = applicableFaults(
+      o.faults,
+      brokerUrl,
+      owned !== undefined,
+      owned?.killLeader !== undefined,
+    );
     if (!crossProcess) {
       notes.push(
         `${admin.name} broker lives inside this process, so consumers run in-process, each with its own ` +
@@ -85,6 +92,7 @@ export async function runVerify(
     const workerConfig: WorkerConfig = {
       url: clientUrl,
       ...tls,
+      ...clusterUrls,
       topic,
       group,
       run,
@@ -101,7 +109,7 @@ export async function runVerify(
     for (let i = 0; i < o.consumers; i++) consumers.push(newConsumer());
     await Promise.all(consumers.map((c) => c.start()));
 
-    publisher = await createTransport(clientUrl, tls);
+    publisher = await createTransport(clientUrl, { ...tls, ...clusterUrls });
     await publisher.connect();
     const trafficStarted = Date.now();
     const abort = new AbortController();
@@ -121,7 +129,7 @@ export async function runVerify(
     // Faults: each strikes when progress passes its point; kills are replaced so K consumers remain.
     const faults = new FaultScheduler(
       plan.faults,
-      { consumers, newConsumer, proxied, owned },
+      { consumers, newConsumer, proxied, owned, queue: `${topic}.${group}` },
       trafficStarted,
       () => (lastMove = Date.now()),
       (note) => notes.push(note),
@@ -136,8 +144,8 @@ export async function runVerify(
         lastDone = done;
         lastMove = Date.now();
       }
-      // Kills strike mid-consumption (so the victim holds processed, unacked messages); cuts strike on
-      // overall progress, so they also hit the publisher while it is still publishing.
+      // Kills strike mid-consumption (so the victim holds processed, unacked messages); cuts and node kills
+      // strike on overall progress, so they also hit the publisher while it is still publishing.
       const consumedShare = (ledger.consumed + ledger.deadLetterIntents) / o.messages;
       const progressFor = (f: PlannedFault): number =>
         f.kind === "consumer-kill" ? consumedShare : done / (2 * o.messages);

@@ -40,7 +40,10 @@ async function main(): Promise<void> {
   // acking more.
   process.on("disconnect", () => process.exit(0));
   const config = await receiveConfig();
-  const transport = await createTransport(config.url, config.tls ? { tls: config.tls } : {});
+  const transport = await createTransport(config.url, {
+    ...(config.tls ? { tls: config.tls } : {}),
+    ...(config.clusterUrls ? { clusterUrls: config.clusterUrls } : {}),
+  });
   const { router } = await startVerifyWorker(transport, config, send);
   process.on("message", (m: CoordinatorMessage) => {
     if (m.t !== "stop") return;

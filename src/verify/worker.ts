@@ -35,6 +35,8 @@ export interface WorkerConfig {
   url: string;
   /** TLS settings for an `amqps://` or `rediss://` URL. */
   tls?: WorkerTls;
+  /** Every node's URL on a cluster run (credentials included). */
+  clusterUrls?: string[];
   topic: string;
   group: string;
   run: string;

@@ -3,7 +3,7 @@
  * files in a temporary directory owned by user `rabbitmq`, so killing or restarting it disturbs no
  * other broker. Works as root (runs the node as `rabbitmq` through runuser) or as `rabbitmq` itself.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import {
   chownSync,
   existsSync,
@@ -16,7 +16,7 @@ import {
 } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import amqp from "amqplib";
 
 export interface RabbitMqLauncherOptions {
@@ -34,9 +34,18 @@ export interface RabbitMqLauncherOptions {
   tls?: boolean;
   /** How long to wait for the node to accept AMQP connections. @defaultValue 60000 */
   bootTimeoutMs?: number;
+  /**
+   * Erlang cookie of the node (and of `ctl`), for nodes that must talk to each other (a cluster).
+   * @defaultValue the cookie of user rabbitmq's home
+   */
+  erlangCookie?: string;
+  /** Node name. @defaultValue `mqa-test-<pid>-<random>@localhost` */
+  nodeName?: string;
 }
 
 import { freePort } from "./ports.js";
+
+const DEFAULT_SERVER_SCRIPT = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 
 export { freePort };
 
@@ -97,7 +106,7 @@ function makeCertificates(dir: string): { ca: string; clientCert: string; client
 
 /** A private RabbitMQ node: `start()`, then `url`; `restart()`, `kill()`, `stop()`. */
 export class RabbitMqLauncher {
-  readonly nodeName = `mqa-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}@localhost`;
+  readonly nodeName: string;
   private dir: string | undefined;
   private process: ChildProcess | undefined;
   private exited: Promise<void> | undefined;
@@ -106,7 +115,52 @@ export class RabbitMqLauncher {
   private sslPort = 0;
   private client: { ca: string; cert: string; key: string } | undefined;
 
-  constructor(private readonly options: RabbitMqLauncherOptions = {}) {}
+  constructor(private readonly options: RabbitMqLauncherOptions = {}) {
+    if (options.erlangCookie !== undefined && !/^[A-Za-z0-9]{16,255}$/.test(options.erlangCookie))
+      throw new Error("RabbitMqLauncher option erlangCookie must be 16 to 255 letters or digits");
+    this.nodeName =
+      options.nodeName ?? `mqa-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}@localhost`;
+  }
+
+  /** True while the node's process runs (started and neither killed nor stopped). */
+  get running(): boolean {
+    const child = this.process;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
+  /**
+   * Run `rabbitmqctl <args>` against this node (as user rabbitmq, with the node's cookie); resolves with
+   * its standard output, rejects with its standard error.
+   */
+  ctl(args: readonly string[], timeoutMs = 60_000): Promise<string> {
+    const script = join(dirname(this.options.serverScript ?? DEFAULT_SERVER_SCRIPT), "rabbitmqctl");
+    const cookie = this.options.erlangCookie ? ["--erlang-cookie", this.options.erlangCookie] : [];
+    const ctlArgs = ["-n", this.nodeName, ...cookie, ...args];
+    const [cmd, all] =
+      process.getuid?.() === 0
+        ? ["runuser", ["-u", "rabbitmq", "--", script, ...ctlArgs]]
+        : [script, ctlArgs];
+    return new Promise((resolve, reject) => {
+      execFile(
+        cmd,
+        all,
+        {
+          timeout: timeoutMs,
+          cwd: "/",
+          env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" },
+        },
+        (err, stdout, stderr) => {
+          if (err)
+            reject(
+              new Error(
+                `rabbitmqctl ${args.join(" ")} on ${this.nodeName} failed: ${stderr.trim() || err.message}`,
+              ),
+            );
+          else resolve(stdout);
+        },
+      );
+    });
+  }
 
   /** AMQP port of the node. */
   get port(): number {
@@ -135,7 +189,7 @@ export class RabbitMqLauncher {
   async start(): Promise<void> {
     if (!this.dir) await this.prepare();
     const dir = this.dir!;
-    const script = this.options.serverScript ?? "/usr/lib/rabbitmq/bin/rabbitmq-server";
+    const script = this.options.serverScript ?? DEFAULT_SERVER_SCRIPT;
     if (!existsSync(script)) throw new Error(`RabbitMQ is not installed: ${script} is missing`);
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
@@ -153,6 +207,9 @@ export class RabbitMqLauncher {
       RABBITMQ_CONF_ENV_FILE: join(dir, "rabbitmq-env.conf"),
       RABBITMQ_PID_FILE: join(dir, "rabbit.pid"),
       ERL_EPMD_ADDRESS: "127.0.0.1",
+      ...(this.options.erlangCookie
+        ? { RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: `-setcookie ${this.options.erlangCookie}` }
+        : {}),
     };
     const self = userIds("rabbitmq");
     const asRoot = process.getuid?.() === 0;

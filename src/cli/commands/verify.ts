@@ -33,8 +33,9 @@ interface VerifyCliOptions extends ConnectionFlags {
   broker?: string;
   messages: number;
   consumers: number;
-  faults: FaultKind[];
+  faults?: FaultKind[];
   seed?: number;
+  cluster?: number;
   json?: boolean;
   report?: string;
   spawnBroker?: boolean;
@@ -56,9 +57,11 @@ export function registerVerifyCommand(program: Command): void {
     .option("--broker <url>", "memory://, amqp://user@host:5672 or redis://host:6379 (or MQA_BROKER_URL)")
     .option("--messages <n>", "messages to publish", positiveInt, 2000)
     .option("--consumers <k>", "consumers (child processes where the broker allows)", positiveInt, 3)
-    .option("--faults <list>", `comma-separated: ${FAULT_KINDS.join(", ")}; or all / none`, faultList, [
-      ...FAULT_KINDS,
-    ])
+    .option(
+      "--faults <list>",
+      `comma-separated: ${FAULT_KINDS.join(", ")}; or all / none (default: all but kill-leader, which --cluster adds)`,
+      faultList,
+    )
     .option("--seed <s>", "seed of the fault plan, to repeat a run", seedArg)
     .option("--prefetch <n>", "deliveries each consumer holds at once", positiveInt, 50)
     .option(
@@ -72,6 +75,11 @@ export function registerVerifyCommand(program: Command): void {
       "--spawn-broker",
       "start a broker of the URL's kind on a free port for this run (for broker-restart)",
     )
+    .option(
+      "--cluster <n>",
+      "start a private RabbitMQ cluster of n nodes (3 to 7) for this run; kill-leader kills the queue leader's node",
+      positiveInt,
+    )
     .option("--keep", "keep the run's topic, group and dead letters on the broker (removed by default)")
     .option("--json", "print one JSON object")
     .option("--report <file.md>", "also write a Markdown report for a design review")
@@ -82,7 +90,7 @@ export function registerVerifyCommand(program: Command): void {
     )
     .action(async (opts: VerifyCliOptions) => {
       const connection = await resolveConnection(opts.broker, opts);
-      if (/^amqps?:/i.test(connection.url) && !opts.spawnBroker) {
+      if (/^amqps?:/i.test(connection.url) && !opts.spawnBroker && opts.cluster === undefined) {
         // The run's connections retry for 30 s without saying why; a cause no retry can fix is known at once.
         const failure = await probeAmqp(connection.url, connection.tls);
         if (failure?.fatal) throw connectFailureError(failure);
@@ -96,8 +104,9 @@ export function registerVerifyCommand(program: Command): void {
             ...(connection.tls ? { tls: connection.tls } : {}),
             messages: opts.messages,
             consumers: opts.consumers,
-            faults: opts.faults,
+            ...(opts.faults === undefined ? {} : { faults: opts.faults }),
             ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+            ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }),
             spawnBroker: opts.spawnBroker ?? false,
             prefetch: opts.prefetch,
             idleTimeoutMs: opts.idleTimeout * 1000,

@@ -264,6 +264,20 @@ export const topic = z.strictObject({
     .describe("The exchange exists already: checked, never declared (default false)"),
   groups: z.array(topicGroup),
   /**
+   * Per-key order with failover: every group gets this many quorum queues `<queue>.p<n>` with
+   * `x-single-active-consumer`, bound with `p<n>.#`; publishers route a message to `p<n>.<key>` with n the
+   * FNV-1a hash of its key modulo this count (as Redis partitions). Topic exchanges only. @defaultValue 1
+   */
+  partitions: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .optional()
+    .describe(
+      "Partition queues per group (<queue>.p<n>, single active consumer), routed by hash of the message key (default 1)",
+    ),
+  /**
    * Keep the topic's history for replay (`mqa replay`, `mqa/replay`): a stream queue `<topic>.history` bound
    * to the exchange like a group's queue, holding every message for `maxAge` (and at most `maxBytes`).
    */

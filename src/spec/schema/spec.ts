@@ -176,6 +176,20 @@ function checkTopics(
             `queue "${g.queue}" exists already (${specQueues.has(qk) ? "it is in rabbitmq.queues" : "existing: true"}), so mqa never declares it: remove ${k}, or set it on the queue itself`,
           );
     } else queues.add(qk); // for the binding checks; two groups on one queue were reported above
+    if (g.partitions > 1) {
+      // Partition queues are mqa's own, bound `p<n>.#` on a topic exchange (src/transports/amqp/topology-plan.ts).
+      const why =
+        g.exchange === "" || g.exchangeType !== "topic"
+          ? `partitions need a topic exchange, not ${g.exchange === "" ? 'the default exchange ("")' : `a ${g.exchangeType} exchange`}`
+          : !g.declareQueue
+            ? `group "${g.group}" attaches to an existing queue, which cannot be partitioned`
+            : spec.bindings !== undefined
+              ? `group "${g.group}" names bindings; partition queues are bound by mqa (p<n>.#)`
+              : g.queueType === "stream"
+                ? `group "${g.group}" is a stream queue; partitions are quorum or classic queues with a single active consumer`
+                : undefined;
+      if (why !== undefined) report(ctx, ["rabbitmq", "topics", i, "partitions"], why);
+    }
     if (g.exchange === "" && (spec.bindings?.length ?? 0) > 0)
       report(
         ctx,

@@ -9,7 +9,13 @@ import { rabbitGroups, rabbitMaxRetryDelayMs, type ResolvedRabbitGroup } from ".
 import { rabbitHistories, type ResolvedRabbitHistory } from "../../spec/rabbit-history.js";
 import type { TopologySpec } from "../../spec/schema/spec.js";
 import type { QueueChoice } from "./options.js";
-import { groupQueueName, isBrokerExchange } from "./topology-plan.js";
+import { partitionForKey } from "../../core/partition-key.js";
+import {
+  groupQueueName,
+  isBrokerExchange,
+  partitionQueueName,
+  partitionRoutingKey,
+} from "./topology-plan.js";
 
 /** How one group is laid out on the broker, and what is off when it attaches to someone else's queue. */
 export interface GroupLayout {
@@ -25,6 +31,8 @@ export interface GroupLayout {
   readonly caveats: readonly string[];
   /** The spec's group, when a spec was given. */
   readonly spec: ResolvedRabbitGroup | undefined;
+  /** The queues consumed: `[queue]`, or the partition queues `<queue>.p<n>` of a partitioned topic. */
+  readonly queues: readonly string[];
 }
 
 /** Topic and group names → RabbitMQ resources, from a spec or by convention. */
@@ -33,6 +41,9 @@ export class AmqpAddressing {
   private readonly topicExchanges = new Map<string, string>();
   private readonly exchanges = new Set<string>();
   private readonly histories = new Map<string, ResolvedRabbitHistory>();
+  private readonly topicPartitions = new Map<string, number>();
+  /** Next partition of a message without a key (round robin). */
+  private roundRobin = 0;
 
   constructor(
     readonly spec: TopologySpec | undefined,
@@ -42,14 +53,24 @@ export class AmqpAddressing {
     private readonly queueFor?: (topic: string, group: string) => QueueChoice,
     /** Queue type of the queues mqa declares for `queueFor` groups (the transport's `queueType`). */
     private readonly queueType: "quorum" | "classic" | "stream" = "quorum",
+    /** Partitions of topics the spec does not describe (the transport's `partitions` option). */
+    private readonly partitionOption: Readonly<Record<string, number>> = {},
   ) {
+    if (spec && Object.keys(partitionOption).length > 0)
+      throw new InvalidOptionsError(
+        "the partitions option applies without a topology spec only: set partitions on the spec's rabbitmq.topics",
+        { details: { partitions: partitionOption } },
+      );
     for (const g of rabbitGroups(spec)) {
       if (g.vhost !== vhost) continue;
       this.groups.set(key(g.topic, g.group), g);
       this.topicExchanges.set(g.topic, g.exchange);
     }
     for (const t of spec?.rabbitmq?.topics ?? [])
-      if ((t.vhost ?? "/") === vhost) this.topicExchanges.set(t.name, t.exchange ?? t.name);
+      if ((t.vhost ?? "/") === vhost) {
+        this.topicExchanges.set(t.name, t.exchange ?? t.name);
+        if ((t.partitions ?? 1) > 1) this.topicPartitions.set(t.name, t.partitions ?? 1);
+      }
     for (const e of spec?.rabbitmq?.exchanges ?? [])
       if ((e.vhost ?? "/") === vhost) this.exchanges.add(e.name);
     for (const h of rabbitHistories(spec)) if (h.vhost === vhost) this.histories.set(h.topic, h);
@@ -63,6 +84,21 @@ export class AmqpAddressing {
   /** Longest retry delay the spec's delay levels hold (undefined without a spec). */
   get maxRetryDelayMs(): number | undefined {
     return this.spec ? rabbitMaxRetryDelayMs(this.spec) : undefined;
+  }
+
+  /** How many partitions `topic` has (1: not partitioned). */
+  partitionsOf(topic: string): number {
+    return this.spec ? (this.topicPartitions.get(topic) ?? 1) : (this.partitionOption[topic] ?? 1);
+  }
+
+  /**
+   * The routing key of a publish to `topic`: the message key, or on a partitioned topic `p<n>.<key>` with
+   * n = FNV-1a(key) mod partitions (the Redis transport's hash), round robin for a message without a key.
+   */
+  routingKeyFor(topic: string, key: string | undefined): string {
+    const n = this.partitionsOf(topic);
+    if (n <= 1) return key ?? "";
+    return partitionRoutingKey(partitionForKey(key, n, key === undefined ? this.roundRobin++ : 0), key);
   }
 
   /** The exchange a publish to `topic` goes to. */
@@ -120,6 +156,7 @@ export class AmqpAddressing {
       arguments: {},
       deadLetter: q.deadLetter ?? true,
       retry: q.retry ?? true,
+      partitions: this.partitionsOf(topic),
     };
   }
 
@@ -127,6 +164,7 @@ export class AmqpAddressing {
   layout(topic: string, group: string, deadLetter: boolean): GroupLayout {
     const g = this.specGroup(topic, group);
     const queue = g?.queue ?? groupQueueName(topic, group);
+    const partitions = g?.partitions ?? this.partitionsOf(topic);
     // As the plan builds it: a stream queue mqa declares gets no dead-letter queue.
     const streamOfOurs = (g ? g.queueType : this.queueType) === "stream" && (g?.declareQueue ?? true);
     const dlq = (g?.deadLetter ?? deadLetter) && !streamOfOurs ? `${queue}.dlq` : undefined;
@@ -139,6 +177,8 @@ export class AmqpAddressing {
       deadLetterQueue: dlq,
       caveats: g && !g.declareQueue ? attachCaveats(g) : [],
       spec: g,
+      queues:
+        partitions > 1 ? Array.from({ length: partitions }, (_, p) => partitionQueueName(queue, p)) : [queue],
     };
   }
 }

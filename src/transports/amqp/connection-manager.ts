@@ -1,5 +1,6 @@
 /**
- * One AMQP connection that stays up: connects across the cluster's hosts in turn, reconnects with
+ * One AMQP connection that stays up: connects across the cluster's nodes (in a random order per
+ * connection, or as given: {@link connectOrder}), reconnects with
  * exponential backoff and full jitter, and runs `onReady` hooks (re-declare topology, resubscribe)
  * after every (re)connect, so user code never has to. Its state lives in a {@link ConnectionStateCell}
  * (the transition rules, the old → new log line) and every transition is emitted as a `state` event.
@@ -21,6 +22,7 @@ import { fatalConnectCause, fatalConnectError } from "./connect-failure.js";
 import { coalesceWrites } from "./coalesce-writes.js";
 import type { ResolvedAmqpOptions } from "./options.js";
 import { serverVersionOf } from "./server-version.js";
+import { connectOrder } from "./url-order.js";
 import { destroySocket } from "./socket.js";
 
 /** Which traffic a connection carries. */
@@ -29,6 +31,8 @@ export type ConnectionRole = "publish" | "consume";
 /** A live connection, with a generation number that changes on every reconnect. */
 export interface LiveConnection {
   readonly model: ChannelModel;
+  /** The URL (node) it is connected to; credentials included, mask before printing. */
+  readonly url: string;
   readonly generation: number;
   readonly serverVersion: string | undefined;
 }
@@ -54,7 +58,9 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
   private stop = new AbortController();
   private readonly hooks: ReadyHook[] = [];
   private readonly urls: readonly string[];
-  private hostIndex = 0;
+  /** The URLs the next connect attempts try, in order (see {@link connectOrder}), and how many were tried. */
+  private order: string[];
+  private tried = 0;
   /** Why the first connect cannot succeed (a refused login or vhost, TLS): `start()` rejects with it at once. */
   private fatal: Error | undefined;
 
@@ -65,6 +71,7 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
   ) {
     super();
     this.urls = Array.isArray(options.url) ? options.url : [options.url];
+    this.order = connectOrder(this.urls, options.urlOrder);
     this.cell = new ConnectionStateCell(log, `amqp ${role} connection`, { role });
     this.cell.on((state, previous) => this.emit("state", state, previous));
   }
@@ -181,13 +188,12 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
     while (!this.stop.signal.aborted) {
       // After the first connect, "reconnecting" was already set when the connection was lost or failed.
       if (!everConnected) this.setState({ status: "connecting", attempt: failures + 1 });
-      const url = this.urls[this.hostIndex % this.urls.length]!;
+      const url = this.nextUrl();
       let model: ChannelModel;
       try {
         model = await amqp.connect(this.connectOptions(url), this.socketOptions(url));
       } catch (err) {
         failures++;
-        this.hostIndex++;
         const message = summarizeError(err).message;
         const cause = fatalConnectCause(err);
         if (cause && !everConnected) {
@@ -220,6 +226,7 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
       model.on("unblocked", () => this.log.info({ role: this.role }, "amqp connection unblocked"));
       const live: LiveConnection = {
         model,
+        url,
         generation: ++this.generation,
         serverVersion: serverVersionOf(
           model.connection.serverProperties as unknown as Record<string, unknown>,
@@ -243,8 +250,13 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
       this.opened = undefined;
       this.emit("lost", live.generation, err);
       if (this.stop.signal.aborted) break;
-      this.log.warn({ role: this.role, err: err?.message }, "amqp connection lost; reconnecting");
-      this.hostIndex++;
+      this.log.warn(
+        { role: this.role, url: maskUrl(url), err: err?.message },
+        "amqp connection lost; reconnecting",
+      );
+      // A fresh order for the next connection, with the node just lost tried last.
+      this.order = connectOrder(this.urls, this.options.urlOrder, url);
+      this.tried = 0;
       failures++;
       this.setState({
         status: "reconnecting",
@@ -253,6 +265,15 @@ export class ConnectionManager extends EventEmitter<ManagerEvents> {
       });
       await this.pause(failures - 1);
     }
+  }
+
+  /** The next URL to try; after a whole pass over the cluster, a fresh order. */
+  private nextUrl(): string {
+    if (this.tried >= this.order.length) {
+      this.order = connectOrder(this.urls, this.options.urlOrder, this.order.at(-1));
+      this.tried = 0;
+    }
+    return this.order[this.tried++]!;
   }
 
   /** Runs the ready hooks; a connection that dies during them is simply retried. */

@@ -29,7 +29,12 @@ export interface AmqpDeadLetterContext {
   /** Confirmed, mandatory publish. */
   publish(request: PublishRequest): Promise<void>;
   /** The group's queue and its dead-letter queue. */
-  queuesOf(topic: string, group: string): { readonly queue: string; readonly deadLetterQueue: string };
+  /** The group's queue (for a partitioned group, the partition queue of `key`) and dead-letter queue. */
+  queuesOf(
+    topic: string,
+    group: string,
+    key?: string,
+  ): { readonly queue: string; readonly deadLetterQueue: string };
 }
 
 /** RabbitMQ's own dead-letter reasons (queue arguments, not mqa) in mqa's words. */
@@ -77,7 +82,7 @@ export async function walkAmqpDeadLetters(
         await keepCopy(ctx, dlq, msg);
         counts.kept++;
       } else if (decision.action === "redrive") {
-        const target = ctx.queuesOf(decision.topic, decision.group).queue;
+        const target = ctx.queuesOf(decision.topic, decision.group, decision.message.key).queue;
         await ctx.publish(request("", target, decision.message));
         counts.redriven++;
       } else counts.removed++;

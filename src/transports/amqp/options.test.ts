@@ -13,7 +13,9 @@ describe("AmqpTransport options", () => {
       queueType: "quorum",
       deliveryLimit: 20,
       ackBatchSize: 1,
+      urlOrder: "shuffle",
     });
+    expect(o.quorumReplicas).toBeUndefined();
   });
 
   it("rejects unknown keys and bad values, naming every path", () => {

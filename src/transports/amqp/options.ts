@@ -29,8 +29,14 @@ const tls = z.strictObject({
 });
 
 const schema = z.strictObject({
-  /** One URL, or several nodes of a cluster tried in turn. `amqps://` uses TLS. */
+  /** One URL, or several nodes of a cluster (see `urlOrder`). `amqps://` uses TLS. */
   url: z.union([url, z.array(url).min(1)]).default("amqp://guest:guest@127.0.0.1:5672"),
+  /**
+   * Order in which each new connection tries the `url` list: `shuffle` draws a random order per connection,
+   * spreading connections over a cluster's nodes; `as-given` tries them as listed (a preference). Either way
+   * the node of a connection just lost is tried last. See docs/clusters.md. @defaultValue "shuffle"
+   */
+  urlOrder: z.enum(["shuffle", "as-given"]).default("shuffle"),
   /** Name shown in the management UI (suffixed with `publish` / `consume`). @defaultValue "mqa" */
   connectionName: z.string().min(1).default("mqa"),
   /** Heartbeat interval, seconds (RabbitMQ recommends 5–20). @defaultValue 10 */
@@ -77,6 +83,12 @@ const schema = z.strictObject({
   /** Queue type of group queues. @defaultValue "quorum" */
   queueType: z.enum(["quorum", "classic", "stream"]).default("quorum"),
   /**
+   * Replicas of each quorum queue mqa declares (`x-quorum-initial-group-size`), e.g. 3 on a 5-node cluster.
+   * Absent, RabbitMQ decides: as many nodes as its `quorum_cluster_size` setting (3 by default), so every
+   * node of a 3-node cluster. Use an odd number. See docs/clusters.md. @defaultValue undefined (RabbitMQ decides)
+   */
+  quorumReplicas: z.number().int().min(1).max(255).optional(),
+  /**
    * The poison guard: failed deliveries (a handler that threw or returned without settling, a crash) after
    * which a message is dead-lettered. Quorum queues get it as `x-delivery-limit`; on queues that count no
    * deliveries (classic, attached ones of unknown type) mqa applies it to the message's attempt. @defaultValue 20
@@ -104,6 +116,13 @@ const schema = z.strictObject({
       message: "must be a function (topic, group) => { name, existing? }",
     })
     .optional(),
+  /**
+   * Partitions per topic, for topics the topology spec does not describe (a spec sets `partitions` on its
+   * topics): `{ orders: 8 }` gives every group of `orders` 8 single-active-consumer queues `orders.<group>.p<n>`
+   * and routes each message by the hash of its key (docs/ordering.md). Every process must use the same count.
+   * @defaultValue none (1 queue per group)
+   */
+  partitions: z.record(z.string().min(1), z.number().int().min(1).max(1024)).default({}),
   /** pino logger; a silent one when absent. */
   logger: z
     .custom<Logger>((v) => typeof v === "object" && v !== null && typeof (v as Logger).child === "function", {

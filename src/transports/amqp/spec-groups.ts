@@ -15,5 +15,6 @@ export function groupResourcesOf(g: ResolvedRabbitGroup): GroupResources {
     declareQueue: g.declareQueue,
     ...(g.bindings === undefined ? {} : { bindings: g.bindings }),
     ...(g.declareQueue ? { arguments: g.arguments } : {}),
+    ...(g.partitions > 1 ? { partitions: g.partitions } : {}),
   };
 }

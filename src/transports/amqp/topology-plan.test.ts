@@ -87,6 +87,19 @@ describe("planGroupTopology", () => {
     expect(v3.queues[0]?.arguments["x-delivery-limit"]).toBeUndefined();
   });
 
+  it("sets the quorum replica count on the group queue and its DLQ only when asked, never on classic queues", () => {
+    const plan = planGroupTopology({ topic: "t", group: "g" }, { quorumReplicas: 3, retry: false });
+    expect(plan.queues.map((q) => [q.name, q.arguments["x-quorum-initial-group-size"]])).toEqual([
+      ["t.g", 3],
+      ["t.g.dlq", 3],
+    ]);
+    const classic = planGroupTopology(
+      { topic: "t", group: "g", deadLetter: false },
+      { quorumReplicas: 3, queueType: "classic", retry: false },
+    );
+    expect(classic.queues[0]?.arguments).toEqual({ "x-queue-type": "classic" });
+  });
+
   it("leaves out what is switched off, and streams never dead-letter", () => {
     const plan = planGroupTopology(
       { topic: "t", group: "g", deadLetter: false },

@@ -94,6 +94,11 @@ export interface GroupResources {
   readonly bindings?: readonly GroupBinding[];
   /** Extra queue arguments; they win over mqa's (ignored for an attached queue). */
   readonly arguments?: Arguments;
+  /**
+   * Partition queues (see {@link planPartitionedGroup}): more than 1 gives the group queues `<queue>.p<n>`
+   * instead of `<queue>`. @defaultValue 1
+   */
+  readonly partitions?: number;
 }
 
 /** Name of the dead-letter exchange shared by every group. */
@@ -205,6 +210,11 @@ export interface GroupPlanOptions {
   maxDelayMs?: number;
   /** Broker version (`3.10.8`), to adapt arguments. Unknown means a current 4.x broker. */
   brokerVersion?: string;
+  /**
+   * Replicas of the group's quorum queue and its DLQ (`x-quorum-initial-group-size`). @defaultValue undefined
+   * (RabbitMQ decides)
+   */
+  quorumReplicas?: number;
 }
 
 /** Options shaping the shared delay infrastructure. */
@@ -264,6 +274,77 @@ export function planGroupTopology(
   declaration: { topic: string; group: string; deadLetter?: boolean } & GroupResources,
   options: GroupPlanOptions = {},
 ): TopologyPlan {
+  if ((declaration.partitions ?? 1) > 1) return planPartitionedGroup(declaration, options);
+  return planGroupQueue(declaration, options, undefined);
+}
+
+/** Queue of partition `p` of a group whose unpartitioned queue would be `queue`: `<queue>.p<p>`. */
+export function partitionQueueName(queue: string, partition: number): string {
+  return `${queue}.p${partition}`;
+}
+
+/** Routing key of a message with `key` on partition `p` of a partitioned topic: `p<p>.<key>` (`p<p>` without a key). */
+export function partitionRoutingKey(partition: number, key: string | undefined): string {
+  return key === undefined || key === "" ? `p${partition}` : `p${partition}.${key}`;
+}
+
+/**
+ * A partitioned group: N quorum queues `<queue>.p<n>` with `x-single-active-consumer` (one consumer of the
+ * group handles a partition at a time, the others stand by and take over when it leaves), bound to the
+ * topic exchange with `p<n>.#`, so a message published with `p<n>.<key>` reaches exactly partition n of every
+ * group. Retries go back to the partition queue the message came from; dead letters of every partition go to
+ * the one `<queue>.dlq`. Only a topic exchange can route so, and only mqa's own queues can be partitioned.
+ */
+export function planPartitionedGroup(
+  declaration: { topic: string; group: string; deadLetter?: boolean } & GroupResources,
+  options: GroupPlanOptions,
+): TopologyPlan {
+  const { topic, group } = declaration;
+  const n = declaration.partitions ?? 1;
+  const exchangeName = declaration.exchange ?? topic;
+  const type = declaration.exchangeType ?? (exchangeName === "" ? "direct" : "topic");
+  const where = `group '${group}' of topic '${topic}' (partitions: ${n})`;
+  const refuse = (why: string): never => {
+    throw new InvalidOptionsError(`${where}: ${why}`, { details: { topic, group, partitions: n } });
+  };
+  if (!Number.isInteger(n) || n > 1024) refuse("partitions must be a whole number from 1 to 1024");
+  if (exchangeName === "" || type !== "topic")
+    refuse(
+      `partitions need a topic exchange (routing keys p<n>.<key>), not ${exchangeName === "" ? "the default exchange" : `a ${type} exchange`}`,
+    );
+  if (declaration.declareQueue === false)
+    refuse("an existing queue cannot be partitioned; mqa declares partition queues itself");
+  if (declaration.bindings !== undefined)
+    refuse("partition queues are bound by mqa (p<n>.#); remove the group's bindings");
+  if ((options.queueType ?? "quorum") === "stream")
+    refuse("stream queues cannot be partitioned this way (no single active consumer with acks)");
+  const base = declaration.queue ?? groupQueueName(topic, group);
+  const dlq = deadLetterQueueName(base);
+  const plans: TopologyPlan[] = [];
+  for (let p = 0; p < n; p++)
+    plans.push(
+      planGroupQueue(
+        {
+          ...declaration,
+          partitions: undefined,
+          queue: partitionQueueName(base, p),
+          bindings: [{ routingKey: `p${p}.#` }],
+          arguments: { "x-single-active-consumer": true, ...declaration.arguments },
+        },
+        options,
+        dlq,
+      ),
+    );
+  return mergePlans(...plans);
+}
+
+/** One queue of a group (the group's own, or one of its partitions) with what surrounds it. */
+function planGroupQueue(
+  declaration: { topic: string; group: string; deadLetter?: boolean } & GroupResources,
+  options: GroupPlanOptions,
+  /** The dead-letter queue, when not `<queue>.dlq` (partitions share their group's). */
+  sharedDeadLetterQueue: string | undefined,
+): TopologyPlan {
   const { topic, group } = declaration;
   const exchangeName = declaration.exchange ?? topic;
   if (declaration.exchange === undefined) assertName("topic", topic);
@@ -316,15 +397,18 @@ export function planGroupTopology(
     if (limit !== "unlimited") args["x-delivery-limit"] = limit;
     else if (caps.deliveryLimitDefaulted) args["x-delivery-limit"] = -1;
   }
+  const replicas: Record<string, ArgumentValue> =
+    options.quorumReplicas === undefined ? {} : { "x-quorum-initial-group-size": options.quorumReplicas };
+  if (queueType === "quorum") Object.assign(args, replicas);
   if (declareQueue)
     queues.push(
       queue(qName, queueType, { ...args, ...declaration.arguments }, `group ${group} of topic ${topic}`),
     );
 
   if (deadLetter) {
-    const dlq = deadLetterQueueName(qName);
+    const dlq = sharedDeadLetterQueue ?? deadLetterQueueName(qName);
     exchanges.push(exchange(DEAD_LETTER_EXCHANGE, "direct", "dead letters of every group, keyed by queue"));
-    queues.push(queue(dlq, "quorum", { "x-queue-type": "quorum" }, `dead letters of ${qName}`));
+    queues.push(queue(dlq, "quorum", { "x-queue-type": "quorum", ...replicas }, `dead letters of ${qName}`));
     bindings.push(bind(DEAD_LETTER_EXCHANGE, dlq, "queue", qName));
   }
   if (retry) {

@@ -4,6 +4,7 @@
  * After every reconnect of the consume connection, declarations are made again and every subscription
  * resumes, before the connection counts as ready.
  */
+import { maskUrl } from "../../core/redact.js";
 import type { Logger } from "pino";
 import { ClosedError, MqaError, summarizeError } from "../../core/errors.js";
 import type { OutgoingMessage } from "../../core/message.js";
@@ -48,6 +49,8 @@ import type {
 import { toPublishProperties } from "./message-mapping.js";
 import { type AmqpTransportOptions, type ResolvedAmqpOptions, resolveAmqpOptions } from "./options.js";
 import { AmqpSubscription } from "./subscription.js";
+import { PartitionedSubscription } from "./partitioned-subscription.js";
+import { partitionForKey } from "../../core/partition-key.js";
 import { planHistoryTopology } from "./history-plan.js";
 import { type TopologyPlan, mergePlans, planGroupTopology } from "./topology-plan.js";
 import { unsettledPolicyFor } from "./unsettled.js";
@@ -102,6 +105,7 @@ export class AmqpTransport implements Transport, DeadLetterQueues {
       vhostOf(this.options.url),
       this.options.queueFor,
       this.options.queueType,
+      this.options.partitions,
     );
     // The spec sizes the shared delay levels as `mqa topology` does, unless the caller set a size itself.
     if (spec && options?.maxRetryDelayMs === undefined)
@@ -121,6 +125,15 @@ export class AmqpTransport implements Transport, DeadLetterQueues {
   /** RabbitMQ version reported by the broker (`3.10.8`), once connected. */
   get serverVersion(): string | undefined {
     return (this.consumeConnection.connection ?? this.publishConnection.connection)?.serverVersion;
+  }
+
+  /** The node (URL, password masked) each connection is on now, `undefined` while it is down. */
+  get connectedTo(): { publish: string | undefined; consume: string | undefined } {
+    const at = (c: ConnectionManager): string | undefined => {
+      const url = c.connection?.url;
+      return url === undefined ? undefined : maskUrl(url);
+    };
+    return { publish: at(this.publishConnection), consume: at(this.consumeConnection) };
   }
 
   /** Publisher counters (confirmed, resent, rejected, too large). */
@@ -193,14 +206,20 @@ export class AmqpTransport implements Transport, DeadLetterQueues {
   private groupPlan(declaration: GroupDeclaration, version: string | undefined): TopologyPlan {
     const g = this.addressing.specGroup(declaration.topic, declaration.group);
     const brokerVersion = version !== undefined ? { brokerVersion: version } : {};
+    const replicas =
+      this.options.quorumReplicas !== undefined ? { quorumReplicas: this.options.quorumReplicas } : {};
     if (!g)
-      return planGroupTopology(declaration, {
-        queueType: this.options.queueType,
-        deliveryLimit: this.options.deliveryLimit,
-        maxDelayMs: this.options.maxRetryDelayMs,
-        retry: true,
-        ...brokerVersion,
-      });
+      return planGroupTopology(
+        { ...declaration, partitions: this.addressing.partitionsOf(declaration.topic) },
+        {
+          queueType: this.options.queueType,
+          deliveryLimit: this.options.deliveryLimit,
+          maxDelayMs: this.options.maxRetryDelayMs,
+          retry: true,
+          ...brokerVersion,
+          ...replicas,
+        },
+      );
     // The spec is the source of truth: its group's settings, exactly as `mqa topology` expands them.
     return planGroupTopology(
       { ...groupResourcesOf(g), topic: g.topic, group: g.group, deadLetter: g.deadLetter },
@@ -210,6 +229,7 @@ export class AmqpTransport implements Transport, DeadLetterQueues {
         maxDelayMs: this.options.maxRetryDelayMs,
         retry: g.retry,
         ...brokerVersion,
+        ...replicas,
       },
     );
   }
@@ -274,10 +294,11 @@ export class AmqpTransport implements Transport, DeadLetterQueues {
     }
     // Counted so a graceful close lets publishes already called finish (their confirms included).
     this.unsettledPublishes.begin();
-    return this.publishNow(exchange, message, options);
+    return this.publishNow(topic, exchange, message, options);
   }
 
   private async publishNow(
+    topic: string,
     exchange: string,
     message: OutgoingMessage,
     options: PublishOptions,
@@ -286,7 +307,7 @@ export class AmqpTransport implements Transport, DeadLetterQueues {
       const properties = toPublishProperties(message);
       const request = {
         exchange,
-        routingKey: message.key ?? "",
+        routingKey: this.addressing.routingKeyFor(topic, message.key),
         content: Buffer.from(message.payload.buffer, message.payload.byteOffset, message.payload.byteLength),
         properties,
       };
@@ -323,11 +344,29 @@ export class AmqpTransport implements Transport, DeadLetterQueues {
     if (this.shuttingDown) throw new ClosedError("the transport is closed; create a new one");
     if (!this.declarations.has(`${topic}\u0000${group}`)) await this.declare({ topic, group });
     const layout = this.groupLayout(topic, group);
+    // A partitioned group consumes each of its partition queues (single active consumer on each).
+    const parts = layout.queues.map((queue) =>
+      this.subscribeQueue(topic, group, queue, layout, handler, options),
+    );
+    const live = await this.consumeConnection.waitReady(this.options.initialConnectTimeoutMs);
+    await Promise.all(parts.map((p) => p.start(live)));
+    return parts.length === 1 ? parts[0]! : new PartitionedSubscription(topic, group, parts);
+  }
+
+  /** A subscription to one queue of a group (its own, or one of its partitions). */
+  private subscribeQueue(
+    topic: string,
+    group: string,
+    queue: string,
+    layout: GroupLayout,
+    handler: DeliveryHandler,
+    options: SubscribeOptions,
+  ): AmqpSubscription {
     const queueType = layout.spec ? layout.spec.queueType : this.options.queueType;
     const subscription = new AmqpSubscription(
       topic,
       group,
-      layout.queue,
+      queue,
       handler,
       this.consumeConnection,
       this.publishCopy,
@@ -349,8 +388,6 @@ export class AmqpTransport implements Transport, DeadLetterQueues {
       (s) => this.subscriptions.delete(s),
     );
     this.subscriptions.add(subscription);
-    const live = await this.consumeConnection.waitReady(this.options.initialConnectTimeoutMs);
-    await subscription.start(live);
     return subscription;
   }
 
@@ -381,9 +418,11 @@ export class AmqpTransport implements Transport, DeadLetterQueues {
     return {
       model: live.model,
       publish: (request) => this.publisher.publish(request),
-      queuesOf: (topic, group) => {
+      queuesOf: (topic, group, key) => {
         const layout = this.groupLayout(topic, group);
-        return { queue: layout.queue, deadLetterQueue: layout.deadLetterQueue ?? `${layout.queue}.dlq` };
+        // A partitioned group takes a redriven message back on its key's partition.
+        const queue = layout.queues[partitionForKey(key, layout.queues.length)] ?? layout.queue;
+        return { queue, deadLetterQueue: layout.deadLetterQueue ?? `${layout.queue}.dlq` };
       },
     };
   }

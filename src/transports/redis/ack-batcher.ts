@@ -3,7 +3,7 @@
  * of a group's retry stream, which only that group reads), pipelined. Every ack of one batch shares the
  * batch's promise: one promise per batch, not one (with its closures) per message.
  */
-import type { Redis } from "ioredis";
+import { isCluster, type RedisClient } from "./client.js";
 
 interface PendingAck {
   readonly stream: string;
@@ -38,7 +38,7 @@ export class AckBatcher {
   private readonly flushing = new Set<Promise<void>>();
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly group: string,
     private readonly maxBatch = 512,
   ) {}
@@ -67,18 +67,22 @@ export class AckBatcher {
       if (list) list.push(a);
       else byStream.set(a.stream, [a]);
     }
-    const pipeline = this.client.pipeline();
-    for (const [stream, acks] of byStream) {
-      pipeline.xack(stream, this.group, ...acks.map((a) => a.id));
-      const dels = acks.filter((a) => a.deleteAfter).map((a) => a.id);
-      if (dels.length > 0) pipeline.xdel(stream, ...dels);
-    }
-    pipeline.exec().then(
-      (results) => {
+    // One pipeline on a single server; on a cluster one per stream, as a pipeline must stay on one slot.
+    const groups = isCluster(this.client) ? [...byStream].map((e) => [e]) : [[...byStream]];
+    const sent = groups.map((streams) => {
+      const pipeline = this.client.pipeline();
+      for (const [stream, acks] of streams) {
+        pipeline.xack(stream, this.group, ...acks.map((a) => a.id));
+        const dels = acks.filter((a) => a.deleteAfter).map((a) => a.id);
+        if (dels.length > 0) pipeline.xdel(stream, ...dels);
+      }
+      return pipeline.exec().then((results) => {
         const failed = results?.find(([err]) => err);
-        if (failed) batch.reject(failed[0]);
-        else batch.resolve();
-      },
+        if (failed) throw failed[0];
+      });
+    });
+    Promise.all(sent).then(
+      () => batch.resolve(),
       (err: unknown) => batch.reject(err),
     );
     const settled = batch.done.then(

@@ -2,11 +2,12 @@
  * Builds ioredis clients from the transport options (the one place options become client settings)
  * and feeds a client's connection events into the transport's state cell.
  */
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 import { backoffDelay } from "../../core/backoff.js";
 import { maskSecretsInText } from "../../core/redact.js";
 import type { ConnectionStateCell } from "../connection-state.js";
+import type { RedisClient } from "./client.js";
 import type { ResolvedRedisOptions } from "./options.js";
 import { isConfigurationError } from "./reply-error.js";
 
@@ -45,9 +46,62 @@ export function clientOptions(options: ResolvedRedisOptions, role: string): Redi
   };
 }
 
+/** `redis://user:password@host:port` → its host, port and credentials (URL-decoded). */
+function seedOf(url: string): { host: string; port: number; username?: string; password?: string } {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1",
+    port: parsed.port === "" ? 6379 : Number(parsed.port),
+    ...(parsed.username !== "" ? { username: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password !== "" ? { password: decodeURIComponent(parsed.password) } : {}),
+  };
+}
+
+/**
+ * A Redis Cluster client: the seeds of `options.cluster` (or `url`), every node reached with the options of
+ * {@link clientOptions} (credentials from the options, else from `url`). It waits out a failover (CLUSTERDOWN,
+ * TRYAGAIN: retried every 200 ms, up to 50 redirections) instead of failing the command at once.
+ */
+function createCluster(options: ResolvedRedisOptions, role: string): Cluster {
+  const base = clientOptions(options, role);
+  const { retryStrategy, enableAutoPipelining, autoPipeliningIgnoredCommands, lazyConnect, ...nodeOptions } =
+    base;
+  const fromUrl = seedOf(options.url);
+  const urls = typeof options.cluster === "object" ? options.cluster.nodes : [options.url];
+  return new Cluster(
+    urls.map((u) => {
+      const { host, port } = seedOf(u);
+      return { host, port };
+    }),
+    {
+      lazyConnect,
+      enableOfflineQueue: true,
+      enableAutoPipelining,
+      autoPipeliningIgnoredCommands,
+      clusterRetryStrategy: (times: number) => (retryStrategy ? retryStrategy(times) : 100),
+      retryDelayOnFailover: 200,
+      retryDelayOnClusterDown: 200,
+      retryDelayOnTryAgain: 200,
+      maxRedirections: 50,
+      redisOptions: {
+        ...nodeOptions,
+        ...(nodeOptions.username === undefined && fromUrl.username !== undefined
+          ? { username: fromUrl.username }
+          : {}),
+        ...(nodeOptions.password === undefined && fromUrl.password !== undefined
+          ? { password: fromUrl.password }
+          : {}),
+      },
+    },
+  );
+}
+
 /** A new (not yet connected) client; its errors are logged (ioredis reconnects by itself). */
-export function createClient(options: ResolvedRedisOptions, role: string, logger: Logger): Redis {
-  const client = new Redis(options.url, clientOptions(options, role));
+export function createClient(options: ResolvedRedisOptions, role: string, logger: Logger): RedisClient {
+  const client =
+    options.cluster === false
+      ? new Redis(options.url, clientOptions(options, role))
+      : createCluster(options, role);
   client.on("error", (err: Error) => {
     logger.warn({ role, err: { message: maskSecretsInText(err.message) } }, "redis connection error");
   });
@@ -60,7 +114,7 @@ export function createClient(options: ResolvedRedisOptions, role: string, logger
  * start-up (a broker still booting, a connection cut during the handshake) costs a retry, not an error.
  * Rejects at once on a configuration error, and with the last error seen at the deadline.
  */
-export async function firstReady(client: Redis, timeoutMs: number): Promise<void> {
+export async function firstReady(client: RedisClient, timeoutMs: number): Promise<void> {
   let lastError: Error | undefined;
   let fail: ((err: Error) => void) | undefined;
   const onError = (err: Error): void => {
@@ -98,7 +152,7 @@ export async function firstReady(client: Redis, timeoutMs: number): Promise<void
  * Follow an ioredis client's events into the transport's state cell: `ready`, and `reconnecting` with
  * the attempt number (the cell's rules keep a closing transport from going back).
  */
-export function followClient(cell: ConnectionStateCell, client: Redis): void {
+export function followClient(cell: ConnectionStateCell, client: RedisClient): void {
   let attempt = 0;
   client.on("ready", () => {
     attempt = 0;

@@ -5,7 +5,7 @@
  * A DLQ stream exists only once something was dead-lettered, so an empty one is told apart from a group that
  * does not exist by the group's consumer group on the topic's stream (`not-found` when it is missing).
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./client.js";
 import {
   deadLetteredAtOf,
   type DeadLetterCount,
@@ -23,7 +23,7 @@ import { replyErrorOf } from "./reply-error.js";
 
 /** What the walk needs of the transport. */
 export interface RedisDeadLetterContext {
-  readonly client: Redis;
+  readonly client: RedisClient;
   readonly names: RedisKeyNames;
   /** Partition count of a topic (1 unless configured). */
   partitionsOf(topic: string): number;

@@ -1,5 +1,5 @@
 /** Declares a topic's streams and a group on them, exactly as {@link planDeclaration} lists. */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./client.js";
 import { planDeclaration, type RedisKeyNames, type TrimPolicy } from "./naming.js";
 import { replyErrorOf } from "./reply-error.js";
 import { scripts } from "./scripts.js";
@@ -11,7 +11,7 @@ import { PreconditionFailedError, ResourceNotFoundError } from "../../core/error
  * A topic nobody declared yet passes.
  */
 export async function checkPartitions(
-  client: Redis,
+  client: RedisClient,
   names: RedisKeyNames,
   topic: string,
   partitions: number,
@@ -37,7 +37,7 @@ function arg(s: string): string {
  * {@link ResourceNotFoundError} when the stream or the group is missing.
  */
 export async function requireExistingGroup(
-  client: Redis,
+  client: RedisClient,
   stream: string,
   group: string,
   topic: string,
@@ -70,7 +70,7 @@ function missing(stream: string, group: string, topic: string, what: string): ne
 
 /** Create the streams and consumer groups of `group` on `topic` (idempotent). Returns groups created. */
 export async function declareGroup(
-  client: Redis,
+  client: RedisClient,
   names: RedisKeyNames,
   input: {
     topic: string;

@@ -1,5 +1,5 @@
 /** One delivery of a stream entry: ack, retry or dead-letter it, exactly once. */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./client.js";
 import type { Logger } from "pino";
 import { deadLetterHeaders, type DeadLetterReason, type Message } from "../../core/message.js";
 import type { Delivery, RetryOptions } from "../../core/transport.js";
@@ -14,7 +14,7 @@ const SETTLED: Promise<void> = Promise.resolve();
 
 /** Where a delivery came from and who holds it. */
 export interface DeliverySource {
-  readonly client: Redis;
+  readonly client: RedisClient;
   readonly acks: AckBatcher;
   readonly group: string;
   readonly consumer: string;

@@ -1,9 +1,12 @@
 /**
  * Optional publish durability beyond "the primary has it in memory": WAIT for replicas and WAITAOF
  * for an fsync, detected on the server. One WAIT covers every earlier write of the connection, so
- * concurrent publishes share one WAIT instead of sending one each.
+ * concurrent publishes share one WAIT instead of sending one each. On a Redis Cluster the WAIT goes to
+ * the connection of the primary that took the write (WAIT counts one connection's writes): one waiter
+ * per primary.
  */
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
+import { connectionForKey, isCluster, type RedisClient } from "./client.js";
 import { DurabilityNotMetError } from "../../core/errors.js";
 
 export interface DurabilityRequirement {
@@ -23,7 +26,7 @@ export interface ServerDurability {
 }
 
 /** Ask the server what it can confirm. CONFIG may be forbidden by ACLs: then those stay unknown. */
-export async function detectServerDurability(client: Redis): Promise<ServerDurability> {
+export async function detectServerDurability(client: RedisClient): Promise<ServerDurability> {
   const info = (await client.call("COMMAND", "INFO", "WAITAOF")) as unknown[];
   let appendOnly: boolean | undefined;
   let fsyncAlways: boolean | undefined;
@@ -39,8 +42,14 @@ export async function detectServerDurability(client: Redis): Promise<ServerDurab
   return { waitAof: Array.isArray(info) && info[0] != null, appendOnly, fsyncAlways };
 }
 
+/** Confirms the durability of the writes to `key` sent so far. */
+export interface DurabilityConfirmer {
+  readonly requirement: DurabilityRequirement;
+  confirm(key: string): Promise<void>;
+}
+
 /** Confirms durability after writes on one connection, sharing each WAIT among concurrent callers. */
-export class DurabilityWaiter {
+export class DurabilityWaiter implements DurabilityConfirmer {
   private inFlight: Promise<void> | undefined;
   private next: Promise<void> | undefined;
 
@@ -50,8 +59,11 @@ export class DurabilityWaiter {
     readonly requirement: DurabilityRequirement,
   ) {}
 
-  /** Resolve once every write sent before this call meets the requirement; else DurabilityNotMetError. */
-  confirm(): Promise<void> {
+  /**
+   * Resolve once every write sent on this connection before this call meets the requirement; else
+   * DurabilityNotMetError. (`_key` only matters on a cluster.)
+   */
+  confirm(_key?: string): Promise<void> {
     // A WAIT already on the wire may have been sent before our write's reply; join the next one.
     if (!this.inFlight) return (this.inFlight = this.once().finally(() => (this.inFlight = undefined)));
     if (!this.next) {
@@ -97,4 +109,45 @@ export class DurabilityWaiter {
       }
     }
   }
+}
+
+/** Durability on a Redis Cluster: each write is confirmed on the primary serving its key's slot. */
+export class ClusterDurability implements DurabilityConfirmer {
+  private readonly waiters = new Map<Redis, DurabilityWaiter>();
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly server: () => ServerDurability | undefined,
+    readonly requirement: DurabilityRequirement,
+  ) {}
+
+  confirm(key: string): Promise<void> {
+    const node = connectionForKey(this.cluster, key);
+    if (node === undefined)
+      return Promise.reject(
+        new DurabilityNotMetError(
+          `no primary is known for the slot of ${key} (a failover is under way): the write's replication ` +
+            "cannot be confirmed; it is stored on the primary that answered but could be lost",
+          { details: { key } },
+        ),
+      );
+    let waiter = this.waiters.get(node);
+    if (waiter === undefined) {
+      waiter = new DurabilityWaiter(node, this.server, this.requirement);
+      this.waiters.set(node, waiter);
+      node.once("end", () => this.waiters.delete(node));
+    }
+    return waiter.confirm();
+  }
+}
+
+/** The durability confirmer for `client`: per connection on one server, per primary on a cluster. */
+export function durabilityFor(
+  client: RedisClient,
+  server: () => ServerDurability | undefined,
+  requirement: DurabilityRequirement,
+): DurabilityConfirmer {
+  return isCluster(client)
+    ? new ClusterDurability(client, server, requirement)
+    : new DurabilityWaiter(client, server, requirement);
 }

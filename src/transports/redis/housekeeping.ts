@@ -10,7 +10,7 @@
  * handler's entry is never reclaimed from its live consumer — by another consumer or by its own round — and
  * its delivery count is not raised. A hung handler is ended by the Router's handler timeout, not by this.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./client.js";
 import type { Logger } from "pino";
 import { summarizeError } from "../../core/errors.js";
 import type { RawEntry } from "./fields.js";
@@ -25,7 +25,7 @@ import type { RedisTransportStats } from "./stats.js";
 export interface HousekeepingHost {
   readonly group: string;
   readonly consumer: string;
-  readonly command: Redis;
+  readonly command: RedisClient;
   readonly options: ResolvedRedisOptions;
   readonly logger: Logger;
   readonly stats: RedisTransportStats;

@@ -2,7 +2,7 @@
  * Read-only health of a group on a topic: lag, pending entries and their age, consumers, retries and
  * dead letters, per partition. For the monitor, the auditor and `mqa` commands.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./client.js";
 import type { PartitionKeys } from "./naming.js";
 
 /** Health of one group on one partition stream. */
@@ -32,7 +32,7 @@ function fieldsOf(row: unknown[]): Map<string, unknown> {
 
 /** Inspect `group` on one partition. A missing stream or group reads as empty. */
 export async function inspectPartition(
-  client: Redis,
+  client: RedisClient,
   keys: PartitionKeys,
   group: string,
 ): Promise<PartitionHealth> {

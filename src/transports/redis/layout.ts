@@ -32,3 +32,4 @@ export {
   type RedisSpecSettings,
   type SpecTopicSettings,
 } from "./spec-topics.js";
+export { CLUSTER_SLOTS, clusterSlot } from "./cluster-slot.js";

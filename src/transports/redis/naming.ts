@@ -213,17 +213,8 @@ export class RedisKeyNames {
   }
 }
 
-/** Which partition a key goes to: FNV-1a (32 bit) of the UTF-8 key, modulo the partition count. */
-export function partitionForKey(key: string | undefined, partitions: number, fallback = 0): number {
-  if (partitions <= 1) return 0;
-  if (key === undefined) return fallback % partitions;
-  let h = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(key)) {
-    h ^= byte;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h % partitions;
-}
+/** Which partition a key goes to: FNV-1a (32 bit) of the UTF-8 key, modulo the partition count (shared with RabbitMQ). */
+export { partitionForKey } from "../../core/partition-key.js";
 
 /** Stream trimming policy. Trimming never goes past the oldest entry some group still needs. */
 export type TrimPolicy = { readonly maxLen: number } | { readonly maxAgeMs: number } | undefined;

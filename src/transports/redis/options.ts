@@ -96,6 +96,24 @@ const schema = z.strictObject({
     .string()
     .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
     .default("redis://127.0.0.1:6379"),
+  /**
+   * Connect to a Redis Cluster: `true` uses `url` as the one seed node; `{ nodes }` lists seed nodes
+   * (`redis://host:port` each; credentials and TLS come from `url` and the options, as for `url`). The client
+   * learns the rest of the cluster from a seed, routes each command to the slot's primary and follows MOVED
+   * and ASK. A database number other than 0 is refused (a cluster has only database 0). @defaultValue false
+   */
+  cluster: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        nodes: z
+          .array(
+            z.string().regex(/^rediss?:\/\/[^/]+(\/0?)?$/, "must be redis://host:port or rediss://host:port"),
+          )
+          .min(1),
+      }),
+    ])
+    .default(false),
   /** ACL user; overrides the URL's. */
   username: z.string().optional(),
   /** Password; overrides the URL's. Never logged. */
@@ -289,6 +307,11 @@ export function parseRedisOptions(input: unknown): ResolvedRedisOptions {
       });
     keys.set(t.key, topic);
   }
+  if (o.cluster !== false && /^rediss?:\/\/[^/]*\/(?!0?$)/.test(o.url))
+    issues.push({
+      path: "url",
+      message: "a Redis Cluster has only database 0; remove the database number from the url",
+    });
   if (issues.length > 0) {
     const list = issues.map((i) => `  - ${i.path}: ${i.message}`).join("\n");
     throw new InvalidOptionsError(`invalid RedisTransport options:\n${list}`, { details: { issues } });

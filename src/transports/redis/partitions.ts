@@ -16,7 +16,7 @@
  * by nobody, never by two consumers. Limit: a consumer paused longer than `leaseMs` (GC, SIGSTOP)
  * loses its leases and may finish an entry that was already handed over (at-least-once).
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./client.js";
 import type { Logger } from "pino";
 import type { RedisKeyNames } from "./naming.js";
 import { scripts } from "./scripts.js";
@@ -53,7 +53,7 @@ export class PartitionCoordinator implements PartitionOwnership {
   private stopped = false;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly names: RedisKeyNames,
     private readonly topic: string,
     private readonly group: string,

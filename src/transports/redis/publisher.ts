@@ -12,7 +12,7 @@
  * are ever held, connected or not; beyond that a publish rejects at once. How each failure is labelled
  * (stored, not stored, maybe stored) is decided in publish-outcome.ts.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./client.js";
 import type { Logger } from "pino";
 import { ClosedError, DurabilityNotMetError, MqaError } from "../../core/errors.js";
 import { maskSecretsInText } from "../../core/redact.js";
@@ -22,7 +22,7 @@ import { BoundedMap } from "../bounded-map.js";
 import { DeadlineSweep, Fifo, type Deadlined } from "../deadlines.js";
 import { InFlight } from "../in-flight.js";
 import { checkPartitions } from "./declare.js";
-import type { DurabilityWaiter } from "./durability.js";
+import type { DurabilityConfirmer } from "./durability.js";
 import { encodeMapped, encodeMessage, type EntryFields, type FieldMapping } from "./fields.js";
 import { partitionForKey, type RedisKeyNames } from "./naming.js";
 import type { ResolvedRedisOptions } from "./options.js";
@@ -102,11 +102,11 @@ export class StreamPublisher {
   private flushQueued = false;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly names: RedisKeyNames,
     private readonly options: ResolvedRedisOptions,
     private readonly trimmer: StreamTrimmer,
-    private readonly durability: DurabilityWaiter | undefined,
+    private readonly durability: DurabilityConfirmer | undefined,
     private readonly logger: Logger,
     private readonly stats: RedisTransportStats,
     /** The server, for messages (password masked). */
@@ -345,7 +345,7 @@ export class StreamPublisher {
     const receipt = { id: op.id ?? entryId, position: entryId };
     if (!this.durability) this.settle(op, receipt);
     else
-      this.durability.confirm().then(
+      this.durability.confirm(op.stream).then(
         () => this.settle(op, receipt),
         (err: unknown) => this.settle(op, err instanceof MqaError ? err : unconfirmed(op, err)),
       );

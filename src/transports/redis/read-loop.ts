@@ -5,7 +5,7 @@
  * it waits until half the prefetch is free), sleeps while paused, full or owning nothing, and can be
  * woken early (capacity freed, resumed, ownership changed) or cut short (closing: CLIENT UNBLOCK).
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./client.js";
 import type { Logger } from "pino";
 import type { RawEntry } from "./fields.js";
 import type { HeldEntries, HeldItem } from "./held-entries.js";
@@ -18,7 +18,7 @@ import { isReplyError } from "./reply-error.js";
 export interface ReadLoopHost {
   readonly group: string;
   readonly consumer: string;
-  readonly command: Redis;
+  readonly command: RedisClient;
   readonly options: ResolvedRedisOptions;
   readonly logger: Logger;
   readonly held: HeldEntries;
@@ -36,8 +36,31 @@ export interface ReadLoopHost {
   redeclare(): Promise<void>;
 }
 
+/** What a subscription's reading needs to do; one {@link ReadLoop}, or one per partition on a cluster. */
+export interface Reader {
+  connect(): Promise<void>;
+  begin(): void;
+  settled(): Promise<void>;
+  ended(): Promise<void>;
+  wake(): void;
+  interrupt(): void;
+  stop(): void;
+  disconnect(): void;
+}
+
+/** How a read loop shares its subscription. */
+export interface ReadLoopSharing {
+  /**
+   * Cut a blocked read short with CLIENT UNBLOCK (by the client id of the blocking connection). Only where
+   * the blocking read and the UNBLOCK reach the same server: not on a cluster. @defaultValue true
+   */
+  readonly unblock: boolean;
+  /** Loops sharing the prefetch: each reads at most its share of the free capacity. @defaultValue 1 */
+  readonly loops: () => number;
+}
+
 /** Reads entries for one subscription; see the module comment. */
-export class ReadLoop {
+export class ReadLoop implements Reader {
   private blockingId: number | undefined;
   private drainPending = true;
   private wakeUp: (() => void) | undefined;
@@ -49,12 +72,14 @@ export class ReadLoop {
   private reading: Promise<void> | undefined;
 
   constructor(
-    private readonly blocking: Redis,
+    private readonly blocking: RedisClient,
     private readonly host: ReadLoopHost,
+    private readonly sharing: ReadLoopSharing = { unblock: true, loops: () => 1 },
   ) {
     blocking.on("ready", () => {
       // Replies lost in a disconnect left entries pending for us that `>` never returns: re-read them.
       this.drainPending = true;
+      if (!sharing.unblock) return;
       void blocking
         .client("ID")
         .then((id) => (this.blockingId = Number(id)))
@@ -65,7 +90,7 @@ export class ReadLoop {
   /** Connect the blocking connection (a cut while connecting costs a retry, not the subscription). */
   async connect(): Promise<void> {
     await firstReady(this.blocking, this.host.options.initialConnectTimeoutMs);
-    this.blockingId = Number(await this.blocking.client("ID"));
+    if (this.sharing.unblock) this.blockingId = Number(await this.blocking.client("ID"));
   }
 
   /** Start reading. */
@@ -167,7 +192,7 @@ export class ReadLoop {
           host.group,
           host.consumer,
           "COUNT",
-          held.capacity,
+          Math.max(1, Math.ceil(held.capacity / Math.max(1, this.sharing.loops()))),
           "BLOCK",
           host.options.blockMs,
           "STREAMS",

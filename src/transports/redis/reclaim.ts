@@ -3,7 +3,7 @@
  * is presumed dead), drop entries that were deleted or trimmed while pending, and remove consumers
  * that are idle with nothing pending, so the PEL and the consumer list do not grow forever.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./client.js";
 import type { RawEntry } from "./fields.js";
 import { scripts } from "./scripts.js";
 import { compareIds } from "./stream-id.js";
@@ -18,7 +18,7 @@ export interface ClaimResult {
 
 /** XAUTOCLAIM up to `count` entries idle longer than `minIdleMs` to `consumer`. */
 export async function reclaimIdleEntries(
-  client: Redis,
+  client: RedisClient,
   stream: string,
   group: string,
   consumer: string,
@@ -44,7 +44,7 @@ export async function reclaimIdleEntries(
 
 /** Delivery counts of `consumer`'s pending entries `ids` (XPENDING extended form). */
 export async function deliveryCounts(
-  client: Redis,
+  client: RedisClient,
   stream: string,
   group: string,
   consumer: string,
@@ -67,7 +67,7 @@ export async function deliveryCounts(
 
 /** Remove consumers (other than `keep`) idle longer than `idleMs` with nothing pending. Returns their names. */
 export async function removeIdleConsumers(
-  client: Redis,
+  client: RedisClient,
   stream: string,
   group: string,
   idleMs: number,

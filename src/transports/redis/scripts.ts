@@ -4,7 +4,7 @@
  * NOSCRIPT (a restarted or failed-over server has an empty script cache).
  */
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./client.js";
 import { MqaError } from "../../core/errors.js";
 import { acquireLeaseLua } from "./lua/acquire-lease.js";
 import { deadLetterEntryLua } from "./lua/dead-letter-entry.js";
@@ -51,7 +51,7 @@ export class RedisScript {
   }
 
   /** Run with `keys` and `args`; a negative integer reply becomes a {@link RedisScriptError}. */
-  async run(client: Redis, keys: readonly string[], args: readonly Arg[]): Promise<unknown> {
+  async run(client: RedisClient, keys: readonly string[], args: readonly Arg[]): Promise<unknown> {
     let reply: unknown;
     try {
       reply = await client.evalsha(this.sha, keys.length, ...keys, ...args);

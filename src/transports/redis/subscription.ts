@@ -5,9 +5,10 @@
  * (`partitions.ts`); and close stops gracefully, giving back what it will not finish.
  */
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
+import { isCluster, type RedisClient } from "./client.js";
 import type { Logger } from "pino";
 import { summarizeError } from "../../core/errors.js";
+import { sleep } from "../../core/sleep.js";
 import type { DeliveryHandler, Subscription } from "../../core/transport.js";
 import { drainWithin } from "../drain.js";
 import { AckBatcher } from "./ack-batcher.js";
@@ -18,22 +19,26 @@ import { Housekeeping, type HousekeepingHost } from "./housekeeping.js";
 import type { PartitionKeys, RedisKeyNames } from "./naming.js";
 import type { ResolvedRedisOptions } from "./options.js";
 import { PartitionCoordinator, SinglePartition, type PartitionOwnership } from "./partitions.js";
-import { ReadLoop, type ReadLoopHost } from "./read-loop.js";
+import { PartitionReaders } from "./partition-readers.js";
+import { ReadLoop, type Reader, type ReadLoopHost } from "./read-loop.js";
 import { deliveryCounts } from "./reclaim.js";
 import { scripts } from "./scripts.js";
 import type { RedisTransportStats } from "./stats.js";
+
+/** How soon a partition takeover tries again to claim what the previous owner left pending, ms. */
+const TAKE_OVER_RETRY_MS = 25;
 
 /** The least time a close gives Redis to take back entries and acks, whatever its `timeoutMs`. */
 const MIN_LEAVE_MS = 1_000;
 
 /** What a subscription needs from its transport. */
 export interface SubscriptionContext {
-  readonly command: Redis;
+  readonly command: RedisClient;
   readonly options: ResolvedRedisOptions;
   readonly names: RedisKeyNames;
   readonly logger: Logger;
   readonly stats: RedisTransportStats;
-  createBlockingClient(consumer: string): Redis;
+  createBlockingClient(consumer: string): RedisClient;
   /** Declare the group again (after NOGROUP: the server lost it). */
   redeclare(topic: string, group: string): Promise<void>;
 }
@@ -47,7 +52,7 @@ export class RedisSubscription implements Subscription {
   private readonly mapping: FieldMapping | undefined;
   private readonly ownership: PartitionOwnership;
   private readonly held: HeldEntries;
-  private readonly reader: ReadLoop;
+  private readonly reader: Reader;
   private readonly housekeeping: Housekeeping;
   private paused = false;
   private closing = false;
@@ -70,7 +75,12 @@ export class RedisSubscription implements Subscription {
     this.held = new HeldEntries(prefetch);
     this.acks = new AckBatcher(ctx.command, group);
     const host = this.host();
-    this.reader = new ReadLoop(ctx.createBlockingClient(this.consumer), host);
+    // On a cluster, partitions sit on different slots: one read loop each (see partition-readers.ts).
+    this.reader = !isCluster(ctx.command)
+      ? new ReadLoop(ctx.createBlockingClient(this.consumer), host)
+      : this.partitions > 1
+        ? new PartitionReaders(host, () => ctx.createBlockingClient(this.consumer))
+        : new ReadLoop(ctx.createBlockingClient(this.consumer), host, { unblock: false, loops: () => 1 });
     this.housekeeping = new Housekeeping(host);
     this.ownership =
       this.partitions > 1
@@ -104,7 +114,7 @@ export class RedisSubscription implements Subscription {
       held: this.held,
       isPaused: () => this.paused,
       isClosing: () => this.closing,
-      ownedKeys: () => this.ownedKeys(),
+      ownedKeys: () => this.readKeys(),
       owns: (partition) => this.ownership.owned.has(partition),
       enqueue: (item) => this.enqueue(item),
       enqueueWithCounts: (entries, stream, keys) => this.enqueueWithCounts(entries, stream, keys),
@@ -118,6 +128,14 @@ export class RedisSubscription implements Subscription {
     await this.ownership.start();
     this.reader.begin();
     this.housekeeping.start();
+  }
+
+  /** Partitions owned but not read yet: what their previous owner left pending is being taken over first. */
+  private readonly takingOver = new Set<number>();
+
+  /** The partitions to read: owned, and not {@link takingOver} (that would let new entries overtake old ones). */
+  private readKeys(): PartitionKeys[] {
+    return this.ownedKeys().filter((k) => !this.takingOver.has(k.partition));
   }
 
   private ownedKeys(): PartitionKeys[] {
@@ -257,16 +275,40 @@ export class RedisSubscription implements Subscription {
   }
 
   /** A partition just became ours: whatever its previous owner left pending is ours now. */
+  /**
+   * A partition just taken: claim every entry another consumer left pending on it (a graceful leaver's
+   * unstarted ones, a dead one's) before reading its new entries, so a key's messages keep their order across
+   * the handover. Claims only as far as free capacity goes, so it retries until nothing is left elsewhere.
+   */
   private async claimPartition(p: number): Promise<void> {
     const keys = this.ctx.names.partition(this.topic, this.group, p, this.partitions);
-    await this.housekeeping
-      .claim(keys, 0)
-      .catch((err: unknown) =>
-        this.logger.warn(
-          { partition: p, err: summarizeError(err, 2) },
-          "claiming a new partition's entries failed",
-        ),
+    this.takingOver.add(p);
+    try {
+      while (this.ownership.owned.has(p) && !this.closing) {
+        await this.housekeeping.claim(keys, 0);
+        if (!(await this.pendingElsewhere(keys))) break;
+        await sleep(TAKE_OVER_RETRY_MS);
+      }
+    } catch (err) {
+      this.logger.warn(
+        { partition: p, err: summarizeError(err, 2) },
+        "claiming a new partition's entries failed",
       );
+    } finally {
+      this.takingOver.delete(p);
+      this.reader.interrupt();
+    }
+  }
+
+  /** Whether another consumer of the group still has entries of this partition pending. */
+  private async pendingElsewhere(keys: PartitionKeys): Promise<boolean> {
+    for (const stream of [keys.stream, keys.retry]) {
+      const summary = (await this.ctx.command.xpending(stream, this.group).catch(() => undefined)) as
+        [number, string | null, string | null, [string, string][] | null] | undefined;
+      const consumers = summary?.[3] ?? [];
+      if (consumers.some(([name, count]) => name !== this.consumer && Number(count) > 0)) return true;
+    }
+    return false;
   }
 
   async pause(): Promise<void> {
@@ -342,9 +384,13 @@ export class RedisSubscription implements Subscription {
     this.held.dropBuffered(() => true);
     const idle = Math.max(this.ctx.options.claimIdleMs * 10, 86_400_000);
     for (const [stream, ids] of back) {
-      await this.ctx.command
-        .xclaim(stream, this.group, this.consumer, 0, ...ids, "IDLE", idle, "JUSTID")
-        .catch((err: unknown) => this.logger.warn({ err: String(err) }, "giving entries back failed"));
+      const client = this.ctx.command;
+      // Narrowed per client type: TypeScript cannot pick an XCLAIM overload on the union.
+      await (
+        isCluster(client)
+          ? client.xclaim(stream, this.group, this.consumer, 0, ...ids, "IDLE", idle, "JUSTID")
+          : client.xclaim(stream, this.group, this.consumer, 0, ...ids, "IDLE", idle, "JUSTID")
+      ).catch((err: unknown) => this.logger.warn({ err: String(err) }, "giving entries back failed"));
     }
   }
 

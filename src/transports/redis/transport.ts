@@ -1,5 +1,5 @@
 /** The Redis Streams transport: publisher, subscriber and declarer over one Redis server. */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./client.js";
 import { silentLogger, type Logger } from "../../log/logger.js";
 import { ClosedError, ConnectionClosedError } from "../../core/errors.js";
 import { attemptFromHeaders, Headers, type Message, type OutgoingMessage } from "../../core/message.js";
@@ -20,7 +20,7 @@ import { ConnectionStateCell } from "../connection-state.js";
 import { drainWithin } from "../drain.js";
 import { createClient, firstReady, followClient } from "./connection.js";
 import { declareGroup } from "./declare.js";
-import { detectServerDurability, DurabilityWaiter, type ServerDurability } from "./durability.js";
+import { detectServerDurability, durabilityFor, type ServerDurability } from "./durability.js";
 import { decodeEntry, type RawEntry } from "./fields.js";
 import {
   appendRedisDeadLetter,
@@ -61,7 +61,7 @@ export class RedisTransport implements Transport, DeadLetterQueues {
   /** PEL housekeeping counters. */
   readonly stats: RedisTransportStats = newStats();
   private readonly logger: Logger;
-  private readonly command: Redis;
+  private readonly command: RedisClient;
   private readonly cell: ConnectionStateCell;
   private readonly trimmer: StreamTrimmer;
   private readonly publisher: StreamPublisher;
@@ -100,7 +100,7 @@ export class RedisTransport implements Transport, DeadLetterQueues {
     });
     this.trimmer = new StreamTrimmer(this.command, this.logger);
     const durability = this.options.durability
-      ? new DurabilityWaiter(this.command, () => this.server, this.options.durability)
+      ? durabilityFor(this.command, () => this.server, this.options.durability)
       : undefined;
     this.publisher = new StreamPublisher(
       this.command,

@@ -2,7 +2,7 @@
  * Runs trim-stream.lua for topics with a trim policy, at most once per interval per stream, after
  * publishes. Trimming never removes an entry a group still needs (see lua/trim-stream.ts).
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./client.js";
 import type { Logger } from "pino";
 import { BoundedMap } from "../bounded-map.js";
 import type { TrimPolicy } from "./naming.js";
@@ -10,7 +10,7 @@ import { scripts } from "./scripts.js";
 
 /** Trim one stream now; returns how many entries were removed. */
 export async function trimStream(
-  client: Redis,
+  client: RedisClient,
   stream: string,
   policy: NonNullable<TrimPolicy>,
 ): Promise<number> {
@@ -30,7 +30,7 @@ export class StreamTrimmer {
   trimmed = 0;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly logger: Logger,
     private readonly intervalMs = 1_000,
   ) {}
