@@ -172,38 +172,41 @@ describe("monitor console: built files and /events", () => {
   it("streams retry, history then state on connect, a state per sample, and drops the subscriber on close", async () => {
     const before = monitor.console.subscribers;
     const stream1 = await open(server.port, "/events");
-    expect(stream1.res.statusCode).toBe(200);
-    expect(stream1.res.headers["content-type"]).toBe("text/event-stream; charset=utf-8");
-    expect(stream1.res.headers["cache-control"]).toBe("no-store");
-    const reader = new EventReader(stream1.res);
-    const history = await reader.next();
-    expect(history.event).toBe("history");
-    expect(reader.fields).toContain("retry: 1000");
-    const h = JSON.parse(history.data) as ConsoleHistory;
-    expect(h.points.length).toBe(monitor.console.history().points.length);
-    expect(h.points.length).toBeGreaterThan(0);
-    const first = await reader.next();
-    expect(first.event).toBe("state");
-    const s1 = JSON.parse(first.data) as ConsoleState;
-    expect(s1.samples).toBe(monitor.state.samples);
-    expect(s1.topics.map((t) => t.topic)).toContain(topic);
-    expect(monitor.console.subscribers).toBe(before + 1);
+    try {
+      expect(stream1.res.statusCode).toBe(200);
+      expect(stream1.res.headers["content-type"]).toBe("text/event-stream; charset=utf-8");
+      expect(stream1.res.headers["cache-control"]).toBe("no-store");
+      const reader = new EventReader(stream1.res);
+      const history = await reader.next();
+      expect(history.event).toBe("history");
+      expect(reader.fields).toContain("retry: 1000");
+      const h = JSON.parse(history.data) as ConsoleHistory;
+      expect(h.points.length).toBe(monitor.console.history().points.length);
+      expect(h.points.length).toBeGreaterThan(0);
+      const first = await reader.next();
+      expect(first.event).toBe("state");
+      const s1 = JSON.parse(first.data) as ConsoleState;
+      expect(s1.samples).toBe(monitor.state.samples);
+      expect(s1.topics.map((t) => t.topic)).toContain(topic);
+      expect(monitor.console.subscribers).toBe(before + 1);
 
-    await redis.xadd(stream, "*", "p", "1");
-    await monitor.sampleOnce();
-    const next = await reader.next();
-    expect(next.event).toBe("state");
-    const s2 = JSON.parse(next.data) as ConsoleState;
-    expect(s2.samples).toBe(s1.samples + 1);
-    const billing = s2.topics.find((t) => t.topic === topic)?.groups.find((g) => g.group === "billing");
-    expect(billing?.queue.backlog).toBe(1);
-    expect(s2.point?.points[billing?.queue.id ?? ""]?.backlog).toBe(1);
-
-    stream1.close();
+      await redis.xadd(stream, "*", "p", "1");
+      await monitor.sampleOnce();
+      const next = await reader.next();
+      expect(next.event).toBe("state");
+      const s2 = JSON.parse(next.data) as ConsoleState;
+      expect(s2.samples).toBe(s1.samples + 1);
+      const billing = s2.topics.find((t) => t.topic === topic)?.groups.find((g) => g.group === "billing");
+      expect(billing?.queue.backlog).toBe(1);
+      expect(s2.point?.points[billing?.queue.id ?? ""]?.backlog).toBe(1);
+    } finally {
+      stream1.close();
+    }
     await expect.poll(() => monitor.console.subscribers, { timeout: 5000 }).toBe(before);
   });
 
   it("caps the streams open at once with a clear 503, and frees a place when one closes", async () => {
+    const before = monitor.console.subscribers;
     const a = await open(server.port, "/events");
     const b = await open(server.port, "/events");
     expect([a.res.statusCode, b.res.statusCode]).toEqual([200, 200]);
@@ -222,9 +225,12 @@ describe("monitor console: built files and /events", () => {
       )
       .toBe(200);
     b.close();
+    // Every stream this test opened is gone before the next test counts them.
+    await expect.poll(() => monitor.console.subscribers, { timeout: 5000 }).toBe(before);
   });
 
   it("needs the token when one is set: bearer header or the cookie /?token= sets, which EventSource sends", async () => {
+    const before = monitor.console.subscribers;
     const refused = await open(guarded.port, "/events");
     expect(refused.res.statusCode).toBe(401);
     expect((await body(refused.res)).toString("utf8")).not.toContain(token);
@@ -237,6 +243,8 @@ describe("monitor console: built files and /events", () => {
     const withBearer = await open(guarded.port, "/events", { authorization: `Bearer ${token}` });
     expect(withBearer.res.statusCode).toBe(200);
     withBearer.close();
+    // Both streams (on the same monitor as the other tests') are gone before the next test counts them.
+    await expect.poll(() => monitor.console.subscribers, { timeout: 5000 }).toBe(before);
   });
 });
 
