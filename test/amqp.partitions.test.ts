@@ -1,13 +1,16 @@
 /**
  * RabbitMQ partitions (the `partitions` option) on the shared broker: a key's messages land on the partition
- * queue its hash names, one consumer of the group is active per partition while another stands by, a dead
+ * queue its hash names, the group's members split the partitions evenly (or, without balancing, one is active
+ * on all while another stands by) and take a leaver's or a crashed member's partitions over, a dead
  * letter is redriven back to its key's partition, and a publisher with a larger count is refused, not lost.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { partitionForKey } from "../src/core/partition-key.js";
 import { MqaError } from "../src/core/errors.js";
 import { waitFor } from "../src/testing/mod.js";
-import { createAmqpTransport } from "../src/transports/amqp/mod.js";
+import type { Delivery } from "../src/core/transport.js";
+import { createAmqpTransport, type AmqpTransport } from "../src/transports/amqp/mod.js";
+import type { PartitionedSubscription } from "../src/transports/amqp/partitioned-subscription.js";
 import { AMQP_URL } from "./support/amqp.js";
 import { uniqueName } from "./redis-helpers.js";
 
@@ -70,10 +73,11 @@ describe("RabbitMQ partitions", () => {
     }
   });
 
-  it("delivers a partition to one consumer at a time; the standby takes over when it leaves", async () => {
+  it("without balancing: the earliest consumer is active on every partition; the standby takes over when it leaves", async () => {
     const topic = topicName();
-    const a = createAmqpTransport({ url: AMQP_URL, partitions: { [topic]: N } });
-    const b = createAmqpTransport({ url: AMQP_URL, partitions: { [topic]: N } });
+    const options = { url: AMQP_URL, partitions: { [topic]: N }, partitionBalance: false as const };
+    const a = createAmqpTransport(options);
+    const b = createAmqpTransport(options);
     const seen: string[] = [];
     try {
       const subA = await a.subscribe(topic, "g", async (d) => {
@@ -94,6 +98,85 @@ describe("RabbitMQ partitions", () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it("balanced: members split the partitions evenly, a leaver's go to the others at once, a crashed member's after its timeout", async () => {
+    const topic = topicName();
+    const balance = { heartbeatMs: 100, memberTimeoutMs: 600 };
+    const options = { url: AMQP_URL, partitions: { [topic]: N }, partitionBalance: balance };
+    const transports = ["a", "b", "c"].map(() => createAmqpTransport(options));
+    const [a, b, c] = transports as [AmqpTransport, AmqpTransport, AmqpTransport];
+    /** Which member handled each partition, per phase. */
+    let phase = "";
+    const handled: { phase: string; member: string; partition: number }[] = [];
+    const handler = (member: string) => async (d: Delivery) => {
+      handled.push({ phase, member, partition: partitionForKey(d.message.key, N) });
+      await d.ack();
+    };
+    const owners = (p: string) => {
+      const byPartition = new Map<number, Set<string>>();
+      for (const h of handled.filter((x) => x.phase === p))
+        byPartition.set(h.partition, (byPartition.get(h.partition) ?? new Set()).add(h.member));
+      return byPartition;
+    };
+    /** Publish 40 keyed messages (every partition gets some) and wait until all are handled. */
+    const round = async (name: string) => {
+      phase = name;
+      for (let i = 0; i < 40; i++) await a.publish(topic, { key: `k${i}`, payload: body(`${name}-${i}`) });
+      await waitFor(() => handled.filter((x) => x.phase === name).length === 40, 15_000, `round ${name}`);
+      return owners(name);
+    };
+    const partitionsOf = (byPartition: Map<number, Set<string>>, member: string) =>
+      [...byPartition].filter(([, m]) => m.has(member)).map(([p]) => p);
+    try {
+      const subA = (await a.subscribe(topic, "g", handler("a"))) as PartitionedSubscription;
+      const subB = (await b.subscribe(topic, "g", handler("b"))) as PartitionedSubscription;
+      await waitFor(
+        () => subA.balancer!.ownedPartitions.length === 2 && subB.balancer!.ownedPartitions.length === 2,
+        10_000,
+        "two members owning two partitions each",
+      );
+      const two = await round("two");
+      // Every partition handled by exactly one member, two partitions each.
+      expect([...two.values()].every((m) => m.size === 1)).toBe(true);
+      expect(partitionsOf(two, "a")).toHaveLength(2);
+      expect(partitionsOf(two, "b")).toHaveLength(2);
+
+      const subC = (await c.subscribe(topic, "g", handler("c"))) as PartitionedSubscription;
+      const subs = [subA, subB, subC];
+      // 4 partitions over 3 members: 2, 1, 1, each partition owned once.
+      await waitFor(
+        () =>
+          subs.every((x) => x.balancer!.view.length === 3) &&
+          subs
+            .map((x) => x.balancer!.ownedPartitions.length)
+            .sort()
+            .join() === "1,1,2" &&
+          new Set(subs.flatMap((x) => x.balancer!.ownedPartitions)).size === N,
+        10_000,
+        "a and b giving c its share",
+      );
+      const three = await round("three");
+      expect(new Set([...three.values()].flatMap((m) => [...m]))).toEqual(new Set(["a", "b", "c"]));
+
+      // A graceful leave: its partitions move at once (no wait for a timeout).
+      await subA.close();
+      await waitFor(() => subB.balancer!.view.length === 2, 5_000, "a's leave seen by b");
+      const left = await round("after-leave");
+      expect(partitionsOf(left, "a")).toEqual([]);
+      expect(new Set([...left.values()].flatMap((m) => [...m]))).toEqual(new Set(["b", "c"]));
+
+      // A crash (the transport's socket dropped, no leave said): b and c go on after memberTimeoutMs.
+      const dropped = subB.balancer!.stats.rebalances;
+      await c.abort();
+      await waitFor(() => subB.balancer!.ownedPartitions.length === N, 10_000, "b owning every partition");
+      expect(subB.balancer!.stats.rebalances).toBeGreaterThan(dropped);
+      const alone = await round("alone");
+      expect(new Set([...alone.values()].flatMap((m) => [...m]))).toEqual(new Set(["b"]));
+      expect(alone.size).toBe(N);
+    } finally {
+      await Promise.all(transports.map((t) => t.close()));
     }
   });
 

@@ -123,6 +123,28 @@ const schema = z.strictObject({
    * @defaultValue none (1 queue per group)
    */
   partitions: z.record(z.string().min(1), z.number().int().min(1).max(1024)).default({}),
+  /**
+   * How a partitioned group's partitions are shared by its consumers. Balanced (the default): the members of
+   * a group find each other through small heartbeats on `amq.direct` and split the partitions evenly, each
+   * consuming only its own; a member that leaves hands its partitions over in order, one that crashes is
+   * replaced after `memberTimeoutMs`. `false`: every consumer subscribes to every partition and the broker
+   * makes the earliest one active on all (failover only, no spread). docs/ordering.md.
+   * @defaultValue `{ heartbeatMs: 1000, memberTimeoutMs: 5000 }`
+   */
+  partitionBalance: z
+    .union([
+      z.literal(false),
+      z
+        .strictObject({
+          heartbeatMs: z.number().int().min(50).max(60_000).default(1_000),
+          memberTimeoutMs: z.number().int().min(200).max(600_000).default(5_000),
+        })
+        .refine((b) => b.memberTimeoutMs >= 2 * b.heartbeatMs, {
+          message:
+            "memberTimeoutMs must be at least twice heartbeatMs (a member would be dropped between beats)",
+        }),
+    ])
+    .default({ heartbeatMs: 1_000, memberTimeoutMs: 5_000 }),
   /** pino logger; a silent one when absent. */
   logger: z
     .custom<Logger>((v) => typeof v === "object" && v !== null && typeof (v as Logger).child === "function", {

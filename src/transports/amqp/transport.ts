@@ -49,6 +49,7 @@ import type {
 import { toPublishProperties } from "./message-mapping.js";
 import { type AmqpTransportOptions, type ResolvedAmqpOptions, resolveAmqpOptions } from "./options.js";
 import { AmqpSubscription } from "./subscription.js";
+import { PartitionBalancer } from "./partition-balancer.js";
 import { PartitionedSubscription } from "./partitioned-subscription.js";
 import { partitionForKey } from "../../core/partition-key.js";
 import { planHistoryTopology } from "./history-plan.js";
@@ -344,13 +345,21 @@ export class AmqpTransport implements Transport, DeadLetterQueues {
     if (this.shuttingDown) throw new ClosedError("the transport is closed; create a new one");
     if (!this.declarations.has(`${topic}\u0000${group}`)) await this.declare({ topic, group });
     const layout = this.groupLayout(topic, group);
-    // A partitioned group consumes each of its partition queues (single active consumer on each).
+    // A partitioned group consumes its partition queues (single active consumer on each): with balancing,
+    // only the ones assigned to this member, which start paused until the balancer acquires them.
+    const partitioned = layout.queues.length > 1;
+    const balance = partitioned ? this.options.partitionBalance : false;
     const parts = layout.queues.map((queue) =>
-      this.subscribeQueue(topic, group, queue, layout, handler, options),
+      this.subscribeQueue(topic, group, queue, layout, handler, options, partitioned),
     );
+    if (balance) await Promise.all(parts.map((p) => p.pause()));
     const live = await this.consumeConnection.waitReady(this.options.initialConnectTimeoutMs);
     await Promise.all(parts.map((p) => p.start(live)));
-    return parts.length === 1 ? parts[0]! : new PartitionedSubscription(topic, group, parts);
+    if (!partitioned) return parts[0]!;
+    if (!balance) return new PartitionedSubscription(topic, group, parts);
+    const balancer = new PartitionBalancer(layout.queue, parts, this.consumeConnection, balance, this.log);
+    await balancer.start(live);
+    return new PartitionedSubscription(topic, group, parts, balancer);
   }
 
   /** A subscription to one queue of a group (its own, or one of its partitions). */
@@ -361,6 +370,8 @@ export class AmqpTransport implements Transport, DeadLetterQueues {
     layout: GroupLayout,
     handler: DeliveryHandler,
     options: SubscribeOptions,
+    /** A partition queue (single active consumer): closed by handing it over in order. */
+    handover = false,
   ): AmqpSubscription {
     const queueType = layout.spec ? layout.spec.queueType : this.options.queueType;
     const subscription = new AmqpSubscription(
@@ -383,6 +394,7 @@ export class AmqpTransport implements Transport, DeadLetterQueues {
           layout.attached ? layout.spec?.describedQueue?.type : queueType,
           layout.spec?.deliveryLimit ?? this.options.deliveryLimit,
         ),
+        handover,
       },
       this.log,
       (s) => this.subscriptions.delete(s),
