@@ -33,12 +33,12 @@ describe("mqa verify --cluster 3", () => {
     expect(report.broker).not.toBe("amqp://guest:***@127.0.0.1:5672/");
   }, 240_000);
 
-  it("refuses --cluster for a broker that is not RabbitMQ, naming the flag", async () => {
+  it("refuses --cluster for a broker mqa cannot start a cluster of, naming the flag", async () => {
     const { mqa } = await import("./support/cli.js");
-    const r = await mqa("verify", "--broker", "redis://127.0.0.1:6379", "--cluster", "3", "--messages", "10");
+    const r = await mqa("verify", "--broker", "memory://", "--cluster", "3", "--messages", "10");
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(
-      /--cluster starts a private RabbitMQ cluster; it needs an amqp:\/\/ broker URL, not redis:\/\//,
+      /--cluster starts a private RabbitMQ cluster \(amqp:\/\/\) or Redis Cluster \(redis:\/\/\); it has none for memory:\/\//,
     );
   }, 60_000);
 });

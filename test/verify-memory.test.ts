@@ -39,6 +39,8 @@ describe("mqa verify on memory://", () => {
       "broker-restart",
       "connection-cut",
       "kill-leader",
+      "kill-primary",
+      "move-slot",
     ]);
   });
 

@@ -12,7 +12,7 @@ import { MqaError } from "../core/errors.js";
 import type { Transport } from "../core/transport.js";
 import type { ChildMessage, CoordinatorMessage } from "./worker-entry.js";
 import type { VerifyWorker, WorkerConfig, WorkerEvent } from "./worker.js";
-import { startVerifyWorker } from "./worker.js";
+import { startVerifyWorker, workerConnectOptions } from "./worker.js";
 
 /** One consumer of a verify run. */
 export interface VerifyConsumer {
@@ -121,10 +121,7 @@ export class InProcessConsumer implements VerifyConsumer {
   ) {}
 
   async start(): Promise<void> {
-    this.transport = await createTransport(this.config.url, {
-      ...(this.config.tls ? { tls: this.config.tls } : {}),
-      ...(this.config.clusterUrls ? { clusterUrls: this.config.clusterUrls } : {}),
-    });
+    this.transport = await createTransport(this.config.url, workerConnectOptions(this.config));
     // A killed process reports nothing more; neither does a killed in-process consumer.
     this.worker = await startVerifyWorker(this.transport, this.config, async (e) => {
       if (!this.dead) this.onEvent(e);

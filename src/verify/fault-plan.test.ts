@@ -17,7 +17,8 @@ describe("planFaults", () => {
         fc.integer({ min: 1, max: 8 }),
         (seed, n, k) => {
           const plan = planFaults(seed, FAULT_KINDS, n, k);
-          expect(plan.faults).toHaveLength(6); // 2 kills, 2 cuts, 1 broker restart, 1 leader kill
+          // 2 kills, 2 cuts, 1 broker restart, 1 leader kill, 1 primary kill, 1 slot move
+          expect(plan.faults).toHaveLength(8);
           for (const f of plan.faults) {
             expect(f.at).toBeGreaterThanOrEqual(0.15);
             expect(f.at).toBeLessThanOrEqual(0.85);

@@ -5,13 +5,18 @@
  */
 import { randomInt, seededRandom } from "./prng.js";
 
-/** Faults `mqa verify` can inject (`all`). `kill-leader` needs a private cluster (`--cluster`). */
+/**
+ * Faults `mqa verify` can inject (`all`). The last three need a private cluster (`--cluster`): `kill-leader` a
+ * RabbitMQ one, `kill-primary` and `move-slot` a Redis Cluster.
+ */
 export const FAULT_KINDS = [
   "consumer-kill",
   "connection-cut",
   "broker-restart",
   "poison",
   "kill-leader",
+  "kill-primary",
+  "move-slot",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 /** Faults of a run that names none: every fault a single broker can take. */
@@ -21,6 +26,11 @@ export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = [
   "broker-restart",
   "poison",
 ];
+/** Faults a private cluster (`--cluster`) adds to {@link DEFAULT_FAULT_KINDS}, by what the cluster is made of. */
+export const CLUSTER_FAULT_KINDS: Readonly<Record<"rabbitmq" | "redis", readonly FaultKind[]>> = {
+  rabbitmq: ["kill-leader"],
+  redis: ["kill-primary", "move-slot"],
+};
 /** Faults that strike at a point in time (poison is a property of messages). */
 export type TimedFaultKind = Exclude<FaultKind, "poison">;
 
@@ -30,6 +40,8 @@ export const FAULT_COUNTS: Readonly<Record<TimedFaultKind, number>> = {
   "connection-cut": 2,
   "broker-restart": 1,
   "kill-leader": 1,
+  "kill-primary": 1,
+  "move-slot": 1,
 };
 
 export interface PlannedFault {

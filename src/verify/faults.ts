@@ -4,32 +4,49 @@
  * replacement consumer that is still starting. The run loop only reports progress; everything about faults is here.
  */
 import { waitFor } from "../brokers/local/wait.js";
-import type { OwnedBroker } from "./broker-control.js";
+import type { ClusterKind, OwnedBroker } from "./broker-control.js";
 import type { VerifyConsumer } from "./consumers.js";
 import type { FaultKind, PlannedFault } from "./fault-plan.js";
 import { isNetworkUrl, type ProxiedBroker } from "./network.js";
 import type { InjectedFault, VerifyReport } from "./report.js";
 
-/** Split the requested faults into those this broker allows and those skipped, each with its reason. */
+/** Why a cluster fault cannot strike on this run, or undefined when it can. */
+function clusterFaultSkipReason(kind: FaultKind, cluster: ClusterKind | undefined): string | undefined {
+  if (kind === "kill-leader" && cluster !== "rabbitmq") {
+    return cluster === "redis"
+      ? "a RabbitMQ quorum-queue fault; on a Redis Cluster, kill-primary kills the primary of the topic's slot"
+      : "needs a private cluster to kill a node of; run with --cluster 3 (amqp://)";
+  }
+  if ((kind === "kill-primary" || kind === "move-slot") && cluster !== "redis") {
+    return cluster === "rabbitmq"
+      ? "a Redis Cluster fault; on a RabbitMQ cluster, kill-leader kills the node of the queue's leader"
+      : "needs a private Redis Cluster; run with --cluster 3 (redis://)";
+  }
+  return undefined;
+}
+
+/**
+ * Split the requested faults into those this broker allows and those skipped, each with its reason.
+ * `cluster`: what the run's private cluster is made of, if it has one.
+ */
 export function applicableFaults(
   requested: readonly FaultKind[],
   brokerUrl: string,
   ownsBroker: boolean,
-  cluster = false,
+  cluster?: ClusterKind,
 ): { active: FaultKind[]; skipped: VerifyReport["skippedFaults"] } {
   const active: FaultKind[] = [];
   const skipped: VerifyReport["skippedFaults"] = [];
   for (const kind of requested) {
-    if (kind === "kill-leader" && !cluster) {
-      skipped.push({
-        kind,
-        reason: "needs a private cluster to kill a node of; run with --cluster 3 (amqp://)",
-      });
+    const clusterReason = clusterFaultSkipReason(kind, cluster);
+    if (clusterReason !== undefined) {
+      skipped.push({ kind, reason: clusterReason });
     } else if (cluster && (kind === "connection-cut" || kind === "broker-restart")) {
       skipped.push({
         kind,
         reason:
-          "not on a cluster run: clients connect to every node directly, and kill-leader takes a node down",
+          "not on a cluster run: clients connect to every node directly, and " +
+          `${cluster === "redis" ? "kill-primary" : "kill-leader"} takes a node down`,
       });
     } else if (kind === "connection-cut" && !isNetworkUrl(brokerUrl)) {
       skipped.push({ kind, reason: `${new URL(brokerUrl).protocol}// has no network connection to cut` });
@@ -49,6 +66,8 @@ export interface FaultTargets {
   readonly owned?: OwnedBroker | undefined;
   /** The run's quorum queue (kill-leader kills the node of its leader). */
   readonly queue?: string | undefined;
+  /** The run's stream key (kill-primary and move-slot act on its cluster slot). */
+  readonly streamKey?: string | undefined;
 }
 
 /** Strikes planned faults in order as progress passes their points; records what happened. */
@@ -144,6 +163,12 @@ export class FaultScheduler {
       });
     } else if (f.kind === "kill-leader" && owned?.killLeader && this.targets.queue !== undefined) {
       const detail = await owned.killLeader(this.targets.queue);
+      this.injected.push({ kind: f.kind, atMs, detail });
+    } else if (f.kind === "kill-primary" && owned?.killPrimary && this.targets.streamKey !== undefined) {
+      const detail = await owned.killPrimary(this.targets.streamKey);
+      this.injected.push({ kind: f.kind, atMs, detail });
+    } else if (f.kind === "move-slot" && owned?.moveSlot && this.targets.streamKey !== undefined) {
+      const detail = await owned.moveSlot(this.targets.streamKey);
       this.injected.push({ kind: f.kind, atMs, detail });
     } else if (f.kind === "broker-restart" && owned) {
       this.injected.push({ kind: f.kind, atMs, detail: `restarting ${owned.description}` });

@@ -4,6 +4,16 @@
  */
 import * as hdr from "hdr-histogram-js";
 
+/** Publishes that were never confirmed (the caller was told), and what became of them. */
+export interface NeverConfirmed {
+  /** Publishes that rejected (the same as `rejected`). */
+  total: number;
+  /** Of those, consumed or dead-lettered all the same (stored before the publish gave up): fine, not lost. */
+  arrived: number;
+  /** The same two counts per error code (`durability-not-met`, `publish-timeout`, `publish-rejected`, …). */
+  byCode: Record<string, { rejected: number; arrived: number }>;
+}
+
 /** The reconciled counts. */
 export interface LedgerSummary {
   /** Publish attempts. */
@@ -18,8 +28,12 @@ export interface LedgerSummary {
   duplicates: number;
   /** Distinct messages found in the dead-letter queue. */
   deadLettered: number;
+  /** Confirmed, and consumed or dead-lettered (`confirmed` = `confirmedDelivered` + `lost`). */
+  confirmedDelivered: number;
   /** Confirmed, but neither consumed nor dead-lettered. */
   lost: number;
+  /** Never confirmed: rejected, by error code, and how many of those arrived anyway. Never counted as lost. */
+  neverConfirmed: NeverConfirmed;
   /** Up to 20 lost sequence numbers, to look them up. */
   lostSample: number[];
   /** Poison messages that did not end in the dead-letter queue. */
@@ -33,6 +47,8 @@ export interface LedgerSummary {
 export class Ledger {
   private readonly confirmedFlags: Uint8Array;
   private readonly rejectedFlags: Uint8Array;
+  /** Error code of each rejected publish. */
+  private readonly rejectedCodes = new Map<number, string>();
   private readonly consumedCounts: Uint32Array;
   private readonly deadLetterFlags: Uint8Array;
   private readonly intentFlags: Uint8Array;
@@ -84,9 +100,11 @@ export class Ledger {
     this.confirmed++;
   }
 
-  recordRejected(seq: number): void {
+  /** The publish of `seq` rejected with error `code` (the caller was told: never confirmed, not lost). */
+  recordRejected(seq: number, code = "other"): void {
     if (!this.inRange(seq) || this.rejectedFlags[seq]) return;
     this.rejectedFlags[seq] = 1;
+    this.rejectedCodes.set(seq, code);
     this.rejected++;
   }
 
@@ -135,6 +153,8 @@ export class Ledger {
 
   summary(): LedgerSummary {
     let lost = 0;
+    let confirmedDelivered = 0;
+    const neverConfirmed: NeverConfirmed = { total: 0, arrived: 0, byCode: {} };
     let deadLettered = 0;
     let poisonMissing = 0;
     let unexpected = 0;
@@ -148,6 +168,16 @@ export class Ledger {
       if (this.confirmedFlags[seq] && !consumed && !dlq) {
         lost++;
         if (lostSample.length < 20) lostSample.push(seq);
+      } else if (this.confirmedFlags[seq]) confirmedDelivered++;
+      if (this.rejectedFlags[seq]) {
+        const code = this.rejectedCodes.get(seq) ?? "other";
+        const byCode = (neverConfirmed.byCode[code] ??= { rejected: 0, arrived: 0 });
+        neverConfirmed.total++;
+        byCode.rejected++;
+        if (consumed || dlq) {
+          neverConfirmed.arrived++;
+          byCode.arrived++;
+        }
       }
     }
     const count = this.latencyUs.totalCount;
@@ -159,7 +189,9 @@ export class Ledger {
       consumed: this.consumed,
       duplicates: this.duplicates,
       deadLettered,
+      confirmedDelivered,
       lost,
+      neverConfirmed,
       lostSample,
       poisonMissingFromDlq: poisonMissing,
       unexpectedDeadLetters: unexpected,

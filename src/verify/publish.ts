@@ -37,8 +37,8 @@ export async function publishAll(o: PublishAllOptions): Promise<void> {
         });
         o.ledger.recordConfirmed(seq);
       } catch (err) {
-        o.ledger.recordRejected(seq);
         const code = MqaError.is(err) ? err.code : "other";
+        o.ledger.recordRejected(seq, code);
         o.rejections.set(code, (o.rejections.get(code) ?? 0) + 1);
       }
     }

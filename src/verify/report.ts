@@ -17,7 +17,7 @@ export interface InjectedFault {
 
 /** The reconciled outcome of a verify run. */
 export interface VerifyReport extends LedgerSummary {
-  /** True when nothing was lost. */
+  /** True when no confirmed message was lost (never-confirmed publishes do not count: their caller was told). */
   ok: boolean;
   /** Broker URL with the password masked. */
   broker: string;
@@ -31,6 +31,8 @@ export interface VerifyReport extends LedgerSummary {
   prefetch: number;
   publishWindow: number;
   attempts: number;
+  /** Replicas each Redis write had to reach before its publish was confirmed (WAIT); 0 = none, or not Redis. */
+  durabilityReplicas: number;
   consumerMode: "process" | "in-process";
   faultsRequested: FaultKind[];
   faultsInjected: number;
@@ -92,6 +94,7 @@ export function buildReport(o: ResolvedVerifyOptions, r: RunOutcome): VerifyRepo
     prefetch: o.prefetch,
     publishWindow: o.publishWindow,
     attempts: o.attempts,
+    durabilityReplicas: o.durabilityReplicas,
     consumerMode: r.crossProcess ? "process" : "in-process",
     faultsRequested: o.faults,
     // Each poison message is one injected fault; each kill, cut or restart is one.
@@ -132,7 +135,9 @@ function counts(r: VerifyReport): Array<[string, string, string]> {
     [
       "rejected",
       String(r.rejected),
-      rejectedWhy ? `publish rejected, caller told (${rejectedWhy})` : "publish rejected, caller told",
+      rejectedWhy
+        ? `never confirmed: publish rejected, caller told (${rejectedWhy})`
+        : "never confirmed: publish rejected, caller told",
     ],
     ["consumed", String(r.consumed), "distinct messages processed"],
     ["duplicates", String(r.duplicates), "redeliveries of processed messages (at-least-once)"],
@@ -151,6 +156,53 @@ function counts(r: VerifyReport): Array<[string, string, string]> {
       `p50 ${r.latencyMs.p50} / p99 ${r.latencyMs.p99} ms`,
       "publish → first processed, under faults",
     ],
+  ];
+}
+
+/** One row of the publish outcome: what became of confirmed and of never-confirmed publishes. */
+interface OutcomeRow {
+  /** `confirmed`, `never confirmed`, or an error code under it. */
+  what: string;
+  /** True for an error code (a part of the never-confirmed row). */
+  sub: boolean;
+  publishes: number;
+  /** Consumed or dead-lettered. */
+  arrived: number;
+  /** Lost (confirmed only; a never-confirmed publish is never lost: its caller was told). */
+  lost: number | undefined;
+}
+
+/** Confirmed (delivered, lost) and never confirmed (rejected by code, and how many arrived anyway). */
+export function publishOutcome(r: VerifyReport): OutcomeRow[] {
+  const never = r.neverConfirmed;
+  return [
+    { what: "confirmed", sub: false, publishes: r.confirmed, arrived: r.confirmedDelivered, lost: r.lost },
+    { what: "never confirmed", sub: false, publishes: never.total, arrived: never.arrived, lost: undefined },
+    ...Object.entries(never.byCode)
+      .sort(([a, x], [b, y]) => y.rejected - x.rejected || a.localeCompare(b))
+      .map(([code, c]) => ({
+        what: code,
+        sub: true,
+        publishes: c.rejected,
+        arrived: c.arrived,
+        lost: undefined,
+      })),
+  ];
+}
+
+function outcomeText(r: VerifyReport): string[] {
+  const rows = publishOutcome(r);
+  const width = Math.max(...rows.map((o) => o.what.length + (o.sub ? 2 : 0))) + 2;
+  return [
+    "  publish outcome (arrived = consumed or dead-lettered):",
+    ...rows.map((o) => {
+      const label = `${o.sub ? "  " : ""}${o.what}`.padEnd(width);
+      const fate =
+        o.lost === undefined
+          ? `arrived anyway ${o.arrived}${o.sub ? "" : " (not lost: the publisher was told)"}`
+          : `delivered ${o.arrived}, lost ${o.lost}`;
+      return `    ${label}${String(o.publishes).padStart(7)}   ${fate}`;
+    }),
   ];
 }
 
@@ -180,6 +232,8 @@ export function formatVerifyText(r: VerifyReport): string {
     `  ${r.messages} messages, ${r.consumers} consumers (${r.consumerMode === "process" ? "child processes" : "in-process"}), prefetch ${r.prefetch}, publish window ${r.publishWindow}`,
     "",
     ...counts(r).map(([k, v, why]) => `  ${k.padEnd(15)}${v.padEnd(28)} ${why}`),
+    "",
+    ...outcomeText(r),
     "",
   ];
   if (r.faults.length > 0) {
@@ -211,6 +265,18 @@ export function formatVerifyMarkdown(r: VerifyReport): string {
     ...counts(r).map(([k, v, why]) => `| ${k} | ${v} | ${why} |`),
     "",
     "`lost` = confirmed but neither processed nor in the dead-letter queue. The exit code is non-zero when it is above 0.",
+    "",
+    "## Confirmed and never confirmed",
+    "",
+    "| publishes | count | arrived (consumed or dead-lettered) | lost |",
+    "| --- | ---: | ---: | ---: |",
+    ...publishOutcome(r).map(
+      (o) =>
+        `| ${o.sub ? `↳ \`${o.what}\`` : o.what} | ${o.publishes} | ${o.arrived} | ${o.lost ?? "— (publisher told)"} |`,
+    ),
+    "",
+    "A never-confirmed publish rejected to its caller, who can retry it; if it arrived anyway (stored before the",
+    "publish gave up) that is fine. Only a confirmed message that never arrived is lost.",
     "",
     "## Faults",
     "",

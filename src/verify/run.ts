@@ -23,7 +23,7 @@ import { resolveVerifyOptions } from "./options.js";
 import { publishAll } from "./publish.js";
 import { buildReport, type VerifyProgress, type VerifyReport } from "./report.js";
 import { decodeVerifyPayload, seqFromHeaders } from "./sequence.js";
-import type { WorkerConfig, WorkerEvent } from "./worker.js";
+import type { WorkerConfig, WorkerEvent, WorkerRedisOptions } from "./worker.js";
 
 export type { InjectedFault, VerifyProgress, VerifyReport } from "./report.js";
 
@@ -56,17 +56,31 @@ export async function runVerify(
     const tls = o.tls ? { tls: o.tls } : {};
     // On a cluster every client gets every node's URL (and moves to a survivor when its node dies).
     const clusterUrls = owned?.urls ? { clusterUrls: [...owned.urls] } : {};
-    admin = await createTransport(brokerUrl, { ...tls, ...clusterUrls });
+    // Redis: cluster mode on a Redis Cluster (the URL is a seed node), and WAIT for replicas on every publish.
+    const isRedis = /^rediss?:/i.test(brokerUrl);
+    const redisSettings: WorkerRedisOptions = {
+      ...(owned?.cluster === "redis" ? { cluster: true } : {}),
+      ...(o.durabilityReplicas > 0 ? { durability: { replicas: o.durabilityReplicas } } : {}),
+    };
+    const redis = isRedis && Object.keys(redisSettings).length > 0 ? { redis: redisSettings } : {};
+    if (isRedis && o.durabilityReplicas === 0) {
+      notes.push(
+        "durability replicas 0: confirmed writes acknowledged by no replica can be lost when a primary fails; " +
+          "run with --durability-replicas 1",
+      );
+    } else if (isRedis) {
+      notes.push(
+        `durability replicas ${o.durabilityReplicas}: a publish is confirmed only once ` +
+          `${o.durabilityReplicas === 1 ? "a replica has" : `${o.durabilityReplicas} replicas have`} the write ` +
+          "(WAIT); otherwise it rejects with durability-not-met",
+      );
+    }
+    admin = await createTransport(brokerUrl, { ...tls, ...clusterUrls, ...redis });
     await admin.connect();
     await admin.declare({ topic, group, deadLetter: true });
     const crossProcess = admin.features.crossProcess;
 
-    const { active, skipped } = applicableFaults(
-      o.faults,
-      brokerUrl,
-      owned !== undefined,
-      owned?.killLeader !== undefined,
-    );
+    const { active, skipped } = applicableFaults(o.faults, brokerUrl, owned !== undefined, owned?.cluster);
     if (!crossProcess) {
       notes.push(
         `${admin.name} broker lives inside this process, so consumers run in-process, each with its own ` +
@@ -81,6 +95,11 @@ export async function runVerify(
       );
     }
     const clientUrl = proxied?.url ?? brokerUrl;
+    // The topic's stream (one partition, mqa's default key prefix): kill-primary and move-slot act on its slot.
+    const streamKey =
+      owned?.cluster === "redis"
+        ? new (await import("../transports/redis/layout.js")).RedisKeyNames().stream(topic)
+        : undefined;
     const plan = planFaults(seed, active, o.messages, o.consumers);
     const ledger = new Ledger(o.messages, plan.poison);
     let lastMove = Date.now();
@@ -93,6 +112,7 @@ export async function runVerify(
       url: clientUrl,
       ...tls,
       ...clusterUrls,
+      ...redis,
       topic,
       group,
       run,
@@ -109,7 +129,7 @@ export async function runVerify(
     for (let i = 0; i < o.consumers; i++) consumers.push(newConsumer());
     await Promise.all(consumers.map((c) => c.start()));
 
-    publisher = await createTransport(clientUrl, { ...tls, ...clusterUrls });
+    publisher = await createTransport(clientUrl, { ...tls, ...clusterUrls, ...redis });
     await publisher.connect();
     const trafficStarted = Date.now();
     const abort = new AbortController();
@@ -129,7 +149,7 @@ export async function runVerify(
     // Faults: each strikes when progress passes its point; kills are replaced so K consumers remain.
     const faults = new FaultScheduler(
       plan.faults,
-      { consumers, newConsumer, proxied, owned, queue: `${topic}.${group}` },
+      { consumers, newConsumer, proxied, owned, queue: `${topic}.${group}`, streamKey },
       trafficStarted,
       () => (lastMove = Date.now()),
       (note) => notes.push(note),
@@ -145,10 +165,17 @@ export async function runVerify(
         lastMove = Date.now();
       }
       // Kills strike mid-consumption (so the victim holds processed, unacked messages); cuts and node kills
-      // strike on overall progress, so they also hit the publisher while it is still publishing.
+      // strike on overall progress, so they also hit the publisher while it is still publishing. A Redis
+      // Cluster's primary kill and slot move strike on publishing progress: publishing to a cluster outruns
+      // consuming, and what they test is what a confirmed publish is worth while the slot changes hands.
       const consumedShare = (ledger.consumed + ledger.deadLetterIntents) / o.messages;
+      const publishedShare = (ledger.confirmed + ledger.rejected) / o.messages;
       const progressFor = (f: PlannedFault): number =>
-        f.kind === "consumer-kill" ? consumedShare : done / (2 * o.messages);
+        f.kind === "consumer-kill"
+          ? consumedShare
+          : f.kind === "kill-primary" || f.kind === "move-slot"
+            ? publishedShare
+            : done / (2 * o.messages);
       faults.strikeDue(progressFor);
       onProgress?.({
         total: o.messages,
@@ -186,11 +213,12 @@ export async function runVerify(
       notes.push(
         `TEST ONLY: consumers dropped every message whose number is a multiple of ${o.testDropEvery}`,
       );
-    if (o.cleanup) {
+    // A private broker is removed with everything on it; only a broker the run did not start needs cleaning.
+    if (o.cleanup && !owned) {
       await removeTopic(brokerUrl, topic, [group], tls).catch((err: unknown) =>
         notes.push(`could not remove ${topic}: ${err instanceof Error ? err.message : String(err)}`),
       );
-    } else notes.push(`kept ${topic} (group ${group}) on the broker`);
+    } else if (!o.cleanup) notes.push(`kept ${topic} (group ${group}) on the broker`);
     return buildReport(o, {
       summary: ledger.summary(),
       brokerUrl,

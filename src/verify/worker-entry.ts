@@ -8,7 +8,7 @@
 import { createTransport } from "../connect.js";
 import { maskSecretsInText } from "../core/redact.js";
 import type { WorkerConfig, WorkerEvent } from "./worker.js";
-import { startVerifyWorker } from "./worker.js";
+import { startVerifyWorker, workerConnectOptions } from "./worker.js";
 
 /** Messages from the coordinator: the config first, then at most a stop. */
 export type CoordinatorMessage = { t: "config"; config: WorkerConfig } | { t: "stop" };
@@ -40,10 +40,7 @@ async function main(): Promise<void> {
   // acking more.
   process.on("disconnect", () => process.exit(0));
   const config = await receiveConfig();
-  const transport = await createTransport(config.url, {
-    ...(config.tls ? { tls: config.tls } : {}),
-    ...(config.clusterUrls ? { clusterUrls: config.clusterUrls } : {}),
-  });
+  const transport = await createTransport(config.url, workerConnectOptions(config));
   const { router } = await startVerifyWorker(transport, config, send);
   process.on("message", (m: CoordinatorMessage) => {
     if (m.t !== "stop") return;

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { Router } from "../core/router.js";
+import type { ConnectOptions } from "../connect.js";
 import type { Middleware } from "../core/context.js";
 import type { Transport } from "../core/transport.js";
 import { sleep } from "../core/sleep.js";
@@ -26,6 +27,14 @@ export interface WorkerTls {
   rejectUnauthorized?: boolean;
 }
 
+/** Redis transport settings every connection of a run shares (serialisable, for a child process). */
+export interface WorkerRedisOptions {
+  /** Connect in cluster mode, with the URL as the seed node. */
+  cluster?: boolean;
+  /** Replicas that must have a write before a publish (a retry's too) resolves (WAIT). */
+  durability?: { replicas: number };
+}
+
 /**
  * Settings of one verify consumer; serialisable, so a child process can receive them (over IPC, never in
  * argv: the URL carries the broker password).
@@ -37,6 +46,8 @@ export interface WorkerConfig {
   tls?: WorkerTls;
   /** Every node's URL on a cluster run (credentials included). */
   clusterUrls?: string[];
+  /** Redis transport settings (a `redis(s)://` URL only). */
+  redis?: WorkerRedisOptions;
   topic: string;
   group: string;
   run: string;
@@ -51,6 +62,15 @@ export interface WorkerConfig {
    * i.e. a broken consumer that drops messages. Proves that verify notices a loss.
    */
   dropEvery?: number;
+}
+
+/** How a verify consumer connects: the {@link createTransport} options of its config. */
+export function workerConnectOptions(config: WorkerConfig): ConnectOptions {
+  return {
+    ...(config.tls ? { tls: config.tls } : {}),
+    ...(config.clusterUrls ? { clusterUrls: config.clusterUrls } : {}),
+    ...(config.redis ? { redis: config.redis } : {}),
+  };
 }
 
 const payloadSchema = z.strictObject({

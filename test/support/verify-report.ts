@@ -4,6 +4,18 @@ import { mqa } from "./cli.js";
 /** The fields of `mqa verify --json` the tests read. */
 export interface VerifyJson {
   lost: number;
+  ok: boolean;
+  published: number;
+  /** Confirmed and consumed or dead-lettered. */
+  confirmedDelivered: number;
+  /** Rejected publishes (never confirmed) by error code, and how many of them arrived anyway. */
+  neverConfirmed: {
+    total: number;
+    arrived: number;
+    byCode: Record<string, { rejected: number; arrived: number }>;
+  };
+  rejections: Record<string, number>;
+  durabilityReplicas: number;
   consumed: number;
   confirmed: number;
   rejected: number;

@@ -22,6 +22,14 @@ function faultList(value: string): FaultKind[] {
   return kinds as FaultKind[];
 }
 
+/** `--durability-replicas 1`: a whole number from 0. */
+function replicasArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 16)
+    throw new InvalidArgumentError(`expected a whole number from 0 to 16, got "${value}"`);
+  return n;
+}
+
 function seedArg(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32)
@@ -36,6 +44,7 @@ interface VerifyCliOptions extends ConnectionFlags {
   faults?: FaultKind[];
   seed?: number;
   cluster?: number;
+  durabilityReplicas?: number;
   json?: boolean;
   report?: string;
   spawnBroker?: boolean;
@@ -59,7 +68,8 @@ export function registerVerifyCommand(program: Command): void {
     .option("--consumers <k>", "consumers (child processes where the broker allows)", positiveInt, 3)
     .option(
       "--faults <list>",
-      `comma-separated: ${FAULT_KINDS.join(", ")}; or all / none (default: all but kill-leader, which --cluster adds)`,
+      `comma-separated: ${FAULT_KINDS.join(", ")}; or all / none (default: all but the cluster faults, ` +
+        "which --cluster adds: kill-leader on RabbitMQ, kill-primary and move-slot on Redis)",
       faultList,
     )
     .option("--seed <s>", "seed of the fault plan, to repeat a run", seedArg)
@@ -75,10 +85,19 @@ export function registerVerifyCommand(program: Command): void {
       "--spawn-broker",
       "start a broker of the URL's kind on a free port for this run (for broker-restart)",
     )
+    .addOption(
+      new Option(
+        "--cluster [n]",
+        "start a private cluster for this run: amqp:// n RabbitMQ nodes (kill-leader kills the queue leader's " +
+          "node); redis:// a Redis Cluster of n primaries with a replica each (kill-primary, move-slot)",
+      )
+        .preset("3")
+        .argParser(positiveInt),
+    )
     .option(
-      "--cluster <n>",
-      "start a private RabbitMQ cluster of n nodes (3 to 7) for this run; kill-leader kills the queue leader's node",
-      positiveInt,
+      "--durability-replicas <n>",
+      "redis:// only: a publish is confirmed once n replicas have the write (WAIT), else durability-not-met",
+      replicasArg,
     )
     .option("--keep", "keep the run's topic, group and dead letters on the broker (removed by default)")
     .option("--json", "print one JSON object")
@@ -107,6 +126,7 @@ export function registerVerifyCommand(program: Command): void {
             ...(opts.faults === undefined ? {} : { faults: opts.faults }),
             ...(opts.seed === undefined ? {} : { seed: opts.seed }),
             ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }),
+            ...(opts.durabilityReplicas === undefined ? {} : { durabilityReplicas: opts.durabilityReplicas }),
             spawnBroker: opts.spawnBroker ?? false,
             prefetch: opts.prefetch,
             idleTimeoutMs: opts.idleTimeout * 1000,
